@@ -1,0 +1,1 @@
+/* placeholder */ typedef int bpi_placeholder_t;
