@@ -1,1 +1,153 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/* config.c - the table of BP_* variables and its strict parser. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const config_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const config_progress[] = {"auto", "spin", "block", NULL};
+
+#define CFG_OFF(field) offsetof(bpi_config_t, field)
+
+const bpi_config_var_t bpi_config_vars[] = {
+    {"BP_LOG_LEVEL", "warn", "what the library logs on stderr", BPI_CONFIG_ENUM,
+     config_levels, 0, 0, 0, CFG_OFF(log_level)},
+    {"BP_PROGRESS", "auto",
+     "spin: poll (lowest latency); block: sleep on a futex when idle; auto: spin when every "
+     "local rank has its own core, else block",
+     BPI_CONFIG_ENUM, config_progress, 0, 0, 0, CFG_OFF(progress)},
+    {"BP_SHM_SLOT_SIZE", "256", "bytes per shm ring slot (40 of them header)", BPI_CONFIG_UINT,
+     NULL, 128, 65536, BPI_CONFIG_MUL64, CFG_OFF(shm_slot_size)},
+    {"BP_SHM_QUEUE_SLOTS", "256", "slots of each process's shared shm receive queue",
+     BPI_CONFIG_UINT, NULL, 4, 65536, BPI_CONFIG_POW2, CFG_OFF(shm_queue_slots)},
+    {"BP_SHM_RING_SLOTS", "128", "slots of each per-sender shm fast ring", BPI_CONFIG_UINT,
+     NULL, 4, 65536, BPI_CONFIG_POW2, CFG_OFF(shm_ring_slots)},
+    {"BP_SHM_MAX_RINGS", "8", "per-sender fast rings a process hands out (0: queue only)",
+     BPI_CONFIG_UINT, NULL, 0, 1024, 0, CFG_OFF(shm_max_rings)},
+    {"BP_SHM_RING_THRESH", "16", "messages sent to a peer before asking it for a fast ring",
+     BPI_CONFIG_UINT, NULL, 0, 1u << 30, 0, CFG_OFF(shm_ring_thresh)},
+};
+const size_t bpi_config_nvars = sizeof(bpi_config_vars) / sizeof(bpi_config_vars[0]);
+
+const char *bpi_config_getenv(char *const *envp, const char *name)
+{
+    size_t nlen = strlen(name);
+
+    for (char *const *e = envp; e != NULL && *e != NULL; e++) {
+        if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=') {
+            return *e + nlen + 1;
+        }
+    }
+    return NULL;
+}
+
+static int config_parse_uint(const char *s, uint64_t *val_p)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9') {
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0) {
+        return -1;
+    }
+    if (*end == 'k' || *end == 'K') {
+        v <<= 10;
+        end++;
+    } else if (*end == 'm' || *end == 'M') {
+        v <<= 20;
+        end++;
+    }
+    if (*end != '\0') {
+        return -1;
+    }
+    *val_p = v;
+    return 0;
+}
+
+static bp_status_t config_set(const bpi_config_var_t *var, const char *value, bpi_config_t *cfg,
+                              char *err, size_t errlen)
+{
+    uint64_t *field = (uint64_t *)((char *)cfg + var->offset);
+    uint64_t v;
+
+    if (var->kind == BPI_CONFIG_ENUM) {
+        size_t off = 0;
+        for (size_t i = 0; var->choices[i] != NULL; i++) {
+            if (strcmp(value, var->choices[i]) == 0) {
+                *field = i;
+                return BP_OK;
+            }
+        }
+        off += (size_t)snprintf(err, errlen, "%s=%s: unknown value; accepted:", var->name,
+                                value);
+        for (size_t i = 0; var->choices[i] != NULL && off < errlen; i++) {
+            off += (size_t)snprintf(err + off, errlen - off, " %s", var->choices[i]);
+        }
+        return BP_ERR_CONFIG;
+    }
+
+    if (config_parse_uint(value, &v) != 0 || v < var->min || v > var->max ||
+        ((var->flags & BPI_CONFIG_POW2) && (v & (v - 1)) != 0) ||
+        ((var->flags & BPI_CONFIG_MUL64) && (v % 64) != 0)) {
+        snprintf(err, errlen, "%s=%s: invalid value; accepted: an integer in [%llu, %llu]%s%s",
+                 var->name, value, (unsigned long long)var->min, (unsigned long long)var->max,
+                 (var->flags & BPI_CONFIG_POW2) ? ", a power of two" : "",
+                 (var->flags & BPI_CONFIG_MUL64) ? ", a multiple of 64" : "");
+        return BP_ERR_CONFIG;
+    }
+    *field = v;
+    return BP_OK;
+}
+
+bp_status_t bpi_config_parse(char *const *envp, bpi_config_t *cfg, char *err, size_t errlen)
+{
+    bp_status_t status;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < bpi_config_nvars; i++) {
+        status = config_set(&bpi_config_vars[i], bpi_config_vars[i].defval, cfg, err, errlen);
+        if (status != BP_OK) {
+            return status; /* a bad default is a bug, but say so rather than crash */
+        }
+    }
+
+    for (char *const *e = envp; e != NULL && *e != NULL; e++) {
+        const char *eq;
+        const bpi_config_var_t *var = NULL;
+
+        if (strncmp(*e, "BP_", 3) != 0) {
+            continue;
+        }
+        eq = strchr(*e, '=');
+        if (eq == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < bpi_config_nvars; i++) {
+            size_t nlen = strlen(bpi_config_vars[i].name);
+            if ((size_t)(eq - *e) == nlen && strncmp(*e, bpi_config_vars[i].name, nlen) == 0) {
+                var = &bpi_config_vars[i];
+                break;
+            }
+        }
+        if (var == NULL) {
+            size_t off = (size_t)snprintf(err, errlen, "unknown variable %.*s; accepted:",
+                                          (int)(eq - *e), *e);
+            for (size_t i = 0; i < bpi_config_nvars && off < errlen; i++) {
+                off += (size_t)snprintf(err + off, errlen - off, " %s",
+                                        bpi_config_vars[i].name);
+            }
+            return BP_ERR_CONFIG;
+        }
+        status = config_set(var, eq + 1, cfg, err, errlen);
+        if (status != BP_OK) {
+            return status;
+        }
+    }
+    return BP_OK;
+}

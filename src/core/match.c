@@ -1,1 +1,235 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/*
+ * match.c - MPI matching: the posted-receive queue, the unexpected-message queue, and the
+ * arrival callback that the transports call for every frame.
+ *
+ * Order: a transport delivers the frames of one sender in the order they were sent, and a
+ * message's first frame (EAGER) is matched when it arrives, against the posted queue in
+ * posting order, else appended to the unexpected queue in arrival order. A receive is posted
+ * against the unexpected queue first. So messages of one sender that match the same receive
+ * are received in send order (non-overtaking), BP_ANY_SOURCE included. The following
+ * frames (FRAG) of a message go to where its first frame went: peer->rx_req or rx_unexp.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+void bpi_req_complete(bp_request_t *req, bp_status_t status)
+{
+    req->status = status;
+    req->done = 1;
+}
+
+/* Copy a frame's bytes at offset off of the message; nothing past the buffer. */
+static inline void match_copy_to_req(bp_request_t *req, size_t off, const void *data, size_t n)
+{
+    if (BP_LIKELY(off + n <= req->len)) {
+        memcpy(req->buf + off, data, n);
+    } else if (off < req->len) {
+        memcpy(req->buf + off, data, req->len - off);
+    }
+}
+
+static inline void match_recv_done(bp_request_t *req)
+{
+    bpi_req_complete(req, req->msg_len > req->len ? BP_ERR_TRUNC : BP_OK);
+}
+
+static bpi_unexp_t *match_unexp_alloc(bp_context_t *ctx, size_t msg_len)
+{
+    bpi_unexp_t *u;
+
+    if (msg_len <= BPI_UNEXP_SMALL && !bpi_list_empty(&ctx->unexp_free)) {
+        u = bpi_container_of(ctx->unexp_free.next, bpi_unexp_t, link);
+        bpi_list_remove(&u->link);
+        return u;
+    }
+    u = malloc(sizeof(*u) + (msg_len <= BPI_UNEXP_SMALL ? BPI_UNEXP_SMALL : msg_len));
+    if (u == NULL) {
+        return NULL;
+    }
+    u->cap = msg_len <= BPI_UNEXP_SMALL ? BPI_UNEXP_SMALL : msg_len;
+    bpi_list_init(&u->link);
+    return u;
+}
+
+static void match_unexp_free(bp_context_t *ctx, bpi_unexp_t *u)
+{
+    if (u->cap == BPI_UNEXP_SMALL) {
+        bpi_list_push_back(&ctx->unexp_free, &u->link);
+    } else {
+        free(u);
+    }
+}
+
+void bpi_unexp_pool_free(bp_context_t *ctx)
+{
+    bpi_list_t *pos, *tmp;
+
+    bpi_list_for_each_safe(pos, tmp, &ctx->unexp) {
+        bpi_list_remove(pos);
+        free(bpi_container_of(pos, bpi_unexp_t, link));
+    }
+    bpi_list_for_each_safe(pos, tmp, &ctx->unexp_free) {
+        bpi_list_remove(pos);
+        free(bpi_container_of(pos, bpi_unexp_t, link));
+    }
+}
+
+static bp_request_t *match_posted_find(bp_context_t *ctx, int src, uint64_t tag, uint8_t flags)
+{
+    bpi_list_t *pos, *tmp;
+
+    bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
+        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+        if (bpi_match(req->peer, req->tag, req->ignore, req->flags, src, tag, flags)) {
+            return req;
+        }
+    }
+    return NULL;
+}
+
+bpi_unexp_t *bpi_unexp_find(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
+                            uint8_t flags)
+{
+    bpi_list_t *pos, *tmp;
+
+    bpi_list_for_each_safe(pos, tmp, &ctx->unexp) {
+        bpi_unexp_t *u = bpi_container_of(pos, bpi_unexp_t, link);
+        if (bpi_match(src, tag, ignore, flags, u->source, u->tag, u->flags)) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
+static void match_first_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
+                              const void *payload)
+{
+    int src = (int)hdr->src;
+    bp_request_t *req;
+    bpi_unexp_t *u;
+
+    if (BP_UNLIKELY(peer->rx_req != NULL || peer->rx_unexp != NULL ||
+                    hdr->frame_len > hdr->msg_len)) {
+        bpi_log_error("rank %d sent a malformed message (frame %u of %llu bytes while "
+                      "another message is incomplete or too long): dropped",
+                      src, hdr->frame_len, (unsigned long long)hdr->msg_len);
+        return;
+    }
+
+    req = match_posted_find(ctx, src, hdr->tag, hdr->flags);
+    if (BP_LIKELY(req != NULL)) {
+        bpi_list_remove(&req->link);
+        req->queued = 0;
+        req->source = src;
+        req->rtag = hdr->tag;
+        req->msg_len = hdr->msg_len;
+        match_copy_to_req(req, 0, payload, hdr->frame_len);
+        req->offset = hdr->frame_len;
+        if (req->offset == req->msg_len) {
+            match_recv_done(req);
+        } else {
+            peer->rx_req = req;
+        }
+        return;
+    }
+
+    u = match_unexp_alloc(ctx, hdr->msg_len);
+    if (BP_UNLIKELY(u == NULL)) {
+        /* Nothing to put it in: the message is lost, say so loudly. */
+        bpi_log_error("out of memory for an unexpected message of %llu bytes from rank %d: "
+                      "dropped", (unsigned long long)hdr->msg_len, src);
+        return;
+    }
+    u->source = src;
+    u->flags = hdr->flags;
+    u->tag = hdr->tag;
+    u->msg_len = hdr->msg_len;
+    u->received = hdr->frame_len;
+    memcpy(u->data, payload, hdr->frame_len);
+    bpi_list_push_back(&ctx->unexp, &u->link);
+    if (u->received < u->msg_len) {
+        peer->rx_unexp = u;
+    }
+}
+
+static void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
+                             const void *payload)
+{
+    bp_request_t *req = peer->rx_req;
+    bpi_unexp_t *u = peer->rx_unexp;
+
+    if (req != NULL && BP_LIKELY(req->offset + hdr->frame_len <= req->msg_len)) {
+        match_copy_to_req(req, req->offset, payload, hdr->frame_len);
+        req->offset += hdr->frame_len;
+        if (req->offset == req->msg_len) {
+            peer->rx_req = NULL;
+            match_recv_done(req);
+        }
+        return;
+    }
+    if (u != NULL && u->received + hdr->frame_len <= u->msg_len) {
+        memcpy(u->data + u->received, payload, hdr->frame_len);
+        u->received += hdr->frame_len;
+        if (u->received == u->msg_len) {
+            peer->rx_unexp = NULL;
+        }
+        return;
+    }
+    bpi_log_error("rank %u sent a fragment of %u bytes that belongs to no message: dropped",
+                  hdr->src, hdr->frame_len);
+}
+
+void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload)
+{
+    bp_context_t *ctx = arg;
+    bpi_peer_t *peer;
+
+    if (BP_UNLIKELY(hdr->src >= (uint32_t)ctx->size)) {
+        bpi_log_error("frame from unknown rank %u (job size %d): dropped", hdr->src, ctx->size);
+        return;
+    }
+    peer = &ctx->peers[hdr->src];
+    if (BP_LIKELY(hdr->type == BPI_WIRE_EAGER)) {
+        match_first_frame(ctx, peer, hdr, payload);
+    } else if (hdr->type == BPI_WIRE_FRAG) {
+        match_next_frame(ctx, peer, hdr, payload);
+    } else {
+        bpi_log_error("frame of unknown type %u from rank %u: dropped", hdr->type, hdr->src);
+    }
+}
+
+/* Post a receive: take the first matching unexpected message, else queue it. */
+void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
+{
+    bpi_unexp_t *u = NULL;
+
+    if (!bpi_list_empty(&ctx->unexp)) {
+        u = bpi_unexp_find(ctx, req->peer, req->tag, req->ignore, req->flags);
+    }
+    if (u == NULL) {
+        if (BP_UNLIKELY(req->peer != BP_ANY_SOURCE && ctx->peers[req->peer].failed)) {
+            bpi_req_complete(req, BP_ERR_PEER);
+            return;
+        }
+        bpi_list_push_back(&ctx->posted, &req->link);
+        req->queued = 1;
+        return;
+    }
+
+    bpi_list_remove(&u->link);
+    req->source = u->source;
+    req->rtag = u->tag;
+    req->msg_len = u->msg_len;
+    match_copy_to_req(req, 0, u->data, u->received);
+    req->offset = u->received;
+    if (u->received == u->msg_len) {
+        match_recv_done(req);
+    } else {
+        /* its remaining fragments now go straight to the receive */
+        ctx->peers[u->source].rx_unexp = NULL;
+        ctx->peers[u->source].rx_req = req;
+    }
+    match_unexp_free(ctx, u);
+}

@@ -1,1 +1,131 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/*
+ * progress.c - the progress engine: poll the transport, push queued sends, and what a wait
+ * does while nothing happens: spin (BP_PROGRESS=spin) or sleep on the transport's wait
+ * handle (block). An idle wait also checks, about once a second, that its peers are alive,
+ * so a dead peer completes requests with BP_ERR_PEER instead of hanging them.
+ * (An `adaptive` mode, spin a while then block, plugs in at bpi_idle.)
+ */
+#include <sched.h>
+#include <time.h>
+
+#include "core/core.h"
+
+unsigned bpi_progress(bp_context_t *ctx)
+{
+    unsigned n = ctx->tl->progress(ctx->iface, BPI_PROGRESS_BUDGET);
+
+    if (BP_UNLIKELY(!bpi_list_empty(&ctx->sendq_peers))) {
+        bpi_sendq_progress(ctx);
+    }
+    return n;
+}
+
+static uint64_t progress_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Complete everything that waits on a peer that is gone. */
+void bpi_peer_fail(bp_context_t *ctx, int rank)
+{
+    bpi_peer_t *peer = &ctx->peers[rank];
+    bpi_list_t *pos, *tmp;
+
+    if (peer->failed) {
+        return;
+    }
+    peer->failed = 1;
+    bpi_list_for_each_safe(pos, tmp, &peer->sendq) {
+        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+        bpi_list_remove(&req->link);
+        req->queued = 0;
+        bpi_req_complete(req, BP_ERR_PEER);
+    }
+    if (!bpi_list_empty(&peer->sendq_link)) {
+        bpi_list_remove(&peer->sendq_link);
+    }
+    bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
+        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+        if (req->peer == rank) {
+            bpi_list_remove(&req->link);
+            req->queued = 0;
+            bpi_req_complete(req, BP_ERR_PEER);
+        }
+    }
+    if (peer->rx_req != NULL) {
+        bpi_req_complete(peer->rx_req, BP_ERR_PEER);
+        peer->rx_req = NULL;
+    }
+}
+
+static void progress_liveness(bp_context_t *ctx)
+{
+    uint64_t now = progress_now_ns();
+
+    if (now - ctx->last_liveness_ns < BPI_LIVENESS_NS) {
+        return;
+    }
+    ctx->last_liveness_ns = now;
+    for (int r = 0; r < ctx->size; r++) {
+        if (r != ctx->rank && !ctx->peers[r].failed &&
+            ctx->tl->ep_check(ctx->peers[r].ep) != BP_OK) {
+            bpi_peer_fail(ctx, r);
+        }
+    }
+}
+
+void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
+{
+    if (ctx->progress_mode == BPI_PROGRESS_BLOCK) {
+        if (!bpi_list_empty(&ctx->sendq_peers)) {
+            /* waiting for a receiver to make room: let it run (it may share our core) */
+            sched_yield();
+        } else {
+            ctx->tl->wait(ctx->iface, BPI_BLOCK_TIMEOUT_MS);
+        }
+        progress_liveness(ctx);
+        return;
+    }
+    /* spin: look at the clock only now and then, the peers once a second */
+    bpi_cpu_relax();
+    if (BP_UNLIKELY((++idle->spins & 0xffff) == 0)) {
+        progress_liveness(ctx);
+    }
+}
+
+bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
+{
+    bpi_idle_t idle = {0};
+
+    while (!req->done) {
+        if (bpi_progress(ctx) == 0 && !req->done) {
+            bpi_idle(ctx, &idle);
+        }
+    }
+    return req->status;
+}
+
+/* Finalize: nothing may stay in a queue that points into freed memory. */
+void bpi_cancel_all(bp_context_t *ctx)
+{
+    bpi_list_t *pos, *tmp;
+
+    bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
+        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+        bpi_list_remove(&req->link);
+        req->queued = 0;
+        bpi_req_complete(req, BP_ERR_CANCELED);
+    }
+    for (int r = 0; r < ctx->size; r++) {
+        bpi_list_for_each_safe(pos, tmp, &ctx->peers[r].sendq) {
+            bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+            bpi_list_remove(&req->link);
+            req->queued = 0;
+            bpi_req_complete(req, BP_ERR_CANCELED);
+        }
+    }
+    bpi_list_init(&ctx->sendq_peers);
+}

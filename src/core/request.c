@@ -1,1 +1,527 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/*
+ * request.c - point-to-point calls of the native API: send and receive (blocking and not),
+ * requests and their completion (test, wait, waitall, waitany, cancel), probe.
+ *
+ * Eager protocol: a message goes as frames of at most ctx->max_frame payload bytes, the
+ * first (EAGER) carrying tag and full length, the rest (FRAG) only data. A send that finds
+ * no room (BP_ERR_AGAIN) waits in its peer's send queue, in order, and progress pushes it
+ * on. (A later rendezvous protocol hooks in at bpi_send_start for large messages.)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* --- the request pool ---------------------------------------------------------------- */
+
+#define REQ_CHUNK 64
+
+typedef struct req_chunk {
+    struct req_chunk *next;
+    bp_request_t reqs[REQ_CHUNK];
+} req_chunk_t;
+
+bp_request_t *bpi_req_get(bp_context_t *ctx)
+{
+    bp_request_t *req;
+
+    if (BP_UNLIKELY(bpi_list_empty(&ctx->req_free))) {
+        /* grow the pool by a chunk; chunks are freed at finalize */
+        req_chunk_t *chunk = calloc(1, sizeof(*chunk));
+        if (chunk == NULL) {
+            bpi_log_error("out of memory for requests");
+            return NULL;
+        }
+        chunk->next = ctx->req_chunks;
+        ctx->req_chunks = chunk;
+        for (int i = 0; i < REQ_CHUNK; i++) {
+            bpi_list_push_back(&ctx->req_free, &chunk->reqs[i].link);
+        }
+    }
+    req = bpi_container_of(ctx->req_free.next, bp_request_t, link);
+    bpi_list_remove(&req->link);
+    memset(req, 0, sizeof(*req));
+    bpi_list_init(&req->link);
+    req->ctx = ctx;
+    req->pooled = 1;
+    req->status = BP_INPROGRESS;
+    return req;
+}
+
+void bpi_req_pool_free(bp_context_t *ctx)
+{
+    req_chunk_t *chunk = ctx->req_chunks;
+
+    while (chunk != NULL) {
+        req_chunk_t *next = chunk->next;
+        free(chunk);
+        chunk = next;
+    }
+    ctx->req_chunks = NULL;
+    bpi_list_init(&ctx->req_free);
+}
+
+void bpi_req_put(bp_request_t *req)
+{
+    bpi_list_push_back(&req->ctx->req_free, &req->link);
+}
+
+/* --- sending ------------------------------------------------------------------------- */
+
+static inline void send_hdr_init(bpi_wire_hdr_t *hdr, const bp_context_t *ctx, uint8_t flags,
+                                 uint64_t tag, size_t len)
+{
+    hdr->type = BPI_WIRE_EAGER;
+    hdr->flags = flags;
+    hdr->tl_op = 0;
+    hdr->src = (uint32_t)ctx->rank;
+    hdr->frame_len = 0;
+    hdr->reserved = 0;
+    hdr->tag = tag;
+    hdr->msg_len = len;
+}
+
+/* A message to oneself is delivered at once, through the same arrival path. */
+static void send_self(bp_context_t *ctx, bp_request_t *req)
+{
+    bpi_wire_hdr_t hdr;
+    size_t off = 0;
+
+    send_hdr_init(&hdr, ctx, req->flags, req->tag, req->len);
+    do {
+        size_t n = req->len - off > (1u << 30) ? (1u << 30) : req->len - off;
+        hdr.frame_len = (uint32_t)n;
+        bpi_core_recv_cb(ctx, &hdr, req->buf + off);
+        hdr.type = BPI_WIRE_FRAG;
+        off += n;
+    } while (off < req->len);
+    req->offset = off;
+}
+
+/* Push the frames of req from req->offset on: BP_OK when all are out, else why not. */
+static bp_status_t send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
+{
+    bpi_wire_hdr_t hdr;
+    bp_status_t status;
+
+    send_hdr_init(&hdr, ctx, req->flags, req->tag, req->len);
+    if (req->offset > 0) {
+        hdr.type = BPI_WIRE_FRAG;
+    }
+    do {
+        size_t n = req->len - req->offset;
+        if (n > ctx->max_frame) {
+            n = ctx->max_frame;
+        }
+        hdr.frame_len = (uint32_t)n;
+        status = peer->send(peer->ep, &hdr, req->buf + req->offset);
+        if (status != BP_OK) {
+            return status;
+        }
+        hdr.type = BPI_WIRE_FRAG;
+        req->offset += n;
+    } while (req->offset < req->len);
+    return BP_OK;
+}
+
+static void send_enqueue(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
+{
+    if (bpi_list_empty(&peer->sendq)) {
+        bpi_list_push_back(&ctx->sendq_peers, &peer->sendq_link);
+    }
+    bpi_list_push_back(&peer->sendq, &req->link);
+    req->queued = 1;
+}
+
+bp_status_t bpi_send_start(bp_context_t *ctx, bp_request_t *req)
+{
+    bpi_peer_t *peer;
+    bp_status_t status;
+
+    if (req->peer == ctx->rank) {
+        send_self(ctx, req);
+        bpi_req_complete(req, BP_OK);
+        return BP_OK;
+    }
+    peer = &ctx->peers[req->peer];
+    if (BP_UNLIKELY(peer->failed)) {
+        bpi_req_complete(req, BP_ERR_PEER);
+        return BP_ERR_PEER;
+    }
+    if (!bpi_list_empty(&peer->sendq)) {
+        send_enqueue(ctx, peer, req); /* behind earlier sends: order */
+        return BP_INPROGRESS;
+    }
+    status = send_push(ctx, peer, req);
+    if (status == BP_OK) {
+        bpi_req_complete(req, BP_OK);
+    } else if (status == BP_ERR_AGAIN) {
+        send_enqueue(ctx, peer, req);
+        status = BP_INPROGRESS;
+    } else {
+        bpi_req_complete(req, status);
+    }
+    return status;
+}
+
+void bpi_sendq_progress(bp_context_t *ctx)
+{
+    bpi_list_t *ppos, *ptmp, *pos, *tmp;
+
+    bpi_list_for_each_safe(ppos, ptmp, &ctx->sendq_peers) {
+        bpi_peer_t *peer = bpi_container_of(ppos, bpi_peer_t, sendq_link);
+        bpi_list_for_each_safe(pos, tmp, &peer->sendq) {
+            bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+            bp_status_t status = send_push(ctx, peer, req);
+            if (status == BP_ERR_AGAIN) {
+                break;
+            }
+            bpi_list_remove(&req->link);
+            req->queued = 0;
+            bpi_req_complete(req, status);
+        }
+        if (bpi_list_empty(&peer->sendq)) {
+            bpi_list_remove(&peer->sendq_link);
+        }
+    }
+}
+
+static bp_status_t p2p_check(const bp_context_t *ctx, const void *buf, size_t len, int peer,
+                             int any_ok)
+{
+    if (BP_UNLIKELY(ctx == NULL)) {
+        return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY((peer < 0 || peer >= ctx->size) && !(any_ok && peer == BP_ANY_SOURCE))) {
+        bpi_log_error("rank %d is not in the job (size %d)", peer, ctx->size);
+        return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(buf == NULL && len > 0)) {
+        bpi_log_error("NULL buffer for %zu bytes", len);
+        return BP_ERR_INVAL;
+    }
+    return BP_OK;
+}
+
+bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                      uint8_t flags, bp_request_t **req_p)
+{
+    bp_request_t *req = bpi_req_get(ctx);
+    bp_status_t status;
+
+    if (req == NULL) {
+        return BP_ERR_NOMEM;
+    }
+    req->type = BPI_REQ_SEND;
+    req->flags = flags;
+    req->peer = dest;
+    req->tag = tag;
+    req->buf = (char *)buf;
+    req->len = len;
+    status = bpi_send_start(ctx, req);
+    if (status < 0 && status != BP_ERR_PEER) {
+        bpi_req_put(req);
+        return status;
+    }
+    *req_p = req; /* a failed peer is reported by the request, as for receives */
+    return BP_OK;
+}
+
+bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                     bp_request_t **req_p)
+{
+    bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
+
+    if (status != BP_OK || req_p == NULL) {
+        return status != BP_OK ? status : BP_ERR_INVAL;
+    }
+    return bpi_isend(ctx, buf, len, dest, tag, 0, req_p);
+}
+
+bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
+{
+    bp_request_t req;
+    bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
+
+    if (BP_UNLIKELY(status != BP_OK)) {
+        return status;
+    }
+    /* fast path: one frame, nothing queued before it */
+    if (BP_LIKELY(dest != ctx->rank && len <= ctx->max_frame)) {
+        bpi_peer_t *peer = &ctx->peers[dest];
+        if (BP_LIKELY(bpi_list_empty(&peer->sendq) && !peer->failed)) {
+            bpi_wire_hdr_t hdr;
+            send_hdr_init(&hdr, ctx, 0, tag, len);
+            hdr.frame_len = (uint32_t)len;
+            status = peer->send(peer->ep, &hdr, buf);
+            if (BP_LIKELY(status != BP_ERR_AGAIN)) {
+                return status;
+            }
+        }
+    }
+    memset(&req, 0, sizeof(req));
+    bpi_list_init(&req.link);
+    req.ctx = ctx;
+    req.type = BPI_REQ_SEND;
+    req.peer = dest;
+    req.tag = tag;
+    req.buf = (char *)buf;
+    req.len = len;
+    status = bpi_send_start(ctx, &req);
+    if (status != BP_INPROGRESS) {
+        return status;
+    }
+    return bpi_wait_req(ctx, &req);
+}
+
+/* --- receiving ----------------------------------------------------------------------- */
+
+bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                      uint64_t ignore, uint8_t flags, bp_request_t **req_p)
+{
+    bp_request_t *req = bpi_req_get(ctx);
+
+    if (req == NULL) {
+        return BP_ERR_NOMEM;
+    }
+    req->type = BPI_REQ_RECV;
+    req->flags = flags;
+    req->peer = src;
+    req->tag = tag;
+    req->ignore = ignore;
+    req->buf = buf;
+    req->len = len;
+    bpi_recv_post(ctx, req);
+    *req_p = req;
+    return BP_OK;
+}
+
+bp_status_t bp_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                     uint64_t ignore, bp_request_t **req_p)
+{
+    bp_status_t status = p2p_check(ctx, buf, len, src, 1);
+
+    if (status != BP_OK || req_p == NULL) {
+        return status != BP_OK ? status : BP_ERR_INVAL;
+    }
+    return bpi_irecv(ctx, buf, len, src, tag, ignore, 0, req_p);
+}
+
+static void req_info(const bp_request_t *req, bp_msginfo_t *info)
+{
+    if (info == NULL) {
+        return;
+    }
+    if (req->type == BPI_REQ_RECV) {
+        info->source = req->source;
+        info->tag = req->rtag;
+        info->length = req->msg_len;
+    } else {
+        info->source = req->ctx->rank;
+        info->tag = req->tag;
+        info->length = req->len;
+    }
+    info->status = req->status;
+}
+
+bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                    uint64_t ignore, bp_msginfo_t *info_p)
+{
+    bp_request_t req;
+    bp_status_t status = p2p_check(ctx, buf, len, src, 1);
+
+    if (BP_UNLIKELY(status != BP_OK)) {
+        return status;
+    }
+    /* on the stack: never in the pool, out of every queue when this returns */
+    req.ctx = ctx;
+    req.type = BPI_REQ_RECV;
+    req.done = 0;
+    req.flags = 0;
+    req.pooled = 0;
+    req.queued = 0;
+    req.status = BP_INPROGRESS;
+    req.peer = src;
+    req.tag = tag;
+    req.ignore = ignore;
+    req.buf = buf;
+    req.len = len;
+    req.msg_len = 0;
+    req.offset = 0;
+    req.source = BP_ANY_SOURCE;
+    req.rtag = 0;
+    bpi_recv_post(ctx, &req);
+    status = bpi_wait_req(ctx, &req);
+    req_info(&req, info_p);
+    return status;
+}
+
+/* --- completion ---------------------------------------------------------------------- */
+
+static bp_status_t req_finish(bp_request_t **req_p, bp_msginfo_t *info_p)
+{
+    bp_request_t *req = *req_p;
+    bp_status_t status = req->status;
+
+    req_info(req, info_p);
+    bpi_req_put(req);
+    *req_p = NULL;
+    return status;
+}
+
+static void req_null_info(bp_msginfo_t *info_p)
+{
+    if (info_p != NULL) {
+        info_p->source = BP_ANY_SOURCE;
+        info_p->tag = 0;
+        info_p->length = 0;
+        info_p->status = BP_OK;
+    }
+}
+
+bp_status_t bp_test(bp_request_t **req_p, int *done_p, bp_msginfo_t *info_p)
+{
+    if (req_p == NULL || done_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    if (*req_p == NULL) {
+        *done_p = 1;
+        req_null_info(info_p);
+        return BP_OK;
+    }
+    if (!(*req_p)->done) {
+        bpi_progress((*req_p)->ctx);
+    }
+    if (!(*req_p)->done) {
+        *done_p = 0;
+        return BP_OK;
+    }
+    *done_p = 1;
+    return req_finish(req_p, info_p);
+}
+
+bp_status_t bp_wait(bp_request_t **req_p, bp_msginfo_t *info_p)
+{
+    if (req_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    if (*req_p == NULL) {
+        req_null_info(info_p);
+        return BP_OK;
+    }
+    bpi_wait_req((*req_p)->ctx, *req_p);
+    return req_finish(req_p, info_p);
+}
+
+bp_status_t bp_waitall(size_t n, bp_request_t **reqs, bp_msginfo_t *infos)
+{
+    bp_status_t first = BP_OK;
+
+    if (reqs == NULL && n > 0) {
+        return BP_ERR_INVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bp_status_t status = bp_wait(&reqs[i], infos != NULL ? &infos[i] : NULL);
+        if (status != BP_OK && first == BP_OK) {
+            first = status;
+        }
+    }
+    return first;
+}
+
+bp_status_t bp_waitany(size_t n, bp_request_t **reqs, size_t *index_p, bp_msginfo_t *info_p)
+{
+    bp_context_t *ctx = NULL;
+    bpi_idle_t idle = {0};
+
+    if ((reqs == NULL && n > 0) || index_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i] != NULL) {
+            ctx = reqs[i]->ctx;
+            break;
+        }
+    }
+    if (ctx == NULL) {
+        *index_p = SIZE_MAX;
+        req_null_info(info_p);
+        return BP_OK;
+    }
+    for (;;) {
+        for (size_t i = 0; i < n; i++) {
+            if (reqs[i] != NULL && reqs[i]->done) {
+                *index_p = i;
+                return req_finish(&reqs[i], info_p);
+            }
+        }
+        if (bpi_progress(ctx) == 0) {
+            bpi_idle(ctx, &idle);
+        }
+    }
+}
+
+bp_status_t bp_cancel(bp_request_t *req)
+{
+    if (req == NULL) {
+        return BP_ERR_INVAL;
+    }
+    if (req->type == BPI_REQ_RECV && req->queued && !req->done) {
+        bpi_list_remove(&req->link);
+        req->queued = 0;
+        bpi_req_complete(req, BP_ERR_CANCELED);
+    }
+    return BP_OK;
+}
+
+/* --- probe --------------------------------------------------------------------------- */
+
+static int probe_once(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
+                      bp_msginfo_t *info_p)
+{
+    bpi_unexp_t *u = bpi_unexp_find(ctx, src, tag, ignore, 0);
+
+    if (u == NULL) {
+        return 0;
+    }
+    if (info_p != NULL) {
+        info_p->source = u->source;
+        info_p->tag = u->tag;
+        info_p->length = u->msg_len;
+        info_p->status = BP_OK;
+    }
+    return 1;
+}
+
+bp_status_t bp_iprobe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore, int *found_p,
+                      bp_msginfo_t *info_p)
+{
+    bp_status_t status = p2p_check(ctx, NULL, 0, src, 1);
+
+    if (status != BP_OK || found_p == NULL) {
+        return status != BP_OK ? status : BP_ERR_INVAL;
+    }
+    bpi_progress(ctx);
+    *found_p = probe_once(ctx, src, tag, ignore, info_p);
+    return BP_OK;
+}
+
+bp_status_t bp_probe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
+                     bp_msginfo_t *info_p)
+{
+    bpi_idle_t idle = {0};
+    bp_status_t status = p2p_check(ctx, NULL, 0, src, 1);
+
+    if (status != BP_OK) {
+        return status;
+    }
+    while (!probe_once(ctx, src, tag, ignore, info_p)) {
+        if (src != BP_ANY_SOURCE && ctx->peers[src].failed) {
+            return BP_ERR_PEER;
+        }
+        if (bpi_progress(ctx) == 0) {
+            bpi_idle(ctx, &idle);
+        }
+    }
+    return BP_OK;
+}

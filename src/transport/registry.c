@@ -1,1 +1,34 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/* registry.c - the one list of transports; adding a transport adds one line here. */
+#include "transport/transport.h"
+
+#include <string.h>
+
+const bpi_tl_ops_t *const bpi_tl_all[] = {
+    &bpi_tl_shm,
+};
+const size_t bpi_tl_count = sizeof(bpi_tl_all) / sizeof(bpi_tl_all[0]);
+
+const bpi_tl_ops_t *bpi_tl_find(const char *name)
+{
+    for (size_t i = 0; i < bpi_tl_count; i++) {
+        if (strcmp(bpi_tl_all[i]->name, name) == 0) {
+            return bpi_tl_all[i];
+        }
+    }
+    return NULL;
+}
+
+bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms)
+{
+    return BP_ERR_NOTSUP;
+}
+
+bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface)
+{
+    return BP_OK;
+}
+
+bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep)
+{
+    return BP_OK;
+}

@@ -1,5 +1,69 @@
-/* wire.h - placeholder, replaced by the real wire header */
+/*
+ * wire.h - the one header every frame carries, on every transport, and the business card.
+ * Changing either changes BPI_WIRE_VERSION: peers with different versions refuse each other
+ * at bp_init (both sides, naming both versions), nothing is ever guessed.
+ */
 #ifndef BPI_WIRE_H
 #define BPI_WIRE_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #define BPI_WIRE_VERSION 1
+#define BPI_WIRE_MAGIC 0x42595041u /* "BYPA" */
+
+/* Frame types. */
+enum {
+    BPI_WIRE_EAGER = 1, /* first (often only) frame of a message: tag and full length */
+    BPI_WIRE_FRAG = 2,  /* a following frame of the same message, in order */
+    BPI_WIRE_TL = 3,    /* private to the transport that sent it; never reaches the core */
+};
+
+/* Flags. */
+#define BPI_WIRE_F_INTERNAL 0x1u /* the core's own traffic (barrier): never matches a user
+                                    receive, whatever its tag mask */
+
+typedef struct bpi_wire_hdr {
+    uint8_t type;
+    uint8_t flags;
+    uint16_t tl_op;     /* BPI_WIRE_TL: the transport's own opcode */
+    uint32_t src;       /* the sender's rank */
+    uint32_t frame_len; /* payload bytes following this header */
+    uint32_t reserved;
+    uint64_t tag;     /* EAGER: the message's tag; TL: the transport's argument */
+    uint64_t msg_len; /* EAGER: the whole message's length */
+} bpi_wire_hdr_t;
+
+static_assert(sizeof(bpi_wire_hdr_t) == 32, "wire header is 32 bytes");
+
+/*
+ * The business card: what every rank publishes through the bootstrap and checks of every
+ * peer. Magic and version come first so that a peer of another version is recognised before
+ * anything else of its card is read. Transport addresses follow, one block per transport.
+ */
+#define BPI_CARD_SIZE 512
+#define BPI_CARD_TL_NAME 8
+
+/* Feature bits: what this rank can do, checked where peers must agree. */
+#define BPI_FEATURE_SHM 0x1ull
+
+typedef struct bpi_card_hdr {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t features;
+    uint64_t jobkey;
+    int32_t rank;
+    uint32_t ntl; /* transport blocks that follow */
+    char host[64];
+} bpi_card_hdr_t;
+
+typedef struct bpi_card_tl {
+    char name[BPI_CARD_TL_NAME];
+    uint32_t len; /* bytes of address that follow, padded to 8 */
+    uint32_t reserved;
+} bpi_card_tl_t;
+
+static_assert(sizeof(bpi_card_hdr_t) == 96, "card header layout");
+
 #endif

@@ -1,1 +1,267 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/*
+ * shm_iface.c - the shm transport's set-up: create and map this process's segment, publish
+ * its name in the business card, map the peers' segments, unlink once all have mapped.
+ * The ops table is at the end of the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "transport/shm/shm.h"
+
+static bp_status_t shm_query(const bpi_config_t *config, char *why, size_t whylen)
+{
+    if (access("/dev/shm", W_OK) != 0) {
+        snprintf(why, whylen, "/dev/shm is not writable: %s", strerror(errno));
+        return BP_ERR_NOTSUP;
+    }
+    snprintf(why, whylen, "/dev/shm writable");
+    return BP_OK;
+}
+
+static void shm_seg_name(char *buf, size_t len, uint64_t jobkey, int rank)
+{
+    snprintf(buf, len, "/bp-%016llx-%d", (unsigned long long)jobkey, rank);
+}
+
+static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t **iface_p)
+{
+    const bpi_config_t *cfg = params->config;
+    bpi_tl_iface_t *iface;
+    bpi_shm_seg_hdr_t *seg;
+    uint32_t slot_size = (uint32_t)cfg->shm_slot_size;
+    uint64_t queue_bytes = bpi_shm_ring_bytes((uint32_t)cfg->shm_queue_slots, slot_size);
+    uint64_t ring_bytes = bpi_shm_ring_bytes((uint32_t)cfg->shm_ring_slots, slot_size);
+    uint64_t size = BPI_SHM_HDR_BYTES + queue_bytes + cfg->shm_max_rings * ring_bytes;
+    bp_status_t status;
+    void *mem;
+    int fd;
+
+    iface = calloc(1, sizeof(*iface));
+    if (iface == NULL) {
+        bpi_log_error("shm: out of memory");
+        return BP_ERR_NOMEM;
+    }
+    iface->rx_rings = calloc(cfg->shm_max_rings + 1, sizeof(*iface->rx_rings));
+    if (iface->rx_rings == NULL) {
+        bpi_log_error("shm: out of memory");
+        status = BP_ERR_NOMEM;
+        goto err_free;
+    }
+    iface->params = *params;
+    iface->recv_cb = params->recv_cb;
+    iface->cb_arg = params->cb_arg;
+    iface->ring_thresh = (uint32_t)cfg->shm_ring_thresh;
+    shm_seg_name(iface->name, sizeof(iface->name), params->jobkey, params->rank);
+
+    fd = shm_open(iface->name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        bpi_log_error("shm: shm_open %s: %s", iface->name, strerror(errno));
+        status = BP_ERR_SYS;
+        goto err_free_rings;
+    }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        bpi_log_error("shm: ftruncate %s to %llu bytes: %s", iface->name,
+                      (unsigned long long)size, strerror(errno));
+        status = BP_ERR_SYS;
+        goto err_close;
+    }
+    mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mem == MAP_FAILED) {
+        bpi_log_error("shm: mmap %s (%llu bytes): %s", iface->name, (unsigned long long)size,
+                      strerror(errno));
+        status = BP_ERR_SYS;
+        goto err_close;
+    }
+    close(fd);
+
+    /* The file is new, so zero-filled: every slot's seq is 0, every ring empty. */
+    seg = mem;
+    seg->magic = BPI_SHM_MAGIC;
+    seg->version = BPI_SHM_VERSION;
+    seg->jobkey = params->jobkey;
+    seg->rank = params->rank;
+    seg->pid = (int32_t)getpid();
+    seg->slot_size = slot_size;
+    seg->queue_slots = (uint32_t)cfg->shm_queue_slots;
+    seg->ring_slots = (uint32_t)cfg->shm_ring_slots;
+    seg->max_rings = (uint32_t)cfg->shm_max_rings;
+    seg->may_sleep = (uint32_t)params->may_sleep;
+    seg->seg_size = size;
+    seg->queue_off = BPI_SHM_HDR_BYTES;
+    seg->rings_off = BPI_SHM_HDR_BYTES + queue_bytes;
+    seg->ring_bytes = ring_bytes;
+
+    iface->seg = seg;
+    iface->seg_size = size;
+    bpi_shm_ring_view(&iface->queue, (char *)seg + seg->queue_off, seg->queue_slots, slot_size);
+    bpi_log_debug("shm: segment %s, %llu bytes (queue %u x %u B, %u fast rings x %u slots)",
+                  iface->name, (unsigned long long)size, seg->queue_slots, slot_size,
+                  seg->max_rings, seg->ring_slots);
+    *iface_p = iface;
+    return BP_OK;
+
+err_close:
+    close(fd);
+    shm_unlink(iface->name);
+err_free_rings:
+    free(iface->rx_rings);
+err_free:
+    free(iface);
+    return status;
+}
+
+static void shm_close(bpi_tl_iface_t *iface)
+{
+    if (!iface->unlinked) {
+        shm_unlink(iface->name);
+    }
+    munmap(iface->seg, iface->seg_size);
+    free(iface->rx_rings);
+    free(iface);
+}
+
+static size_t shm_max_frame(const bpi_tl_iface_t *iface)
+{
+    return bpi_shm_ring_max_payload(&iface->queue);
+}
+
+static bp_status_t shm_card_pack(bpi_tl_iface_t *iface, void *buf, size_t *len_p)
+{
+    bpi_shm_card_t card;
+
+    if (*len_p < sizeof(card)) {
+        bpi_log_error("shm: no room for the card (%zu < %zu bytes)", *len_p, sizeof(card));
+        return BP_ERR_INVAL;
+    }
+    memset(&card, 0, sizeof(card));
+    memcpy(card.name, iface->name, sizeof(card.name));
+    card.seg_size = iface->seg_size;
+    card.pid = iface->seg->pid;
+    memcpy(buf, &card, sizeof(card));
+    *len_p = sizeof(card);
+    return BP_OK;
+}
+
+static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *cardbuf, size_t len,
+                               bpi_tl_ep_t **ep_p)
+{
+    bpi_shm_card_t card;
+    bpi_shm_seg_hdr_t *seg;
+    bpi_tl_ep_t *ep;
+    struct stat st;
+    bp_status_t status;
+    void *mem;
+    int fd;
+
+    if (len < sizeof(card)) {
+        bpi_log_error("shm: rank %d: card too short (%zu bytes)", peer, len);
+        return BP_ERR_PROTO;
+    }
+    memcpy(&card, cardbuf, sizeof(card));
+    card.name[sizeof(card.name) - 1] = '\0';
+
+    ep = calloc(1, sizeof(*ep));
+    if (ep == NULL) {
+        bpi_log_error("shm: out of memory");
+        return BP_ERR_NOMEM;
+    }
+    fd = shm_open(card.name, O_RDWR, 0);
+    if (fd < 0) {
+        bpi_log_error("shm: rank %d: shm_open %s: %s", peer, card.name, strerror(errno));
+        status = BP_ERR_SYS;
+        goto err_free;
+    }
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != card.seg_size) {
+        bpi_log_error("shm: rank %d: segment %s has %lld bytes, its card says %llu", peer,
+                      card.name, (long long)st.st_size, (unsigned long long)card.seg_size);
+        status = BP_ERR_PROTO;
+        goto err_close;
+    }
+    mem = mmap(NULL, card.seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mem == MAP_FAILED) {
+        bpi_log_error("shm: rank %d: mmap %s: %s", peer, card.name, strerror(errno));
+        status = BP_ERR_SYS;
+        goto err_close;
+    }
+    close(fd);
+    seg = mem;
+    if (seg->magic != BPI_SHM_MAGIC || seg->version != BPI_SHM_VERSION ||
+        seg->jobkey != iface->params.jobkey || seg->rank != peer) {
+        bpi_log_error("shm: rank %d: segment %s is foreign (magic %#x version %u rank %d)", peer,
+                      card.name, seg->magic, seg->version, seg->rank);
+        status = BP_ERR_PROTO;
+        goto err_unmap;
+    }
+
+    ep->state = seg->max_rings > 0 ? BPI_SHM_EP_QUEUE : BPI_SHM_EP_REFUSED;
+    ep->ring_pending = -1;
+    ep->seg = seg;
+    ep->seg_size = card.seg_size;
+    ep->peer_may_sleep = seg->may_sleep;
+    ep->peer = peer;
+    ep->pid = card.pid;
+    ep->iface = iface;
+    bpi_shm_ring_view(&ep->queue, (char *)seg + seg->queue_off, seg->queue_slots,
+                      seg->slot_size);
+    *ep_p = ep;
+    return BP_OK;
+
+err_unmap:
+    munmap(mem, card.seg_size);
+    goto err_free;
+err_close:
+    close(fd);
+err_free:
+    free(ep);
+    return status;
+}
+
+static void shm_disconnect(bpi_tl_ep_t *ep)
+{
+    munmap(ep->seg, ep->seg_size);
+    free(ep);
+}
+
+static bp_status_t shm_ready(bpi_tl_iface_t *iface)
+{
+    /* Every local peer has mapped the segment: the name is no longer needed. */
+    if (shm_unlink(iface->name) != 0) {
+        bpi_log_warn("shm: shm_unlink %s: %s", iface->name, strerror(errno));
+    }
+    iface->unlinked = 1;
+    return BP_OK;
+}
+
+static bp_status_t shm_ep_check(bpi_tl_ep_t *ep)
+{
+    if (kill(ep->pid, 0) != 0 && errno == ESRCH) {
+        bpi_log_error("shm: rank %d (pid %d) has exited", ep->peer, (int)ep->pid);
+        return BP_ERR_PEER;
+    }
+    return BP_OK;
+}
+
+const bpi_tl_ops_t bpi_tl_shm = {
+    .size = sizeof(bpi_tl_ops_t),
+    .name = "shm",
+    .query = shm_query,
+    .open = shm_open_iface,
+    .close = shm_close,
+    .max_frame = shm_max_frame,
+    .card_pack = shm_card_pack,
+    .connect = shm_connect,
+    .disconnect = shm_disconnect,
+    .ready = shm_ready,
+    .send = bpi_shm_ep_send,
+    .progress = bpi_shm_progress,
+    .wait = bpi_shm_wait,
+    .ep_check = shm_ep_check,
+};

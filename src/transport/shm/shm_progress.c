@@ -1,1 +1,112 @@
-/* placeholder */ typedef int bpi_placeholder_t;
+/*
+ * shm_progress.c - the receive side: read committed frames from this process's shared queue
+ * and from the fast rings it handed out, hand them to the core, and sleep on the segment's
+ * futex in blocking mode.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "transport/shm/shm.h"
+
+/* A RING_ON from src: its next frames come on fast ring idx of my segment. */
+static void shm_ring_on(bpi_tl_iface_t *iface, const bpi_wire_hdr_t *hdr)
+{
+    bpi_shm_seg_hdr_t *seg = iface->seg;
+    uint64_t idx = hdr->tag;
+    bpi_shm_rx_ring_t *rx;
+
+    if (idx >= seg->max_rings || iface->nrx_rings >= seg->max_rings) {
+        bpi_log_error("shm: rank %u announced fast ring %llu of %u: ignored", hdr->src,
+                      (unsigned long long)idx, seg->max_rings);
+        return;
+    }
+    rx = &iface->rx_rings[iface->nrx_rings];
+    bpi_shm_ring_view(&rx->ring, (char *)seg + seg->rings_off + idx * seg->ring_bytes,
+                      seg->ring_slots, seg->slot_size);
+    rx->cons.head = 0;
+    rx->cons.published = 0;
+    rx->src = (int)hdr->src;
+    iface->nrx_rings++;
+    bpi_log_debug("shm: rank %u now sends on fast ring %llu", hdr->src,
+                  (unsigned long long)idx);
+}
+
+static unsigned shm_ring_poll(bpi_tl_iface_t *iface, const bpi_shm_ring_t *ring,
+                              bpi_shm_ring_cons_t *cons, unsigned budget)
+{
+    unsigned n = 0;
+
+    while (n < budget) {
+        bpi_shm_slot_t *slot = bpi_shm_ring_peek(ring, cons->head);
+        if (slot == NULL) {
+            bpi_shm_ring_flush(ring, cons);
+            break;
+        }
+        if (__builtin_expect(slot->hdr.type == BPI_WIRE_TL, 0)) {
+            if (slot->hdr.tl_op == BPI_SHM_OP_RING_ON) {
+                shm_ring_on(iface, &slot->hdr);
+            }
+        } else {
+            iface->recv_cb(iface->cb_arg, &slot->hdr, slot + 1);
+        }
+        bpi_shm_ring_consume(ring, cons);
+        n++;
+    }
+    return n;
+}
+
+unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget)
+{
+    unsigned n = 0;
+
+    for (uint32_t i = 0; i < iface->nrx_rings; i++) {
+        n += shm_ring_poll(iface, &iface->rx_rings[i].ring, &iface->rx_rings[i].cons, budget);
+    }
+    n += shm_ring_poll(iface, &iface->queue, &iface->queue_cons, budget);
+    return n;
+}
+
+static int shm_anything_waiting(bpi_tl_iface_t *iface)
+{
+    if (bpi_shm_ring_peek(&iface->queue, iface->queue_cons.head) != NULL) {
+        return 1;
+    }
+    for (uint32_t i = 0; i < iface->nrx_rings; i++) {
+        bpi_shm_rx_ring_t *rx = &iface->rx_rings[i];
+        if (bpi_shm_ring_peek(&rx->ring, rx->cons.head) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
+{
+    bpi_shm_seg_hdr_t *seg = iface->seg;
+    struct timespec ts;
+    uint32_t val;
+
+    atomic_store_explicit(&seg->sleeping, 1, memory_order_relaxed);
+    /* seq_cst fence: our store of `sleeping` before our last look at the rings; pairs with
+     * the sender's fence between its commit and its read of `sleeping` (shm_ep.c) */
+    atomic_thread_fence(memory_order_seq_cst);
+    val = atomic_load_explicit(&seg->futex, memory_order_acquire);
+    if (!shm_anything_waiting(iface)) {
+        ts.tv_sec = timeout_ms / 1000;
+        ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+        /* returns at once if a sender bumped `futex` after we read val */
+        if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) != 0 &&
+            errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
+            bpi_log_error("shm: futex wait: %s", strerror(errno));
+            atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
+            return BP_ERR_SYS;
+        }
+    }
+    atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
+    return BP_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * config.h - every BP_* environment variable, in one table, validated at bp_init: an unknown
+ * BP_ variable or an unknown value is BP_ERR_CONFIG with a message that lists what is
+ * accepted. Pure (no global state): parse from an environment array into a struct.
+ */
+#ifndef BPI_CONFIG_H
+#define BPI_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bypass.h"
+#include "core/log.h"
+
+typedef enum bpi_progress_mode {
+    BPI_PROGRESS_AUTO = 0, /* spin when every local rank has a core of its own, else block */
+    BPI_PROGRESS_SPIN = 1,
+    BPI_PROGRESS_BLOCK = 2,
+} bpi_progress_mode_t;
+
+typedef struct bpi_config {
+    uint64_t log_level;       /* bpi_log_level_t */
+    uint64_t progress;        /* bpi_progress_mode_t */
+    uint64_t shm_slot_size;   /* bytes per ring slot, header included */
+    uint64_t shm_queue_slots; /* slots of the shared receive queue of each process */
+    uint64_t shm_ring_slots;  /* slots of each per-sender fast ring */
+    uint64_t shm_max_rings;   /* fast rings a process hands out to its senders */
+    uint64_t shm_ring_thresh; /* messages to a peer before asking it for a fast ring */
+} bpi_config_t;
+
+typedef enum bpi_config_kind {
+    BPI_CONFIG_ENUM,
+    BPI_CONFIG_UINT,
+} bpi_config_kind_t;
+
+#define BPI_CONFIG_POW2 0x1u  /* value must be a power of two */
+#define BPI_CONFIG_MUL64 0x2u /* value must be a multiple of 64 */
+
+typedef struct bpi_config_var {
+    const char *name;
+    const char *defval;
+    const char *help;
+    bpi_config_kind_t kind;
+    const char *const *choices; /* ENUM: NULL-terminated; the value is the index */
+    uint64_t min, max;          /* UINT */
+    unsigned flags;
+    size_t offset; /* of the uint64_t field in bpi_config_t */
+} bpi_config_var_t;
+
+extern const bpi_config_var_t bpi_config_vars[];
+extern const size_t bpi_config_nvars;
+
+/*
+ * Fill *cfg from envp (a NULL-terminated "NAME=value" array, as environ). On error returns
+ * BP_ERR_CONFIG and writes the reason (naming the variable and what is accepted) into err.
+ */
+bp_status_t bpi_config_parse(char *const *envp, bpi_config_t *cfg, char *err, size_t errlen);
+
+/* The current value of a variable as written in envp, or NULL when unset. */
+const char *bpi_config_getenv(char *const *envp, const char *name);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * core.h - the core's state: the context, peers, requests and unexpected messages. The core
+ * knows messages, tags, requests and peers, and reaches transports only through
+ * transport/transport.h.
+ */
+#ifndef BPI_CORE_H
+#define BPI_CORE_H
+
+#include <stdint.h>
+
+#include "boot/boot.h"
+#include "bypass.h"
+#include "core/config.h"
+#include "core/list.h"
+#include "core/log.h"
+#include "transport/transport.h"
+
+#define BP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* A polite spin-wait hint to the CPU. */
+static inline void bpi_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Frames a transport may deliver per progress call (a bound on each poll). */
+#define BPI_PROGRESS_BUDGET 32
+/* Unexpected messages up to this size come from a free list, not malloc. */
+#define BPI_UNEXP_SMALL 256
+/* How often an idle wait checks that peers are alive. */
+#define BPI_LIVENESS_NS 1000000000ull
+/* Blocking progress: the longest sleep before re-checking peers. */
+#define BPI_BLOCK_TIMEOUT_MS 200
+
+enum {
+    BPI_REQ_SEND = 1,
+    BPI_REQ_RECV = 2,
+};
+
+struct bp_request {
+    bpi_list_t link; /* posted queue, or its peer's send queue */
+    bp_context_t *ctx;
+    uint8_t type;
+    uint8_t done;
+    uint8_t flags;    /* BPI_WIRE_F_*: matched exactly */
+    uint8_t pooled;   /* 1: from the pool (user-visible), 0: on a blocking call's stack */
+    uint8_t queued;   /* in the posted queue or a send queue */
+    bp_status_t status;
+    int peer;         /* send: destination; receive: wanted source or BP_ANY_SOURCE */
+    uint64_t tag;
+    uint64_t ignore;  /* receive only */
+    char *buf;
+    size_t len;       /* buffer length */
+    size_t msg_len;   /* receive: the message's length once matched */
+    size_t offset;    /* bytes moved so far */
+    int source;       /* receive: who sent it */
+    uint64_t rtag;    /* receive: its tag */
+};
+
+/* A message that arrived before a matching receive was posted. */
+typedef struct bpi_unexp {
+    bpi_list_t link;
+    int source;
+    uint8_t flags;
+    uint64_t tag;
+    size_t msg_len;
+    size_t received; /* < msg_len: fragments are still coming */
+    size_t cap;      /* bytes of data[] */
+    char data[];
+} bpi_unexp_t;
+
+typedef struct bpi_peer {
+    bpi_tl_ep_t *ep;
+    bp_status_t (*send)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+    /* a message whose fragments are arriving: into a receive, or into an unexpected one */
+    bp_request_t *rx_req;
+    bpi_unexp_t *rx_unexp;
+    bpi_list_t sendq;     /* sends waiting for room, in order */
+    bpi_list_t sendq_link; /* in ctx->sendq_peers while sendq is not empty */
+    int failed;
+} bpi_peer_t;
+
+struct bp_context {
+    int rank;
+    int size;
+    int progress_mode; /* BPI_PROGRESS_SPIN or BPI_PROGRESS_BLOCK */
+    size_t max_frame;
+
+    const bpi_tl_ops_t *tl;
+    bpi_tl_iface_t *iface;
+    bpi_peer_t *peers;
+
+    bpi_list_t posted;      /* posted receives, in posting order */
+    bpi_list_t unexp;       /* unexpected messages, in arrival order */
+    bpi_list_t sendq_peers; /* peers with queued sends */
+
+    bpi_list_t req_free;    /* pool of requests (linked through link) */
+    void *req_chunks;       /* the pool's allocations */
+    bpi_list_t unexp_free;  /* pool of small unexpected buffers */
+    uint64_t barrier_epoch;
+    uint64_t last_liveness_ns;
+
+    bpi_config_t config;
+    bpi_boot_t *boot;
+};
+
+/* match.c: the arrival callback and the queues */
+void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
+void bpi_recv_post(bp_context_t *ctx, bp_request_t *req);
+bpi_unexp_t *bpi_unexp_find(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
+                            uint8_t flags);
+void bpi_req_complete(bp_request_t *req, bp_status_t status);
+void bpi_unexp_pool_free(bp_context_t *ctx);
+
+/* request.c */
+bp_request_t *bpi_req_get(bp_context_t *ctx);
+void bpi_req_put(bp_request_t *req);
+void bpi_req_pool_free(bp_context_t *ctx);
+bp_status_t bpi_send_start(bp_context_t *ctx, bp_request_t *req);
+bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                      uint8_t flags, bp_request_t **req_p);
+bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                      uint64_t ignore, uint8_t flags, bp_request_t **req_p);
+
+/* progress.c */
+unsigned bpi_progress(bp_context_t *ctx);
+void bpi_sendq_progress(bp_context_t *ctx);
+bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req);
+typedef struct bpi_idle {
+    uint32_t spins;
+} bpi_idle_t;
+void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
+void bpi_peer_fail(bp_context_t *ctx, int peer);
+void bpi_cancel_all(bp_context_t *ctx);
+
+static inline int bpi_match(int want_src, uint64_t want_tag, uint64_t ignore, uint8_t want_flags,
+                            int src, uint64_t tag, uint8_t flags)
+{
+    return (want_src == src || want_src == BP_ANY_SOURCE) &&
+           ((want_tag ^ tag) & ~ignore) == 0 && want_flags == flags;
+}
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * shm.h - the shm transport's segment layout and its process-local state, shared by
+ * shm_iface.c (open, close, card, connect), shm_ep.c (send) and shm_progress.c (receive,
+ * wait).
+ *
+ * Each process owns one segment, /dev/shm/bp-<jobkey>-<rank> (mode 0600), that holds what
+ * it RECEIVES: one shared queue every local sender may write, and up to max_rings fast
+ * rings, each handed to one sender after it has sent ring_thresh messages through the
+ * queue. Every peer maps every local segment; the names are unlinked as soon as all local
+ * ranks have mapped them (a bootstrap fence), so a killed job leaves nothing in /dev/shm.
+ * Offsets, not pointers: each process maps the segment at its own address.
+ */
+#ifndef BPI_SHM_H
+#define BPI_SHM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "transport/shm/shm_ring.h"
+#include "transport/transport.h"
+
+#define BPI_SHM_MAGIC 0x42505348u /* "BPSH" */
+#define BPI_SHM_VERSION 1
+#define BPI_SHM_NAME_MAX 48
+
+/* Transport-private frame opcodes (hdr.type == BPI_WIRE_TL). */
+enum {
+    BPI_SHM_OP_RING_ON = 1, /* hdr.tag = ring index: my next frames come on that ring */
+};
+
+/* The segment's first page. */
+typedef struct bpi_shm_seg_hdr {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t jobkey;
+    int32_t rank;
+    int32_t pid;
+    uint32_t slot_size;
+    uint32_t queue_slots;
+    uint32_t ring_slots;
+    uint32_t max_rings;
+    uint32_t may_sleep; /* the owner may sleep on `futex`: senders must wake it */
+    uint32_t reserved;
+    uint64_t seg_size;
+    uint64_t queue_off; /* the shared queue */
+    uint64_t rings_off; /* fast ring i at rings_off + i * ring_bytes */
+    uint64_t ring_bytes;
+
+    /* written by senders: fast rings handed out so far (may exceed max_rings: refused) */
+    alignas(BPI_CACHELINE) _Atomic uint32_t rings_used;
+
+    /* blocking progress: the owner sets `sleeping` before it sleeps on `futex`; a sender
+     * that sees it bumps `futex` and wakes the owner */
+    alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
+    alignas(BPI_CACHELINE) _Atomic uint32_t futex;
+} bpi_shm_seg_hdr_t;
+
+#define BPI_SHM_HDR_BYTES 4096
+static_assert(sizeof(bpi_shm_seg_hdr_t) <= BPI_SHM_HDR_BYTES, "header fits its page");
+
+/* What a process publishes in its business card. */
+typedef struct bpi_shm_card {
+    char name[BPI_SHM_NAME_MAX];
+    uint64_t seg_size;
+    int32_t pid;
+    uint32_t reserved;
+} bpi_shm_card_t;
+
+/* A fast ring this process reads, with the sender it belongs to. */
+typedef struct bpi_shm_rx_ring {
+    bpi_shm_ring_t ring;
+    bpi_shm_ring_cons_t cons;
+    int src;
+} bpi_shm_rx_ring_t;
+
+struct bpi_tl_iface {
+    bpi_tl_params_t params;
+    bpi_tl_recv_cb_t recv_cb;
+    void *cb_arg;
+
+    char name[BPI_SHM_NAME_MAX];
+    int unlinked;
+    bpi_shm_seg_hdr_t *seg; /* my segment */
+    uint64_t seg_size;
+
+    /* receive side: my shared queue and the fast rings handed out, in activation order */
+    bpi_shm_ring_t queue;
+    bpi_shm_ring_cons_t queue_cons;
+    bpi_shm_rx_ring_t *rx_rings; /* max_rings entries */
+    uint32_t nrx_rings;
+    uint32_t ring_thresh;
+};
+
+enum {
+    BPI_SHM_EP_QUEUE = 0,   /* sending through the peer's shared queue */
+    BPI_SHM_EP_RING = 1,    /* sending through a fast ring of our own */
+    BPI_SHM_EP_REFUSED = 2, /* the peer has no fast ring left for us: queue for good */
+};
+
+struct bpi_tl_ep {
+    /* hot: the fast ring, then the queue */
+    int state;
+    bpi_shm_ring_t ring; /* valid in state RING */
+    uint64_t ring_tail;  /* single producer: our own tail */
+    uint64_t ring_head_cache;
+    bpi_shm_ring_t queue; /* the peer's shared queue */
+    uint64_t queue_head_cache;
+    bpi_shm_seg_hdr_t *seg; /* the peer's segment, mapped here */
+    uint32_t peer_may_sleep;
+
+    /* cold */
+    uint64_t queue_sends; /* frames sent through the queue, to decide on a fast ring */
+    int64_t ring_pending; /* ring index obtained but not yet announced, else -1 */
+    uint64_t seg_size;
+    int peer;
+    pid_t pid;
+    bpi_tl_iface_t *iface;
+};
+
+/* shm_ep.c */
+bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+void bpi_shm_wake(bpi_shm_seg_hdr_t *seg);
+
+/* shm_progress.c */
+unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget);
+bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * transport.h - the seam between the core and the transports. A transport moves frames (a
+ * bpi_wire_hdr_t and its payload) to a peer and hands arriving frames to the core through
+ * one callback. It knows no tags and no requests. Each transport fills one const
+ * bpi_tl_ops_t (designated initializers) and registry.c lists them; optional slots point
+ * to bpi_tl_notsup_* stubs, never NULL.
+ */
+#ifndef BPI_TRANSPORT_H
+#define BPI_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bypass.h"
+#include "core/config.h"
+#include "transport/wire.h"
+
+typedef struct bpi_tl_iface bpi_tl_iface_t; /* a transport opened in this process */
+typedef struct bpi_tl_ep bpi_tl_ep_t;       /* this process's way to one peer */
+
+/*
+ * Called by the transport's progress for every frame that arrives. hdr and payload are valid
+ * only during the call (they may live in a ring slot): the core copies what it keeps.
+ */
+typedef void (*bpi_tl_recv_cb_t)(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
+
+typedef struct bpi_tl_params {
+    int rank;
+    int size;
+    uint64_t jobkey;
+    int may_sleep; /* blocking progress: senders must wake a receiver that sleeps */
+    const bpi_config_t *config;
+    bpi_tl_recv_cb_t recv_cb;
+    void *cb_arg;
+} bpi_tl_params_t;
+
+typedef struct bpi_tl_ops {
+    size_t size; /* sizeof(bpi_tl_ops_t), so the table can grow */
+    const char *name;
+
+    /* Can this transport work here? BP_OK, or an error with the reason written in why. */
+    bp_status_t (*query)(const bpi_config_t *config, char *why, size_t whylen);
+
+    bp_status_t (*open)(const bpi_tl_params_t *params, bpi_tl_iface_t **iface_p);
+    void (*close)(bpi_tl_iface_t *iface);
+
+    /* Largest payload of one frame (the core fragments longer messages). */
+    size_t (*max_frame)(const bpi_tl_iface_t *iface);
+
+    /* This process's address, for the business card; *len_p: in room, out used. */
+    bp_status_t (*card_pack)(bpi_tl_iface_t *iface, void *buf, size_t *len_p);
+
+    bp_status_t (*connect)(bpi_tl_iface_t *iface, int peer, const void *card, size_t len,
+                           bpi_tl_ep_t **ep_p);
+    void (*disconnect)(bpi_tl_ep_t *ep);
+
+    /* Every peer has connected (a bootstrap fence has passed): e.g. unlink shared names. */
+    bp_status_t (*ready)(bpi_tl_iface_t *iface);
+
+    /*
+     * Send one frame: hdr (its frame_len says how many payload bytes follow). BP_OK once the
+     * frame is on its way and payload may be reused; BP_ERR_AGAIN when there is no room now
+     * (flow control, never logged); other errors when the peer is gone.
+     */
+    bp_status_t (*send)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+
+    /* Deliver arrived frames through recv_cb, at most budget of them; returns how many. */
+    unsigned (*progress)(bpi_tl_iface_t *iface, unsigned budget);
+
+    /*
+     * Sleep until a frame may have arrived or timeout_ms passed (blocking progress). Returns
+     * at once when frames are already waiting. Spurious returns are allowed.
+     */
+    bp_status_t (*wait)(bpi_tl_iface_t *iface, int timeout_ms);
+
+    /* Is the peer still alive? BP_OK or BP_ERR_PEER. Slow path: called when idle. */
+    bp_status_t (*ep_check)(bpi_tl_ep_t *ep);
+} bpi_tl_ops_t;
+
+/* Stubs for optional slots. */
+bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
+bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);
+bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep);
+
+/* The registry: every transport built into the library, in order of preference. */
+extern const bpi_tl_ops_t *const bpi_tl_all[];
+extern const size_t bpi_tl_count;
+const bpi_tl_ops_t *bpi_tl_find(const char *name);
+
+extern const bpi_tl_ops_t bpi_tl_shm;
+
+#endif
