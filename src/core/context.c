@@ -13,47 +13,80 @@
 
 extern char **environ;
 
-/* Test-only hook: speak another protocol version (tests/integration/version_mismatch). */
+/*
+ * Test-only hook: BPI_TEST_WIRE_VERSION=R:V makes rank R claim protocol version V
+ * (tests/integration/version_mismatch.sh). Not a BP_ variable: users never set it.
+ */
 #define CTX_TEST_VERSION_ENV "BPI_TEST_WIRE_VERSION"
 
-static int ctx_ncpus(void)
+static uint32_t ctx_wire_version(int rank)
+{
+    const char *hook = getenv(CTX_TEST_VERSION_ENV);
+    int r;
+    unsigned v;
+
+    if (hook != NULL && sscanf(hook, "%d:%u", &r, &v) == 2 && r == rank) {
+        return v;
+    }
+    return BPI_WIRE_VERSION;
+}
+
+/* Round one: who we are, what we speak, where we may run. */
+static void ctx_hello_pack(bp_context_t *ctx, bpi_card_hdr_t *hdr)
 {
     cpu_set_t set;
 
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-        return (int)sysconf(_SC_NPROCESSORS_ONLN);
-    }
-    return CPU_COUNT(&set);
-}
-
-static void ctx_card_pack(bp_context_t *ctx, char *card)
-{
-    bpi_card_hdr_t *hdr = (bpi_card_hdr_t *)card;
-    bpi_card_tl_t *tl = (bpi_card_tl_t *)(card + sizeof(*hdr));
-    size_t room = BPI_CARD_SIZE - sizeof(*hdr) - sizeof(*tl);
-    const char *test_version = getenv(CTX_TEST_VERSION_ENV);
-
-    memset(card, 0, BPI_CARD_SIZE);
+    memset(hdr, 0, sizeof(*hdr));
     hdr->magic = BPI_WIRE_MAGIC;
-    hdr->version = test_version != NULL ? (uint32_t)atoi(test_version) : BPI_WIRE_VERSION;
+    hdr->version = ctx_wire_version(ctx->rank);
     hdr->features = BPI_FEATURE_SHM;
     hdr->jobkey = ctx->boot->jobkey;
     hdr->rank = ctx->rank;
     hdr->ntl = 1;
+    hdr->progress = (uint32_t)ctx->config.progress;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        for (int c = 0; c < 256 && c < CPU_SETSIZE; c++) {
+            if (CPU_ISSET(c, &set)) {
+                hdr->cpus[c / 64] |= 1ull << (c % 64);
+            }
+        }
+    }
     gethostname(hdr->host, sizeof(hdr->host) - 1);
-    snprintf(tl->name, sizeof(tl->name), "%s", ctx->tl->name);
-    ctx->tl->card_pack(ctx->iface, tl + 1, &room);
-    tl->len = (uint32_t)room;
 }
 
-/* Check every peer's card against ours: the same protocol, the same job. */
-static bp_status_t ctx_cards_check(bp_context_t *ctx, const char *cards)
+/*
+ * BP_PROGRESS=auto: spin when every local rank can have a core of its own, that is when the
+ * CPUs the local ranks may run on, together, are at least as many as the ranks. Every rank
+ * computes this from the same cards, so the job agrees. (A rank bound to one CPU by the
+ * launcher sees one CPU in its own mask: only the union says whether cores are shared.)
+ */
+static int ctx_progress_resolve(const bp_context_t *ctx, const bpi_card_hdr_t *hellos)
 {
-    const bpi_card_hdr_t *mine = (const bpi_card_hdr_t *)(cards + ctx->rank * BPI_CARD_SIZE);
+    uint64_t cpus[4] = {0, 0, 0, 0};
+    int ncpus = 0;
+
+    if (ctx->config.progress != BPI_PROGRESS_AUTO) {
+        return (int)ctx->config.progress;
+    }
+    for (int r = 0; r < ctx->size; r++) {
+        for (int w = 0; w < 4; w++) {
+            cpus[w] |= hellos[r].cpus[w];
+        }
+    }
+    for (int w = 0; w < 4; w++) {
+        ncpus += __builtin_popcountll(cpus[w]);
+    }
+    return ctx->size <= ncpus ? BPI_PROGRESS_SPIN : BPI_PROGRESS_BLOCK;
+}
+
+/* Check every peer's hello against ours: the same protocol, the same job. */
+static bp_status_t ctx_cards_check(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
+{
+    const bpi_card_hdr_t *mine = &hellos[ctx->rank];
     bp_status_t status = BP_OK;
 
     for (int r = 0; r < ctx->size; r++) {
-        const bpi_card_hdr_t *hdr = (const bpi_card_hdr_t *)(cards + r * BPI_CARD_SIZE);
+        const bpi_card_hdr_t *hdr = &hellos[r];
         if (hdr->magic != BPI_WIRE_MAGIC) {
             bpi_log_error("rank %d sent a foreign business card (magic %#x, expected %#x)", r,
                           hdr->magic, BPI_WIRE_MAGIC);
@@ -74,6 +107,18 @@ static bp_status_t ctx_cards_check(bp_context_t *ctx, const char *cards)
     return status;
 }
 
+/* Round two: the transport's address. */
+static void ctx_addr_pack(bp_context_t *ctx, char *card)
+{
+    bpi_card_tl_t *tl = (bpi_card_tl_t *)card;
+    size_t room = BPI_CARD_ADDR_SIZE - sizeof(*tl);
+
+    memset(card, 0, BPI_CARD_ADDR_SIZE);
+    snprintf(tl->name, sizeof(tl->name), "%s", ctx->tl->name);
+    ctx->tl->card_pack(ctx->iface, tl + 1, &room);
+    tl->len = (uint32_t)room;
+}
+
 static bp_status_t ctx_connect(bp_context_t *ctx, const char *cards)
 {
     for (int r = 0; r < ctx->size; r++) {
@@ -83,9 +128,9 @@ static bp_status_t ctx_connect(bp_context_t *ctx, const char *cards)
         if (r == ctx->rank) {
             continue;
         }
-        tl = (const bpi_card_tl_t *)(cards + r * BPI_CARD_SIZE + sizeof(bpi_card_hdr_t));
+        tl = (const bpi_card_tl_t *)(cards + r * BPI_CARD_ADDR_SIZE);
         if (strncmp(tl->name, ctx->tl->name, sizeof(tl->name)) != 0 ||
-            tl->len > BPI_CARD_SIZE - sizeof(bpi_card_hdr_t) - sizeof(*tl)) {
+            tl->len > BPI_CARD_ADDR_SIZE - sizeof(*tl)) {
             bpi_log_error("rank %d offers no %s transport", r, ctx->tl->name);
             return BP_ERR_NOTSUP;
         }
@@ -151,6 +196,7 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     bpi_tl_params_t params;
     char err[1024];
     char why[256];
+    bpi_card_hdr_t *hellos = NULL;
     char *cards = NULL;
     bp_status_t status;
 
@@ -182,15 +228,10 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     ctx->size = ctx->boot->size;
     bpi_log_set_rank(ctx->rank);
 
-    ctx->progress_mode = (int)ctx->config.progress;
-    if (ctx->progress_mode == BPI_PROGRESS_AUTO) {
-        /* every rank of the job is local for now: spin only if each has a core */
-        ctx->progress_mode = ctx->size <= ctx_ncpus() ? BPI_PROGRESS_SPIN : BPI_PROGRESS_BLOCK;
-    }
-
     ctx->peers = calloc((size_t)ctx->size, sizeof(*ctx->peers));
-    cards = malloc((size_t)ctx->size * BPI_CARD_SIZE);
-    if (ctx->peers == NULL || cards == NULL) {
+    hellos = malloc((size_t)ctx->size * sizeof(*hellos));
+    cards = malloc((size_t)ctx->size * BPI_CARD_ADDR_SIZE);
+    if (ctx->peers == NULL || hellos == NULL || cards == NULL) {
         bpi_log_error("out of memory for %d peers", ctx->size);
         status = BP_ERR_NOMEM;
         goto err_free;
@@ -199,6 +240,19 @@ bp_status_t bp_init(bp_context_t **ctx_p)
         bpi_list_init(&ctx->peers[r].sendq);
         bpi_list_init(&ctx->peers[r].sendq_link);
     }
+
+    /* round one: a peer of another version is refused before anything is created */
+    ctx_hello_pack(ctx, &hellos[ctx->rank]);
+    status = ctx->boot->allgather(ctx->boot, &hellos[ctx->rank], sizeof(*hellos), hellos);
+    if (status != BP_OK) {
+        goto err_free;
+    }
+    status = ctx_cards_check(ctx, hellos);
+    if (status != BP_OK) {
+        goto err_free; /* every rank sees every card: all fail alike */
+    }
+    /* every rank of the job is local for now */
+    ctx->progress_mode = ctx_progress_resolve(ctx, hellos);
 
     ctx->tl = bpi_tl_all[0];
     status = ctx->tl->query(&ctx->config, why, sizeof(why));
@@ -219,15 +273,12 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     }
     ctx->max_frame = ctx->tl->max_frame(ctx->iface);
 
-    ctx_card_pack(ctx, cards + ctx->rank * BPI_CARD_SIZE);
-    status = ctx->boot->allgather(ctx->boot, cards + ctx->rank * BPI_CARD_SIZE, BPI_CARD_SIZE,
-                                  cards);
+    /* round two: addresses; round three: a fence that agrees on success */
+    ctx_addr_pack(ctx, cards + ctx->rank * BPI_CARD_ADDR_SIZE);
+    status = ctx->boot->allgather(ctx->boot, cards + ctx->rank * BPI_CARD_ADDR_SIZE,
+                                  BPI_CARD_ADDR_SIZE, cards);
     if (status != BP_OK) {
         goto err_free;
-    }
-    status = ctx_cards_check(ctx, cards);
-    if (status != BP_OK) {
-        goto err_free; /* every rank sees every card: all fail alike */
     }
     status = ctx_fence(ctx, ctx_connect(ctx, cards));
     if (status != BP_OK) {
@@ -238,6 +289,7 @@ bp_status_t bp_init(bp_context_t **ctx_p)
         goto err_free;
     }
     free(cards);
+    free(hellos);
     bpi_log_debug("initialised: rank %d of %d, boot %s, progress %s, transport %s", ctx->rank,
                   ctx->size, ctx->boot->name,
                   ctx->progress_mode == BPI_PROGRESS_SPIN ? "spin" : "block", ctx->tl->name);
@@ -246,6 +298,7 @@ bp_status_t bp_init(bp_context_t **ctx_p)
 
 err_free:
     free(cards);
+    free(hellos);
     ctx_free(ctx);
     return status;
 }

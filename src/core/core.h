@@ -34,8 +34,8 @@ static inline void bpi_cpu_relax(void)
 #define BPI_PROGRESS_BUDGET 32
 /* Unexpected messages up to this size come from a free list, not malloc. */
 #define BPI_UNEXP_SMALL 256
-/* How often an idle wait checks that peers are alive. */
-#define BPI_LIVENESS_NS 1000000000ull
+/* How often an idle wait checks that peers are alive (a kill(pid, 0) per peer). */
+#define BPI_LIVENESS_NS 250000000ull
 /* Blocking progress: the longest sleep before re-checking peers. */
 #define BPI_BLOCK_TIMEOUT_MS 200
 

@@ -28,14 +28,20 @@ static uint64_t progress_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Complete everything that waits on a peer that is gone. */
+/*
+ * Complete everything that waits on a peer that is gone. What it sent before it went is
+ * delivered first: frames already in our rings are drained (a bounded number of rounds).
+ */
 void bpi_peer_fail(bp_context_t *ctx, int rank)
 {
     bpi_peer_t *peer = &ctx->peers[rank];
     bpi_list_t *pos, *tmp;
+    unsigned nfailed = 0;
 
     if (peer->failed) {
         return;
+    }
+    for (int i = 0; i < 4096 && ctx->tl->progress(ctx->iface, BPI_PROGRESS_BUDGET) > 0; i++) {
     }
     peer->failed = 1;
     bpi_list_for_each_safe(pos, tmp, &peer->sendq) {
@@ -43,6 +49,7 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
         bpi_list_remove(&req->link);
         req->queued = 0;
         bpi_req_complete(req, BP_ERR_PEER);
+        nfailed++;
     }
     if (!bpi_list_empty(&peer->sendq_link)) {
         bpi_list_remove(&peer->sendq_link);
@@ -53,11 +60,17 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
             bpi_list_remove(&req->link);
             req->queued = 0;
             bpi_req_complete(req, BP_ERR_PEER);
+            nfailed++;
         }
     }
     if (peer->rx_req != NULL) {
         bpi_req_complete(peer->rx_req, BP_ERR_PEER);
         peer->rx_req = NULL;
+        nfailed++;
+    }
+    if (nfailed > 0) {
+        bpi_log_error("rank %d is gone: %u pending requests completed with an error", rank,
+                      nfailed);
     }
 }
 

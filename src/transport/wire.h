@@ -39,10 +39,11 @@ static_assert(sizeof(bpi_wire_hdr_t) == 32, "wire header is 32 bytes");
 
 /*
  * The business card: what every rank publishes through the bootstrap and checks of every
- * peer. Magic and version come first so that a peer of another version is recognised before
- * anything else of its card is read. Transport addresses follow, one block per transport.
+ * peer, in two rounds: first the header (magic and version first, so that a peer of another
+ * version is recognised before anything else is read, and before any transport is opened),
+ * then the transport addresses, one block per transport.
  */
-#define BPI_CARD_SIZE 512
+#define BPI_CARD_ADDR_SIZE 256 /* round two: one rank's transport blocks */
 #define BPI_CARD_TL_NAME 8
 
 /* Feature bits: what this rank can do, checked where peers must agree. */
@@ -54,7 +55,10 @@ typedef struct bpi_card_hdr {
     uint64_t features;
     uint64_t jobkey;
     int32_t rank;
-    uint32_t ntl; /* transport blocks that follow */
+    uint32_t ntl;      /* transport blocks that follow */
+    uint32_t progress; /* requested progress mode (BP_PROGRESS), resolved job-wide */
+    uint32_t reserved;
+    uint64_t cpus[4];  /* the CPUs this rank may run on (first 256), for progress=auto */
     char host[64];
 } bpi_card_hdr_t;
 
@@ -64,6 +68,6 @@ typedef struct bpi_card_tl {
     uint32_t reserved;
 } bpi_card_tl_t;
 
-static_assert(sizeof(bpi_card_hdr_t) == 96, "card header layout");
+static_assert(sizeof(bpi_card_hdr_t) == 136, "card header layout");
 
 #endif

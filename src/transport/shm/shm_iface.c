@@ -243,7 +243,7 @@ static bp_status_t shm_ready(bpi_tl_iface_t *iface)
 static bp_status_t shm_ep_check(bpi_tl_ep_t *ep)
 {
     if (kill(ep->pid, 0) != 0 && errno == ESRCH) {
-        bpi_log_error("shm: rank %d (pid %d) has exited", ep->peer, (int)ep->pid);
+        bpi_log_info("shm: rank %d (pid %d) has exited", ep->peer, (int)ep->pid);
         return BP_ERR_PEER;
     }
     return BP_OK;
