@@ -56,11 +56,12 @@ static int config_parse_uint(const char *s, uint64_t *val_p)
     if (errno != 0) {
         return -1;
     }
-    if (*end == 'k' || *end == 'K') {
-        v <<= 10;
-        end++;
-    } else if (*end == 'm' || *end == 'M') {
-        v <<= 20;
+    if (*end == 'k' || *end == 'K' || *end == 'm' || *end == 'M') {
+        unsigned shift = (*end == 'k' || *end == 'K') ? 10 : 20;
+        if (v > (UINT64_MAX >> shift)) {
+            return -1; /* would overflow */
+        }
+        v <<= shift;
         end++;
     }
     if (*end != '\0') {
