@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "core/log.h"
 #include "boot/bprun_proto.h"
 
 typedef struct bprun_boot {
@@ -30,17 +31,6 @@ typedef struct bprun_boot {
 } bprun_boot_t;
 
 /* Until src/core/log.h exists: one line on stderr. */
-__attribute__((format(printf, 1, 2))) static void boot_log(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "bypass: %s\n", line);
-}
-
 int bpi_boot_bprun_present(void)
 {
     return getenv("BPRUN_FD") != NULL;
@@ -54,7 +44,7 @@ static bp_status_t bprun_env_long(const char *name, long min, long max, long *va
     long v;
 
     if (s == NULL) {
-        boot_log("bprun: %s is not set (BPRUN_FD is: the environment is incomplete)", name);
+        bpi_log_error("bprun: %s is not set (BPRUN_FD is: the environment is incomplete)", name);
         return BP_ERR_BOOT;
     }
     if (*s < '0' || *s > '9') {
@@ -69,7 +59,7 @@ static bp_status_t bprun_env_long(const char *name, long min, long max, long *va
     return BP_OK;
 
 err_malformed:
-    boot_log("bprun: %s=\"%.64s\" is not a decimal integer in [%ld, %ld]", name, s, min, max);
+    bpi_log_error("bprun: %s=\"%.64s\" is not a decimal integer in [%ld, %ld]", name, s, min, max);
     return BP_ERR_BOOT;
 }
 
@@ -80,7 +70,7 @@ static bp_status_t bprun_env_jobkey(uint64_t *jobkey_p)
     size_t i;
 
     if (s == NULL) {
-        boot_log("bprun: BPRUN_JOBKEY is not set (BPRUN_FD is: the environment is incomplete)");
+        bpi_log_error("bprun: BPRUN_JOBKEY is not set (BPRUN_FD is: the environment is incomplete)");
         return BP_ERR_BOOT;
     }
     for (i = 0; s[i] != '\0'; i++) {
@@ -91,7 +81,7 @@ static bp_status_t bprun_env_jobkey(uint64_t *jobkey_p)
         key = (key << 4) | (uint64_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
     }
     if (i != 16 || s[i] != '\0') {
-        boot_log("bprun: BPRUN_JOBKEY=\"%.64s\" is not exactly 16 hex digits", s);
+        bpi_log_error("bprun: BPRUN_JOBKEY=\"%.64s\" is not exactly 16 hex digits", s);
         return BP_ERR_BOOT;
     }
     *jobkey_p = key;
@@ -114,10 +104,10 @@ static bp_status_t bprun_send_all(int fd, const void *buf, size_t len)
                 continue;
             }
             if (errno == EPIPE || errno == ECONNRESET) {
-                boot_log("bprun: send to bprun (fd %d): bprun closed the connection (did bprun "
+                bpi_log_error("bprun: send to bprun (fd %d): bprun closed the connection (did bprun "
                          "or a rank die?)", fd);
             } else {
-                boot_log("bprun: send to bprun (fd %d): %s", fd, strerror(errno));
+                bpi_log_error("bprun: send to bprun (fd %d): %s", fd, strerror(errno));
             }
             return BP_ERR_BOOT;
         }
@@ -134,7 +124,7 @@ static bp_status_t bprun_recv_all(int fd, void *buf, size_t len)
     while (len > 0) {
         ssize_t n = recv(fd, p, len, 0);
         if (n == 0) {
-            boot_log("bprun: recv from bprun (fd %d): bprun closed the connection (did bprun "
+            bpi_log_error("bprun: recv from bprun (fd %d): bprun closed the connection (did bprun "
                      "or a rank die?)", fd);
             return BP_ERR_BOOT;
         }
@@ -147,7 +137,7 @@ static bp_status_t bprun_recv_all(int fd, void *buf, size_t len)
                 (void)poll(&pfd, 1, -1);
                 continue;
             }
-            boot_log("bprun: recv from bprun (fd %d): %s", fd, strerror(errno));
+            bpi_log_error("bprun: recv from bprun (fd %d): %s", fd, strerror(errno));
             return BP_ERR_BOOT;
         }
         p += n;
@@ -163,7 +153,7 @@ static bp_status_t bprun_allgather(bpi_boot_t *boot, const void *in, size_t len,
     bp_status_t status;
 
     if (len > BPI_BPRUN_MAX_LEN) {
-        boot_log("bprun: allgather of %zu bytes per rank: the limit is %u", len,
+        bpi_log_error("bprun: allgather of %zu bytes per rank: the limit is %u", len,
                  BPI_BPRUN_MAX_LEN);
         return BP_ERR_INVAL;
     }
@@ -171,7 +161,7 @@ static bp_status_t bprun_allgather(bpi_boot_t *boot, const void *in, size_t len,
         return BP_ERR_INVAL;
     }
     if (bb->broken) {
-        boot_log("bprun: allgather after an earlier failure on the connection to bprun");
+        bpi_log_error("bprun: allgather after an earlier failure on the connection to bprun");
         return BP_ERR_BOOT;
     }
 
@@ -191,12 +181,12 @@ static bp_status_t bprun_allgather(bpi_boot_t *boot, const void *in, size_t len,
     }
     if (msg.op != BPI_BPRUN_STATUS_OK) {
         /* An error reply carries no payload: the stream is still in sync. */
-        boot_log("bprun: allgather of %zu bytes per rank refused by bprun: %s (status %u)", len,
+        bpi_log_error("bprun: allgather of %zu bytes per rank refused by bprun: %s (status %u)", len,
                  bpi_bprun_status_str(msg.op), msg.op);
         return BP_ERR_BOOT;
     }
     if (msg.len != len) {
-        boot_log("bprun: allgather of %zu bytes per rank: bprun answered %u bytes per rank",
+        bpi_log_error("bprun: allgather of %zu bytes per rank: bprun answered %u bytes per rank",
                  len, msg.len);
         status = BP_ERR_BOOT;
         goto err_broken;
@@ -217,7 +207,7 @@ static void bprun_close(bpi_boot_t *boot)
     bprun_boot_t *bb = boot->priv;
 
     if (close(bb->fd) != 0) {
-        boot_log("bprun: close(BPRUN_FD=%d): %s", bb->fd, strerror(errno));
+        bpi_log_error("bprun: close(BPRUN_FD=%d): %s", bb->fd, strerror(errno));
     }
     free(bb);
 }
@@ -248,24 +238,24 @@ bp_status_t bpi_boot_bprun_open(bpi_boot_t **boot_p)
         return status;
     }
     if (fstat((int)fd, &st) != 0) {
-        boot_log("bprun: BPRUN_FD=%ld: fstat: %s (was the process started by bprun?)", fd,
+        bpi_log_error("bprun: BPRUN_FD=%ld: fstat: %s (was the process started by bprun?)", fd,
                  strerror(errno));
         return BP_ERR_BOOT;
     }
     if (!S_ISSOCK(st.st_mode)) {
-        boot_log("bprun: BPRUN_FD=%ld is not a socket (was the process started by bprun?)", fd);
+        bpi_log_error("bprun: BPRUN_FD=%ld is not a socket (was the process started by bprun?)", fd);
         return BP_ERR_BOOT;
     }
     /* The user's own children must not inherit the connection to bprun. */
     flags = fcntl((int)fd, F_GETFD);
     if (flags < 0 || fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
-        boot_log("bprun: fcntl(BPRUN_FD=%ld, FD_CLOEXEC): %s", fd, strerror(errno));
+        bpi_log_error("bprun: fcntl(BPRUN_FD=%ld, FD_CLOEXEC): %s", fd, strerror(errno));
         return BP_ERR_BOOT;
     }
 
     bb = calloc(1, sizeof(*bb));
     if (bb == NULL) {
-        boot_log("bprun: out of memory");
+        bpi_log_error("bprun: out of memory");
         return BP_ERR_NOMEM;
     }
     bb->fd = (int)fd;
