@@ -23,6 +23,9 @@ void bpi_req_complete(bp_request_t *req, bp_status_t status)
 /* Copy a frame's bytes at offset off of the message; nothing past the buffer. */
 static inline void match_copy_to_req(bp_request_t *req, size_t off, const void *data, size_t n)
 {
+    if (n == 0) {
+        return; /* buf may be NULL for an empty receive */
+    }
     if (BP_LIKELY(off + n <= req->len)) {
         memcpy(req->buf + off, data, n);
     } else if (off < req->len) {
@@ -147,7 +150,9 @@ static void match_first_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wir
     u->tag = hdr->tag;
     u->msg_len = hdr->msg_len;
     u->received = hdr->frame_len;
-    memcpy(u->data, payload, hdr->frame_len);
+    if (hdr->frame_len > 0) {
+        memcpy(u->data, payload, hdr->frame_len);
+    }
     bpi_list_push_back(&ctx->unexp, &u->link);
     if (u->received < u->msg_len) {
         peer->rx_unexp = u;
@@ -170,7 +175,9 @@ static void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire
         return;
     }
     if (u != NULL && u->received + hdr->frame_len <= u->msg_len) {
-        memcpy(u->data + u->received, payload, hdr->frame_len);
+        if (hdr->frame_len > 0) {
+            memcpy(u->data + u->received, payload, hdr->frame_len);
+        }
         u->received += hdr->frame_len;
         if (u->received == u->msg_len) {
             peer->rx_unexp = NULL;

@@ -24,7 +24,9 @@ static inline void shm_slot_fill(bpi_shm_slot_t *slot, const bpi_wire_hdr_t *hdr
                                  const void *payload)
 {
     memcpy(&slot->hdr, hdr, sizeof(*hdr));
-    memcpy(slot + 1, payload, hdr->frame_len);
+    if (hdr->frame_len > 0) { /* payload may be NULL then (control frames, barriers) */
+        memcpy(slot + 1, payload, hdr->frame_len);
+    }
 }
 
 /* Blocking progress: after a commit, wake the receiver if it said it sleeps. */
