@@ -17,6 +17,10 @@
 
 #define BP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* A slow path kept out of line, so the fast path around it stays short. */
+#define BP_SLOWPATH __attribute__((noinline, cold))
+/* Another path, not rare but not the shortest: out of line as well. */
+#define BP_NOINLINE __attribute__((noinline))
 
 /* A polite spin-wait hint to the CPU. */
 static inline void bpi_cpu_relax(void)

@@ -18,8 +18,9 @@ extern bpi_log_level_t bpi_log_level_current;
 /* Who we are, for the prefix; -1 until the rank is known. */
 void bpi_log_set_rank(int rank);
 
+/* cold: the compiler moves every logging branch off the message path */
 void bpi_log_emit(bpi_log_level_t level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((cold, format(printf, 2, 3)));
 
 #define bpi_log_(lvl, ...)                                                                     \
     do {                                                                                       \

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/copy.h"
 #include "core/core.h"
 
 void bpi_req_complete(bp_request_t *req, bp_status_t status)
@@ -23,11 +24,8 @@ void bpi_req_complete(bp_request_t *req, bp_status_t status)
 /* Copy a frame's bytes at offset off of the message; nothing past the buffer. */
 static inline void match_copy_to_req(bp_request_t *req, size_t off, const void *data, size_t n)
 {
-    if (n == 0) {
-        return; /* buf may be NULL for an empty receive */
-    }
     if (BP_LIKELY(off + n <= req->len)) {
-        memcpy(req->buf + off, data, n);
+        bpi_copy(req->buf + off, data, n); /* n == 0: buf may be NULL, nothing is touched */
     } else if (off < req->len) {
         memcpy(req->buf + off, data, req->len - off);
     }
@@ -106,12 +104,37 @@ bpi_unexp_t *bpi_unexp_find(bp_context_t *ctx, int src, uint64_t tag, uint64_t i
     return NULL;
 }
 
+/* No receive is posted for it: keep the message (and its following frames) for later. */
+static BP_NOINLINE void match_unexp_store(bp_context_t *ctx, bpi_peer_t *peer,
+                                          const bpi_wire_hdr_t *hdr, const void *payload)
+{
+    int src = (int)hdr->src;
+    bpi_unexp_t *u;
+
+    u = match_unexp_alloc(ctx, hdr->msg_len);
+    if (BP_UNLIKELY(u == NULL)) {
+        /* Nothing to put it in: the message is lost, say so loudly. */
+        bpi_log_error("out of memory for an unexpected message of %llu bytes from rank %d: "
+                      "dropped", (unsigned long long)hdr->msg_len, src);
+        return;
+    }
+    u->source = src;
+    u->flags = hdr->flags;
+    u->tag = hdr->tag;
+    u->msg_len = hdr->msg_len;
+    u->received = hdr->frame_len;
+    bpi_copy(u->data, payload, hdr->frame_len);
+    bpi_list_push_back(&ctx->unexp, &u->link);
+    if (u->received < u->msg_len) {
+        peer->rx_unexp = u;
+    }
+}
+
 static void match_first_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
                               const void *payload)
 {
     int src = (int)hdr->src;
     bp_request_t *req;
-    bpi_unexp_t *u;
 
     if (BP_UNLIKELY(peer->rx_req != NULL || peer->rx_unexp != NULL ||
                     hdr->frame_len > hdr->msg_len)) {
@@ -138,28 +161,10 @@ static void match_first_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wir
         return;
     }
 
-    u = match_unexp_alloc(ctx, hdr->msg_len);
-    if (BP_UNLIKELY(u == NULL)) {
-        /* Nothing to put it in: the message is lost, say so loudly. */
-        bpi_log_error("out of memory for an unexpected message of %llu bytes from rank %d: "
-                      "dropped", (unsigned long long)hdr->msg_len, src);
-        return;
-    }
-    u->source = src;
-    u->flags = hdr->flags;
-    u->tag = hdr->tag;
-    u->msg_len = hdr->msg_len;
-    u->received = hdr->frame_len;
-    if (hdr->frame_len > 0) {
-        memcpy(u->data, payload, hdr->frame_len);
-    }
-    bpi_list_push_back(&ctx->unexp, &u->link);
-    if (u->received < u->msg_len) {
-        peer->rx_unexp = u;
-    }
+    match_unexp_store(ctx, peer, hdr, payload);
 }
 
-static void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
+static BP_NOINLINE void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
                              const void *payload)
 {
     bp_request_t *req = peer->rx_req;
@@ -175,9 +180,7 @@ static void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire
         return;
     }
     if (u != NULL && u->received + hdr->frame_len <= u->msg_len) {
-        if (hdr->frame_len > 0) {
-            memcpy(u->data + u->received, payload, hdr->frame_len);
-        }
+        bpi_copy(u->data + u->received, payload, hdr->frame_len);
         u->received += hdr->frame_len;
         if (u->received == u->msg_len) {
             peer->rx_unexp = NULL;

@@ -102,7 +102,8 @@ void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
         progress_liveness(ctx);
         return;
     }
-    /* spin: look at the clock only now and then, the peers once a second */
+    /* spin: a pause between polls (it lets the other hardware thread of the core run, and
+     * halved the latency on these machines); the clock only now and then */
     bpi_cpu_relax();
     if (BP_UNLIKELY((++idle->spins & 0xffff) == 0)) {
         progress_liveness(ctx);

@@ -186,21 +186,33 @@ void bpi_sendq_progress(bp_context_t *ctx)
     }
 }
 
-static bp_status_t p2p_check(const bp_context_t *ctx, const void *buf, size_t len, int peer,
-                             int any_ok)
+static BP_SLOWPATH bp_status_t p2p_check_fail(const bp_context_t *ctx, const void *buf,
+                                               size_t len, int peer, int any_ok)
 {
-    if (BP_UNLIKELY(ctx == NULL)) {
+    if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    if (BP_UNLIKELY((peer < 0 || peer >= ctx->size) && !(any_ok && peer == BP_ANY_SOURCE))) {
+    if ((peer < 0 || peer >= ctx->size) && !(any_ok && peer == BP_ANY_SOURCE)) {
         bpi_log_error("rank %d is not in the job (size %d)", peer, ctx->size);
         return BP_ERR_INVAL;
     }
-    if (BP_UNLIKELY(buf == NULL && len > 0)) {
+    if (buf == NULL && len > 0) {
         bpi_log_error("NULL buffer for %zu bytes", len);
         return BP_ERR_INVAL;
     }
     return BP_OK;
+}
+
+/* Argument checks of every point-to-point call; the failures are explained out of line. */
+static inline bp_status_t p2p_check(const bp_context_t *ctx, const void *buf, size_t len,
+                                    int peer, int any_ok)
+{
+    if (BP_LIKELY(ctx != NULL &&
+                  ((unsigned)peer < (unsigned)ctx->size || (any_ok && peer == BP_ANY_SOURCE)) &&
+                  (buf != NULL || len == 0))) {
+        return BP_OK;
+    }
+    return p2p_check_fail(ctx, buf, len, peer, any_ok);
 }
 
 bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
@@ -238,9 +250,30 @@ bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, u
     return bpi_isend(ctx, buf, len, dest, tag, 0, req_p);
 }
 
-bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
+/* bp_send when the message does not go out in one frame right away. */
+static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf, size_t len,
+                                             int dest, uint64_t tag)
 {
     bp_request_t req;
+    bp_status_t status;
+
+    memset(&req, 0, sizeof(req));
+    bpi_list_init(&req.link);
+    req.ctx = ctx;
+    req.type = BPI_REQ_SEND;
+    req.peer = dest;
+    req.tag = tag;
+    req.buf = (char *)buf;
+    req.len = len;
+    status = bpi_send_start(ctx, &req);
+    if (status != BP_INPROGRESS) {
+        return status;
+    }
+    return bpi_wait_req(ctx, &req);
+}
+
+bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
+{
     bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
 
     if (BP_UNLIKELY(status != BP_OK)) {
@@ -259,19 +292,7 @@ bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, ui
             }
         }
     }
-    memset(&req, 0, sizeof(req));
-    bpi_list_init(&req.link);
-    req.ctx = ctx;
-    req.type = BPI_REQ_SEND;
-    req.peer = dest;
-    req.tag = tag;
-    req.buf = (char *)buf;
-    req.len = len;
-    status = bpi_send_start(ctx, &req);
-    if (status != BP_INPROGRESS) {
-        return status;
-    }
-    return bpi_wait_req(ctx, &req);
+    return send_blocking(ctx, buf, len, dest, tag);
 }
 
 /* --- receiving ----------------------------------------------------------------------- */
