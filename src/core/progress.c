@@ -28,6 +28,13 @@ static uint64_t progress_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A failed peer's send slot: the fast path of bp_send needs no test of its own. */
+static bp_status_t progress_send_failed(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                        const void *payload)
+{
+    return BP_ERR_PEER;
+}
+
 /*
  * Complete everything that waits on a peer that is gone. What it sent before it went is
  * delivered first: frames already in our rings are drained (a bounded number of rounds).
@@ -44,6 +51,7 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
     for (int i = 0; i < 4096 && ctx->tl->progress(ctx->iface, BPI_PROGRESS_BUDGET) > 0; i++) {
     }
     peer->failed = 1;
+    peer->send = progress_send_failed;
     bpi_list_for_each_safe(pos, tmp, &peer->sendq) {
         bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
         bpi_list_remove(&req->link);

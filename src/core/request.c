@@ -255,8 +255,11 @@ static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf,
                                              int dest, uint64_t tag)
 {
     bp_request_t req;
-    bp_status_t status;
+    bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
 
+    if (status != BP_OK) {
+        return status;
+    }
     memset(&req, 0, sizeof(req));
     bpi_list_init(&req.link);
     req.ctx = ctx;
@@ -274,16 +277,15 @@ static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf,
 
 bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
 {
-    bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
-
-    if (BP_UNLIKELY(status != BP_OK)) {
-        return status;
-    }
-    /* fast path: one frame, nothing queued before it */
-    if (BP_LIKELY(dest != ctx->rank && len <= ctx->max_frame)) {
+    /* fast path: valid arguments, another rank, one frame, nothing queued before it (a
+     * failed peer's send slot answers BP_ERR_PEER); everything else, errors included, is
+     * handled by send_blocking */
+    if (BP_LIKELY(ctx != NULL && (unsigned)dest < (unsigned)ctx->size && dest != ctx->rank &&
+                  len <= ctx->max_frame && (buf != NULL || len == 0))) {
         bpi_peer_t *peer = &ctx->peers[dest];
-        if (BP_LIKELY(bpi_list_empty(&peer->sendq) && !peer->failed)) {
+        if (BP_LIKELY(bpi_list_empty(&peer->sendq))) {
             bpi_wire_hdr_t hdr;
+            bp_status_t status;
             send_hdr_init(&hdr, ctx, 0, tag, len);
             hdr.frame_len = (uint32_t)len;
             status = peer->send(peer->ep, &hdr, buf);
