@@ -26,6 +26,7 @@
 /* Transport-private frame opcodes (hdr.type == BPI_WIRE_TL). */
 enum {
     BPI_SHM_OP_RING_ON = 1, /* hdr.tag = ring index: my next frames come on that ring */
+    BPI_SHM_OP_PAD = 2,     /* filler up to the ring's end, so that a span does not wrap */
 };
 
 /* The segment's first page. */

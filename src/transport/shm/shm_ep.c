@@ -15,6 +15,8 @@
 #include "core/copy.h"
 #include "transport/shm/shm.h"
 
+#define BP_NOINLINE_SHM __attribute__((noinline))
+
 void bpi_shm_wake(bpi_shm_seg_hdr_t *seg)
 {
     atomic_fetch_add_explicit(&seg->futex, 1, memory_order_release);
@@ -26,6 +28,19 @@ static inline void shm_slot_fill(bpi_shm_slot_t *slot, const bpi_wire_hdr_t *hdr
 {
     slot->hdr = *hdr;
     bpi_copy(slot + 1, payload, hdr->frame_len); /* 0 bytes: payload may be NULL */
+}
+
+/* A pad frame over `pad` slots at pos: the consumer skips it. */
+static void shm_slot_pad(const bpi_shm_ring_t *ring, uint64_t pos, uint32_t pad, int src)
+{
+    bpi_shm_slot_t *slot = bpi_shm_ring_slot(ring, pos);
+
+    memset(&slot->hdr, 0, sizeof(slot->hdr));
+    slot->hdr.type = BPI_WIRE_TL;
+    slot->hdr.tl_op = BPI_SHM_OP_PAD;
+    slot->hdr.src = (uint32_t)src;
+    slot->hdr.frame_len = pad * ring->slot_size - (uint32_t)BPI_SHM_SLOT_HDR;
+    bpi_shm_ring_commit(slot, pos);
 }
 
 /* Blocking progress: after a commit, wake the receiver if it said it sleeps. */
@@ -44,15 +59,52 @@ static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
 static bp_status_t shm_send_queue_frame(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
                                         const void *payload)
 {
+    uint32_t span = bpi_shm_ring_span(&ep->queue, hdr->frame_len);
     bpi_shm_slot_t *slot;
+    uint32_t pad = 0;
     uint64_t pos;
 
-    if (bpi_shm_ring_claim_mp(&ep->queue, &ep->queue_head_cache, &pos) != 0) {
-        return BP_ERR_AGAIN;
+    if (span == 1) {
+        if (bpi_shm_ring_claim_mp(&ep->queue, &ep->queue_head_cache, &pos) != 0) {
+            return BP_ERR_AGAIN;
+        }
+    } else {
+        if (bpi_shm_ring_claim_span_mp(&ep->queue, &ep->queue_head_cache, span, &pos, &pad) !=
+            0) {
+            return BP_ERR_AGAIN;
+        }
+        if (pad > 0) {
+            shm_slot_pad(&ep->queue, pos, pad, ep->iface->params.rank);
+            pos += pad;
+        }
     }
     slot = bpi_shm_ring_slot(&ep->queue, pos);
     shm_slot_fill(slot, hdr, payload);
     bpi_shm_ring_commit(slot, pos);
+    return BP_OK;
+}
+
+/* A frame of more than one slot on our fast ring (a pad frame first if it would wrap). */
+static BP_NOINLINE_SHM bp_status_t shm_send_ring_span(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                                      const void *payload)
+{
+    uint32_t span = bpi_shm_ring_span(&ep->ring, hdr->frame_len);
+    uint64_t pos = ep->ring_tail;
+    uint32_t pad = bpi_shm_ring_pad(&ep->ring, pos, span);
+    bpi_shm_slot_t *slot;
+
+    if (!bpi_shm_ring_has_room(&ep->ring, pos + pad + span - 1, &ep->ring_head_cache)) {
+        return BP_ERR_AGAIN;
+    }
+    if (pad > 0) {
+        shm_slot_pad(&ep->ring, pos, pad, ep->iface->params.rank);
+        pos += pad;
+    }
+    slot = bpi_shm_ring_slot(&ep->ring, pos);
+    shm_slot_fill(slot, hdr, payload);
+    bpi_shm_ring_commit(slot, pos);
+    ep->ring_tail = pos + span;
+    shm_wake_if_sleeping(ep);
     return BP_OK;
 }
 
@@ -112,6 +164,9 @@ bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const vo
 
     if (__builtin_expect(ep->state != BPI_SHM_EP_RING, 0)) {
         return shm_send_queue(ep, hdr, payload);
+    }
+    if (__builtin_expect(hdr->frame_len > bpi_shm_ring_max_payload(&ep->ring), 0)) {
+        return shm_send_ring_span(ep, hdr, payload);
     }
     pos = ep->ring_tail;
     if (!bpi_shm_ring_has_room(&ep->ring, pos, &ep->ring_head_cache)) {

@@ -128,9 +128,28 @@ static void shm_close(bpi_tl_iface_t *iface)
     free(iface);
 }
 
+/* A frame may span up to a quarter of the smaller of the queue and a fast ring. */
+static uint32_t shm_geometry_max_frame(uint32_t queue_slots, uint32_t ring_slots,
+                                       uint32_t slot_size, uint32_t max_rings)
+{
+    bpi_shm_ring_t q, r;
+    uint32_t max;
+
+    bpi_shm_ring_view(&q, NULL, queue_slots, slot_size);
+    bpi_shm_ring_view(&r, NULL, ring_slots, slot_size);
+    max = bpi_shm_ring_max_frame(&q);
+    if (max_rings > 0 && bpi_shm_ring_max_frame(&r) < max) {
+        max = bpi_shm_ring_max_frame(&r);
+    }
+    return max;
+}
+
 static size_t shm_max_frame(const bpi_tl_iface_t *iface)
 {
-    return bpi_shm_ring_max_payload(&iface->queue);
+    const bpi_shm_seg_hdr_t *seg = iface->seg;
+
+    return shm_geometry_max_frame(seg->queue_slots, seg->ring_slots, seg->slot_size,
+                                  seg->max_rings);
 }
 
 static bp_status_t shm_card_pack(bpi_tl_iface_t *iface, void *buf, size_t *len_p)
@@ -201,6 +220,18 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
         goto err_unmap;
     }
 
+    /* our frames must fit the peer's rings: refuse a peer configured with smaller ones */
+    if (shm_geometry_max_frame(seg->queue_slots, seg->ring_slots, seg->slot_size,
+                               seg->max_rings) < shm_max_frame(iface)) {
+        bpi_log_error("shm: rank %d has smaller rings (BP_SHM_* differ between ranks): its "
+                      "largest frame is %u bytes, ours %zu",
+                      peer,
+                      shm_geometry_max_frame(seg->queue_slots, seg->ring_slots, seg->slot_size,
+                                             seg->max_rings),
+                      shm_max_frame(iface));
+        status = BP_ERR_CONFIG;
+        goto err_unmap;
+    }
     ep->state = seg->max_rings > 0 ? BPI_SHM_EP_QUEUE : BPI_SHM_EP_REFUSED;
     ep->ring_pending = -1;
     ep->seg = seg;

@@ -45,18 +45,20 @@ shm_ring_poll(bpi_tl_iface_t *iface, const bpi_shm_ring_t *ring, bpi_shm_ring_co
 
     while (n < budget) {
         bpi_shm_slot_t *slot = bpi_shm_ring_peek(ring, cons->head);
+        uint32_t span;
         if (slot == NULL) {
             bpi_shm_ring_flush(ring, cons);
             break;
         }
+        span = bpi_shm_ring_span(ring, slot->hdr.frame_len);
         if (__builtin_expect(slot->hdr.type == BPI_WIRE_TL, 0)) {
             if (slot->hdr.tl_op == BPI_SHM_OP_RING_ON) {
                 shm_ring_on(iface, &slot->hdr);
-            }
+            } /* BPI_SHM_OP_PAD: nothing to do but skip it */
         } else {
             iface->recv_cb(iface->cb_arg, &slot->hdr, slot + 1);
         }
-        bpi_shm_ring_consume(ring, cons);
+        bpi_shm_ring_consume_span(ring, cons, span);
         n++;
     }
     return n;

@@ -15,6 +15,11 @@
  * The consumer publishes its head in `head_pub` only every nslots/4 frames (and when it
  * finds the ring empty); producers re-read it only when the ring looks full to them.
  * `tail` (producers) and `head_pub` (consumer) live on cache lines of their own.
+ *
+ * A frame longer than one slot's payload spans consecutive slots (its payload runs on over
+ * the next slots' bytes, seq and all); only its first slot's seq is written and checked, and
+ * the consumer then skips the span. A span never wraps around the ring's end: a producer
+ * whose span would wrap first fills the slots up to the end with one pad frame.
  */
 #ifndef BPI_SHM_RING_H
 #define BPI_SHM_RING_H
@@ -84,6 +89,34 @@ static inline uint32_t bpi_shm_ring_max_payload(const bpi_shm_ring_t *ring)
     return ring->slot_size - (uint32_t)BPI_SHM_SLOT_HDR;
 }
 
+/* Slots a frame of frame_len payload bytes spans. */
+static inline uint32_t bpi_shm_ring_span(const bpi_shm_ring_t *ring, uint32_t frame_len)
+{
+    if (__builtin_expect(frame_len <= ring->slot_size - BPI_SHM_SLOT_HDR, 1)) {
+        return 1;
+    }
+    return (uint32_t)((BPI_SHM_SLOT_HDR + frame_len + ring->slot_size - 1) / ring->slot_size);
+}
+
+/* The longest span a producer may ask for (a quarter of the ring) and its payload. */
+static inline uint32_t bpi_shm_ring_max_span(const bpi_shm_ring_t *ring)
+{
+    return ring->nslots / 4 > 0 ? ring->nslots / 4 : 1;
+}
+
+static inline uint32_t bpi_shm_ring_max_frame(const bpi_shm_ring_t *ring)
+{
+    return bpi_shm_ring_max_span(ring) * ring->slot_size - (uint32_t)BPI_SHM_SLOT_HDR;
+}
+
+/* Slots to pad before a span of `span` slots starting at pos, so that it does not wrap. */
+static inline uint32_t bpi_shm_ring_pad(const bpi_shm_ring_t *ring, uint64_t pos, uint32_t span)
+{
+    uint32_t idx = (uint32_t)(pos & ring->mask);
+
+    return idx + span > ring->nslots ? ring->nslots - idx : 0;
+}
+
 /* Is there room for position pos? Refreshes the cached head only when it looks full. */
 static inline int bpi_shm_ring_has_room(const bpi_shm_ring_t *ring, uint64_t pos,
                                         uint64_t *head_cache)
@@ -117,6 +150,31 @@ static inline int bpi_shm_ring_claim_mp(const bpi_shm_ring_t *ring, uint64_t *he
     return 0;
 }
 
+/*
+ * Multi-producer claim of `span` consecutive slots, with the pad slots that keep them from
+ * wrapping in front: 0, *pos_p (the first claimed position) and *pad_p on success, -1 when
+ * full. The caller writes a pad frame at *pos_p when *pad_p > 0 and its own frame at
+ * *pos_p + *pad_p.
+ */
+static inline int bpi_shm_ring_claim_span_mp(const bpi_shm_ring_t *ring, uint64_t *head_cache,
+                                             uint32_t span, uint64_t *pos_p, uint32_t *pad_p)
+{
+    uint64_t pos = atomic_load_explicit(&ring->ctl->tail, memory_order_relaxed);
+    uint32_t pad;
+
+    do {
+        pad = bpi_shm_ring_pad(ring, pos, span);
+        if (!bpi_shm_ring_has_room(ring, pos + pad + span - 1, head_cache)) {
+            return -1;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&ring->ctl->tail, &pos, pos + pad + span,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+    *pos_p = pos;
+    *pad_p = pad;
+    return 0;
+}
+
 /* Make the frame at pos visible: header and payload must be written before this. */
 static inline void bpi_shm_ring_commit(bpi_shm_slot_t *slot, uint64_t pos)
 {
@@ -141,16 +199,26 @@ typedef struct bpi_shm_ring_cons {
     uint64_t published; /* last value stored in head_pub */
 } bpi_shm_ring_cons_t;
 
-/* Consumer: done with the frame at c->head; publishes the head once per batch. */
-static inline void bpi_shm_ring_consume(const bpi_shm_ring_t *ring, bpi_shm_ring_cons_t *c)
+/* Consumer: done with the frame at c->head, which spans `span` slots; publishes the head
+ * once per batch (when it crosses a multiple of the batch size). */
+static inline void bpi_shm_ring_consume_span(const bpi_shm_ring_t *ring, bpi_shm_ring_cons_t *c,
+                                             uint32_t span)
 {
-    uint64_t head = ++c->head;
+    uint64_t old = c->head;
+    uint64_t head = old + span;
 
-    if ((head & ring->batch_mask) == 0) {
+    c->head = head;
+    if (((old ^ head) & ~ring->batch_mask) != 0) {
         /* release pairs with the acquire in bpi_shm_ring_has_room */
         atomic_store_explicit(&ring->ctl->head_pub, head, memory_order_release);
         c->published = head;
     }
+}
+
+/* Consumer: done with the one-slot frame at c->head. */
+static inline void bpi_shm_ring_consume(const bpi_shm_ring_t *ring, bpi_shm_ring_cons_t *c)
+{
+    bpi_shm_ring_consume_span(ring, c, 1);
 }
 
 /* Consumer: publish the head now (the ring was found empty, so producers see all room). */
