@@ -1,14 +1,15 @@
 /*
  * bench_util.h - what every bp-bench mode shares and no mode owns: the command-line options,
  * size lists, clocks, page-aligned buffers, fill patterns and the OSU-style output (plain
- * tables or CSV). Backend-free: nothing here calls bypass, so an MPI backend of the same
- * benchmarks can include it too. Header-only, all static, for the one or two tools using it.
+ * tables, CSV or JSON). Backend-free: nothing here calls bypass, so the MPI build of the same
+ * benchmarks (bp-bench-openmpi, bp-bench-mpich) includes it too. Header-only, all static.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,8 @@
 #define BENCH_MAX_SIZE ((size_t)1024 * 1024 * 1024) /* 1 GiB: beyond is surely a typo */
 #define BENCH_MAX_SIZES 64                          /* entries in a --sizes list */
 #define BENCH_MAX_COUNT ((uint64_t)1000000000000)   /* --iters / --warmup */
+#define BENCH_MAX_PAIRS 1024                        /* --pairs */
+#define BENCH_MAX_RUNS 1000                         /* compare --runs */
 
 /* OSU's output format: sizes left in 10 columns, values right in 20 with 2 decimals. */
 #define BENCH_SIZE_WIDTH 10
@@ -37,6 +40,7 @@
 /* The command line, parsed but not yet interpreted: 0 / -1 / empty mean "mode's default". */
 typedef struct bench_opts {
     const char *mode;               /* first non-option argument; NULL if none */
+    const char *what;               /* second one (compare's benchmark); NULL if none */
     size_t sizes[BENCH_MAX_SIZES];  /* --sizes, expanded */
     size_t nsizes;                  /* 0: the mode's default sizes */
     uint64_t iters;                 /* --iters; 0: the mode's default */
@@ -44,7 +48,18 @@ typedef struct bench_opts {
     int cpus[2];                    /* --cpus A,B */
     int ncpus;                      /* 0: not given */
     int csv;                        /* --csv */
+    int json;                       /* --json */
     int help;                       /* --help */
+    int quiet;                      /* --quiet: no progress lines on stderr */
+    int pairs;                      /* --pairs P; 0: not given (one pair) */
+    const char *transport;          /* --transport NAME (native backend); NULL: default */
+    const char *backend;            /* --backend NAME; NULL: the build's own (bypass or MPI) */
+    /* compare only */
+    int runs;                       /* --runs N; 0: default */
+    int quick;                      /* --quick */
+    const char *out_dir;            /* --out DIR; NULL: results */
+    const char *skip;               /* --skip LIST: configurations to leave out */
+    uint64_t timeout;               /* --timeout S per launched run; 0: default */
 } bench_opts_t;
 
 /*
@@ -188,7 +203,7 @@ err:
 
 /*
  * The common options, "--opt VALUE" or "--opt=VALUE", anywhere on the line; the first other
- * argument is the mode. 0 on success, -1 after a message on stderr (the caller prints the
+ * argument is the mode, the second one (compare's) what it runs. 0 on success, -1 after a message on stderr (the caller prints the
  * usage and exits 2). Whether an option makes sense for the mode is the mode's call.
  */
 static inline int bench_opts_parse(int argc, char **argv, bench_opts_t *opts)
@@ -204,29 +219,42 @@ static inline int bench_opts_parse(int argc, char **argv, bench_opts_t *opts)
         uint64_t v;
 
         if (strncmp(arg, "--", 2) != 0) {
-            if (opts->mode != NULL) {
+            if (opts->mode == NULL) {
+                opts->mode = arg;
+            } else if (opts->what == NULL) {
+                opts->what = arg;
+            } else {
                 fprintf(stderr, "bp-bench: unexpected argument '%s'\n", arg);
                 return -1;
             }
-            opts->mode = arg;
             continue;
         }
 
 #define BENCH_OPT_IS(name) (namelen == strlen(name) && strncmp(arg, name, namelen) == 0)
-        if (BENCH_OPT_IS("--csv") || BENCH_OPT_IS("--help")) {
+        if (BENCH_OPT_IS("--csv") || BENCH_OPT_IS("--json") || BENCH_OPT_IS("--help")
+            || BENCH_OPT_IS("--quick") || BENCH_OPT_IS("--quiet")) {
             if (eq != NULL) {
                 fprintf(stderr, "bp-bench: %.*s takes no value\n", (int)namelen, arg);
                 return -1;
             }
             if (BENCH_OPT_IS("--csv")) {
                 opts->csv = 1;
+            } else if (BENCH_OPT_IS("--json")) {
+                opts->json = 1;
+            } else if (BENCH_OPT_IS("--quick")) {
+                opts->quick = 1;
+            } else if (BENCH_OPT_IS("--quiet")) {
+                opts->quiet = 1;
             } else {
                 opts->help = 1;
             }
             continue;
         }
         if (!BENCH_OPT_IS("--sizes") && !BENCH_OPT_IS("--iters") && !BENCH_OPT_IS("--warmup")
-            && !BENCH_OPT_IS("--cpus")) {
+            && !BENCH_OPT_IS("--cpus") && !BENCH_OPT_IS("--pairs")
+            && !BENCH_OPT_IS("--transport") && !BENCH_OPT_IS("--backend")
+            && !BENCH_OPT_IS("--runs") && !BENCH_OPT_IS("--out") && !BENCH_OPT_IS("--skip")
+            && !BENCH_OPT_IS("--timeout")) {
             fprintf(stderr, "bp-bench: unknown option '%s'\n", arg);
             return -1;
         }
@@ -248,6 +276,38 @@ static inline int bench_opts_parse(int argc, char **argv, bench_opts_t *opts)
                 return -1;
             }
             opts->ncpus = 2;
+        } else if (BENCH_OPT_IS("--transport") || BENCH_OPT_IS("--backend")
+                   || BENCH_OPT_IS("--out") || BENCH_OPT_IS("--skip")) {
+            if (value[0] == '\0') {
+                fprintf(stderr, "bp-bench: %.*s needs a non-empty value\n", (int)namelen, arg);
+                return -1;
+            }
+            if (BENCH_OPT_IS("--transport")) {
+                opts->transport = value;
+            } else if (BENCH_OPT_IS("--backend")) {
+                opts->backend = value;
+            } else if (BENCH_OPT_IS("--out")) {
+                opts->out_dir = value;
+            } else {
+                opts->skip = value;
+            }
+        } else if (BENCH_OPT_IS("--pairs") || BENCH_OPT_IS("--runs")
+                   || BENCH_OPT_IS("--timeout")) {
+            uint64_t max = BENCH_OPT_IS("--pairs") ? BENCH_MAX_PAIRS
+                           : BENCH_OPT_IS("--runs") ? BENCH_MAX_RUNS : 86400;
+
+            if (bench_parse_u64(value, 0, max, &v) != 0 || v == 0) {
+                fprintf(stderr, "bp-bench: %.*s %s: expected a count from 1 to %llu\n",
+                        (int)namelen, arg, value, (unsigned long long)max);
+                return -1;
+            }
+            if (BENCH_OPT_IS("--pairs")) {
+                opts->pairs = (int)v;
+            } else if (BENCH_OPT_IS("--runs")) {
+                opts->runs = (int)v;
+            } else {
+                opts->timeout = v;
+            }
         } else if (bench_parse_u64(value, 0, BENCH_MAX_COUNT, &v) != 0
                    || (BENCH_OPT_IS("--iters") && v == 0)) {
             fprintf(stderr, "bp-bench: %.*s %s: expected a count%s\n", (int)namelen, arg,
@@ -259,6 +319,10 @@ static inline int bench_opts_parse(int argc, char **argv, bench_opts_t *opts)
             opts->warmup = (int64_t)v;
         }
 #undef BENCH_OPT_IS
+    }
+    if (opts->csv && opts->json) {
+        fprintf(stderr, "bp-bench: --csv and --json exclude each other\n");
+        return -1;
     }
     return 0;
 }
@@ -332,34 +396,100 @@ static inline size_t bench_pattern_check(const void *buf, size_t len, uint64_t s
 
 /*
  * OSU-style output: "# ..." comment lines, a column header per table, then one
- * "%-10zu%20.2f" row per size. With --csv only a header line and comma rows: "size,<value>"
- * for a mode with one table, "kind,size,value" for one with several. Each row is flushed as
- * it is printed, so a long run shows its progress.
+ * "%-10zu%20.2f..." row per size. With --csv only a header line and comma rows:
+ * "size,<col>[,<col>]" for a mode with one table, "kind,size,value" for one with several
+ * (base). With --json one object: {"key": "value", ..., "rows": [{"size": N, "<col>": v},
+ * ...]}, rows of a kinded output carrying "kind" and "value". Each row is flushed as it is
+ * printed, so a long run shows its progress and a killed run keeps what it measured.
  */
+enum { BENCH_FMT_TABLE, BENCH_FMT_CSV, BENCH_FMT_JSON };
+
+#define BENCH_MAX_COLS 4
+
 typedef struct bench_out {
-    int csv;
-    int kinded; /* CSV rows start with the table's kind */
+    int format;
+    int kinded;                          /* several tables: rows carry their kind */
+    size_t ncols;                        /* value columns of a one-table mode */
+    const char *cols[BENCH_MAX_COLS];
+    size_t nrows;                        /* rows printed (JSON: comma before the next) */
 } bench_out_t;
 
-/* csv_value names the CSV value column of a one-table mode; NULL for "kind,size,value". */
-static inline void bench_out_begin(bench_out_t *out, int csv, const char *csv_value)
+/* For bench_out_begin: the format asked for on the command line. */
+static inline int bench_out_format(int csv, int json)
 {
-    out->csv = csv;
-    out->kinded = (csv_value == NULL);
-    if (csv) {
-        printf("%s%s\n", out->kinded ? "kind,size," : "size,",
-               out->kinded ? "value" : csv_value);
-        fflush(stdout);
+    return json ? BENCH_FMT_JSON : (csv ? BENCH_FMT_CSV : BENCH_FMT_TABLE);
+}
+
+/* A JSON string: s with quotes, backslashes and control characters escaped. */
+static inline void bench_json_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            printf("\\%c", *p);
+        } else if (*p < 0x20) {
+            printf("\\u%04x", *p);
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+/*
+ * cols names the ncols value columns of a one-table mode (CSV header, JSON keys); ncols 0
+ * makes a kinded output ("kind,size,value"). Only rank 0 prints: others pass print = 0.
+ */
+static inline void bench_out_begin(bench_out_t *out, int format, size_t ncols,
+                                   const char *const *cols)
+{
+    memset(out, 0, sizeof(*out));
+    out->format = format;
+    out->kinded = (ncols == 0);
+    out->ncols = (ncols > BENCH_MAX_COLS) ? BENCH_MAX_COLS : ncols;
+    for (size_t c = 0; c < out->ncols; c++) {
+        out->cols[c] = cols[c];
+    }
+    if (format == BENCH_FMT_CSV) {
+        printf("%s", out->kinded ? "kind,size,value" : "size");
+        for (size_t c = 0; c < out->ncols; c++) {
+            printf(",%s", out->cols[c]);
+        }
+        printf("\n");
+    } else if (format == BENCH_FMT_JSON) {
+        printf("{");
+    }
+    fflush(stdout);
+}
+
+/* A "key": "value" pair of the JSON object (before any row); a "# key: value" comment line
+ * in a table; nothing in CSV. */
+__attribute__((format(printf, 3, 4))) static inline void bench_out_meta(
+    const bench_out_t *out, const char *key, const char *fmt, ...)
+{
+    char value[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof(value), fmt, ap);
+    va_end(ap);
+    if (out->format == BENCH_FMT_JSON) {
+        bench_json_str(key);
+        printf(": ");
+        bench_json_str(value);
+        printf(", ");
+    } else if (out->format == BENCH_FMT_TABLE) {
+        printf("# %s: %s\n", key, value);
     }
 }
 
-/* A "# ..." comment line; nothing in CSV. */
+/* A "# ..." comment line; nothing in CSV or JSON. */
 __attribute__((format(printf, 2, 3))) static inline void bench_out_comment(
     const bench_out_t *out, const char *fmt, ...)
 {
     va_list ap;
 
-    if (out->csv) {
+    if (out->format != BENCH_FMT_TABLE) {
         return;
     }
     printf("# ");
@@ -369,29 +499,81 @@ __attribute__((format(printf, 2, 3))) static inline void bench_out_comment(
     printf("\n");
 }
 
-/* A table's column header, e.g. "Latency (us)"; nothing in CSV. */
-static inline void bench_out_table(const bench_out_t *out, const char *value_column)
+/* A table's column header: "Latency (us)" or several, e.g. "MB/s", "Messages/s"; nothing in
+ * CSV or JSON. */
+static inline void bench_out_table(const bench_out_t *out, size_t n, const char *const *titles)
 {
-    if (out->csv) {
+    if (out->format != BENCH_FMT_TABLE) {
         return;
     }
-    printf("%-*s%*s\n", BENCH_SIZE_WIDTH, "# Size", BENCH_FIELD_WIDTH, value_column);
+    printf("%-*s", BENCH_SIZE_WIDTH, "# Size");
+    for (size_t c = 0; c < n; c++) {
+        printf("%*s", BENCH_FIELD_WIDTH, titles[c]);
+    }
+    printf("\n");
     fflush(stdout);
 }
 
-/* One row; kind names its table, the first CSV column of a kinded output. */
-static inline void bench_out_row(const bench_out_t *out, const char *kind, size_t size,
-                                 double value)
+static inline void bench_json_num(double v)
 {
-    if (!out->csv) {
-        printf("%-*zu%*.*f\n", BENCH_SIZE_WIDTH, size, BENCH_FIELD_WIDTH, BENCH_PRECISION,
-               value);
-    } else if (out->kinded) {
-        printf("%s,%zu,%.*f\n", kind, size, BENCH_CSV_PRECISION, value);
+    if (isfinite(v)) {
+        printf("%.*f", BENCH_CSV_PRECISION, v);
     } else {
-        printf("%zu,%.*f\n", size, BENCH_CSV_PRECISION, value);
+        printf("null");
     }
+}
+
+/* One row of n values; kind names its table in a kinded output (ignored otherwise). */
+static inline void bench_out_rowv(bench_out_t *out, const char *kind, size_t size, size_t n,
+                                  const double *values)
+{
+    if (out->format == BENCH_FMT_TABLE) {
+        printf("%-*zu", BENCH_SIZE_WIDTH, size);
+        for (size_t c = 0; c < n; c++) {
+            printf("%*.*f", BENCH_FIELD_WIDTH, BENCH_PRECISION, values[c]);
+        }
+        printf("\n");
+    } else if (out->format == BENCH_FMT_CSV) {
+        if (out->kinded) {
+            printf("%s,", kind);
+        }
+        printf("%zu", size);
+        for (size_t c = 0; c < n; c++) {
+            printf(",%.*f", BENCH_CSV_PRECISION, values[c]);
+        }
+        printf("\n");
+    } else {
+        printf("%s{", out->nrows == 0 ? "\"rows\": [\n  " : ",\n  ");
+        if (out->kinded) {
+            printf("\"kind\": ");
+            bench_json_str(kind);
+            printf(", ");
+        }
+        printf("\"size\": %zu", size);
+        for (size_t c = 0; c < n; c++) {
+            printf(", ");
+            bench_json_str(out->kinded ? "value" : (c < out->ncols ? out->cols[c] : "value"));
+            printf(": ");
+            bench_json_num(values[c]);
+        }
+        printf("}");
+    }
+    out->nrows++;
     fflush(stdout);
+}
+
+static inline void bench_out_row(bench_out_t *out, const char *kind, size_t size, double value)
+{
+    bench_out_rowv(out, kind, size, 1, &value);
+}
+
+/* Closes the JSON object; nothing to do for the others. */
+static inline void bench_out_end(bench_out_t *out)
+{
+    if (out->format == BENCH_FMT_JSON) {
+        printf("%s]}\n", out->nrows == 0 ? "\"rows\": [" : "\n");
+        fflush(stdout);
+    }
 }
 
 #endif /* BENCH_UTIL_H */

@@ -1,25 +1,17 @@
 /*
- * bp_bench.c - bp-bench, the benchmark program of bypass.
+ * bp_bench.c - bp-bench, the benchmark program of bypass (and, built with an MPI compiler
+ * wrapper and -DBENCH_MPI, bp-bench-openmpi / bp-bench-mpich: the same benchmarks over MPI).
  *
- *   bprun -n 2 bp-bench lat   ping-pong latency between ranks 0 and 1 over bypass
- *   bp-bench base             the same two cores without bypass: a cache line bouncing between
- *                             two processes, and memcpy bandwidth (the physical limits)
- *
- * OSU micro-benchmark conventions followed (osu_latency):
- *   - sizes 0, 1, 2, 4, ... 4 MiB by default; one output line per size, in microseconds,
- *     "%-10d%20.2f" under a "# ..." header, printed on rank 0 and flushed as the size completes;
- *   - the latency is half the round-trip time, averaged over the timed iterations;
- *   - 10000 iterations and 1000 untimed warm-up ("skip") ones up to 8 KiB, 1000 and 100 above
- *     (the large-message rule); --iters and --warmup override both classes, like OSU's -i, -x;
- *   - a barrier before each size, buffers allocated once at the largest size, page-aligned and
- *     touched before timing; the timed loop holds only the send and receive calls (OSU's
- *     validation is off by default: here the last message of each size is checked after the
- *     loop instead).
- * Timing reads CLOCK_MONOTONIC (vDSO, no syscall).
+ *   bprun -n 2 bp-bench lat|bw|bibw|mr   the message benchmarks over bypass (bench_suite.c)
+ *   bp-bench lat --backend unix-spin     the same over kernel sockets (bench_be_sock.c)
+ *   bp-bench base                        the same two cores without any library: a cache line
+ *                                        bouncing between two processes, and memcpy bandwidth
+ *   bp-bench compare [lat|bw|mr|all]     all of the above and the MPI peers, side by side
+ *                                        (bench_compare.c)
  *
  * Layout: bench_util.h has the backend-free parts (options, sizes, clock, buffers, patterns,
- * output); here each mode is a small ping-pong loop function plus a run function that sets it
- * up, and the table of modes at the end. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+ * output); bench_backend.h the backend table; here the usage, base, and the table of modes.
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <sched.h>
@@ -34,238 +26,82 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bypass.h"
+#include "bench_backend.h"
+#ifndef BENCH_MPI
+#include "bench_compare.h"
+#endif
+#include "bench_suite.h"
 #include "bench_util.h"
 
-#define BENCH_EXIT_OK 0
-#define BENCH_EXIT_FAIL 1
-#define BENCH_EXIT_USAGE 2
+#ifdef BENCH_MPI
+#define BENCH_PROG "bp-bench-mpi"
+#define BENCH_BACKEND_MAIN "mpi"
+#else
+#define BENCH_PROG "bp-bench"
+#define BENCH_BACKEND_MAIN "bypass"
+#endif
+#define BENCH_VERSION "0.1.0" /* bypass's version; the MPI build does not include bypass.h */
 
 static void bench_usage(FILE *f)
 {
     fprintf(f,
-            "usage: bp-bench <lat|base> [--sizes LIST|MIN:MAX] [--iters N] [--warmup N]\n"
-            "                [--cpus A,B] [--csv] [--help]\n"
+            "usage: %s <lat|bw|bibw|mr> [--sizes LIST|MIN:MAX] [--iters N] [--warmup N]\n"
+            "                [--pairs P] [--backend NAME] [--transport NAME] [--cpus A,B]\n"
+            "                [--csv|--json] [--quiet]\n"
+            "       bp-bench base [--sizes LIST] [--iters N] [--cpus A,B] [--csv|--json]\n"
+            "       bp-bench compare [lat|bw|mr|all] [--runs N] [--out DIR] [--quick]\n"
+            "                [--skip LIST] [--sizes LIST] [--iters N] [--cpus A,B]\n"
+            "                [--timeout S]\n"
             "modes:\n"
-            "  lat    ping-pong latency between ranks 0 and 1 (bprun -n 2 bp-bench lat)\n"
-            "  base   the hardware's limit, without bypass and not under bprun: a cache line\n"
-            "         bouncing between two CPUs, and one CPU's memcpy bandwidth\n"
+            "  lat     ping-pong latency, half the round trip (bprun -n 2 bp-bench lat)\n"
+            "  bw      bandwidth: windows of 64 nonblocking sends, then a 1-byte ack (MB/s,\n"
+            "          1 MB = 1e6 bytes)\n"
+            "  bibw    the same in both directions at once\n"
+            "  mr      message rate (messages/s, window 64), summed over --pairs\n"
+            "  base    the hardware's limit, without any library and not under a launcher: a\n"
+            "          cache line bouncing between two CPUs, and one CPU's memcpy bandwidth\n"
+            "  compare runs base, bypass, the kernel baselines and the installed MPI\n"
+            "          libraries on the same two CPUs, RUNS times each; prints tables of\n"
+            "          medians and ratios, writes CSV and PNG plots into DIR\n"
             "options:\n"
             "  --sizes LIST|MIN:MAX  sizes in bytes, K and M suffixes for KiB and MiB: a comma\n"
             "                        list, or the powers of two from MIN to MAX (0 included if\n"
-            "                        MIN is 0). lat: message sizes, default 0:4M; base: memcpy\n"
-            "                        sizes, default 4K,16K,64K,256K,1M,4M\n"
+            "                        MIN is 0). lat: default 0:4M; bw, bibw, mr: 1:4M; base:\n"
+            "                        memcpy sizes, default 4K,16K,64K,256K,1M,4M\n"
             "  --iters N             timed iterations per size (lat: 10000 up to 8 KiB, 1000\n"
-            "                        above; base: 1000000 cache-line round trips)\n"
-            "  --warmup N            untimed iterations before them (lat: 1000 up to 8 KiB, 100\n"
-            "                        above; base: 10%% of the iterations)\n"
-            "  --cpus A,B            base: the two CPUs (default: the first two this process may\n"
-            "                        use); memcpy runs on A\n"
-            "  --csv                 CSV rows instead of tables\n"
+            "                        above; bw, bibw, mr: 100 windows, 20 above 8 KiB; base:\n"
+            "                        1000000 cache-line round trips)\n"
+            "  --warmup N            untimed iterations before them (a tenth of the default)\n"
+            "  --pairs P             P pairs at once: 2P ranks, rank r with rank r+P\n"
+            "  --backend NAME        " BENCH_BACKEND_MAIN " (default), or a kernel baseline\n"
+            "                        that starts its own peer: tcp, tcp-spin, unix, unix-spin\n"
+            "                        (TCP on 127.0.0.1 or a UNIX socketpair; blocking calls,\n"
+            "                        or nonblocking ones spinning on EAGAIN)\n"
+            "  --transport NAME      bypass's transport: shm (the only one today)\n"
+            "  --cpus A,B            pin to these two CPUs (pairs' first ranks on A); base:\n"
+            "                        default the first two this process may use\n"
+            "  --csv, --json         CSV rows, or one JSON object, instead of tables\n"
+            "  --quiet               no progress lines on stderr (one per size otherwise, when\n"
+            "                        stdout is not a terminal or is CSV/JSON)\n"
+            "compare options:\n"
+            "  --runs N              runs of each configuration (default 5; --quick: 1)\n"
+            "  --out DIR             results folder (default results)\n"
+            "  --quick               few sizes and iterations (a smoke test, not figures)\n"
+            "  --skip LIST           configurations to leave out, comma-separated: base,\n"
+            "                        bypass, tcp, tcp-spin, unix, unix-spin, openmpi,\n"
+            "                        openmpi-tcp, mpich\n"
+            "  --timeout S           seconds before one run is killed (default 600; --quick\n"
+            "                        60)\n"
             "  --help                this text\n"
-            "exit status: 0 ok, 1 runtime failure, 2 usage error\n");
+            "exit status: 0 ok, 1 runtime failure, 2 usage error\n", BENCH_PROG);
 }
 
 /* Prints why a mode rejects an option and the usage; returns the usage exit code. */
 static int bench_usage_error(const char *msg)
 {
-    fprintf(stderr, "bp-bench: %s\n", msg);
+    fprintf(stderr, BENCH_PROG ": %s\n", msg);
     bench_usage(stderr);
     return BENCH_EXIT_USAGE;
-}
-
-/* --- lat: ping-pong between ranks 0 and 1 over bypass --------------------------------- */
-
-#define LAT_TAG 0x6c6174 /* "lat"; fixed, received with an exact tag and source */
-#define LAT_LARGE 8192   /* OSU's large-message threshold: above it, fewer iterations */
-#define LAT_MAX_DEFAULT (4 * BENCH_MIB)
-
-#define LAT_NO_SIZE SIZE_MAX /* for lat_fail outside the sizes' loop */
-
-/* A bp_* call failed: say which, on which rank, for which size, and stop. Out of line. */
-__attribute__((noreturn, cold)) static void lat_fail(int rank, const char *call, size_t size,
-                                                     bp_status_t status)
-{
-    if (size == LAT_NO_SIZE) {
-        fprintf(stderr, "bp-bench lat: rank %d: %s: %s\n", rank, call, bp_strerror(status));
-    } else {
-        fprintf(stderr, "bp-bench lat: rank %d: %s (size %zu): %s\n", rank, call, size,
-                bp_strerror(status));
-    }
-    exit(BENCH_EXIT_FAIL);
-}
-
-/*
- * n round trips of size bytes: rank 0 sends then receives, rank 1 receives then sends. Nothing
- * else happens here, because this is what is timed. *info_p holds the last receive's info.
- */
-static void lat_rounds(bp_context_t *ctx, int rank, const void *sbuf, void *rbuf, size_t size,
-                       uint64_t n, bp_msginfo_t *info_p)
-{
-    bp_status_t status;
-
-    if (rank == 0) {
-        for (uint64_t i = 0; i < n; i++) {
-            status = bp_send(ctx, sbuf, size, 1, LAT_TAG);
-            if (BENCH_UNLIKELY(status != BP_OK)) {
-                lat_fail(rank, "bp_send to rank 1", size, status);
-            }
-            status = bp_recv(ctx, rbuf, size, 1, LAT_TAG, 0, info_p);
-            if (BENCH_UNLIKELY(status != BP_OK)) {
-                lat_fail(rank, "bp_recv from rank 1", size, status);
-            }
-        }
-    } else {
-        for (uint64_t i = 0; i < n; i++) {
-            status = bp_recv(ctx, rbuf, size, 0, LAT_TAG, 0, info_p);
-            if (BENCH_UNLIKELY(status != BP_OK)) {
-                lat_fail(rank, "bp_recv from rank 0", size, status);
-            }
-            status = bp_send(ctx, sbuf, size, 0, LAT_TAG);
-            if (BENCH_UNLIKELY(status != BP_OK)) {
-                lat_fail(rank, "bp_send to rank 0", size, status);
-            }
-        }
-    }
-}
-
-/*
- * The pattern a rank sends for a size: seeded with the number of the last iteration and the
- * sender's rank. The buffer is filled once before the loop, so every message of the size
- * carries it and the last one can be checked after the loop.
- */
-static uint64_t lat_seed(int sender, uint64_t last_iter)
-{
-    return last_iter * 2 + (uint64_t)sender;
-}
-
-/* After the loop: the last message is the whole size, from the peer, with the peer's bytes. */
-static void lat_verify(int rank, size_t size, const void *rbuf, const bp_msginfo_t *info,
-                       uint64_t seed)
-{
-    size_t bad;
-
-    if (info->source != 1 - rank || info->tag != LAT_TAG || info->length != size
-        || info->status != BP_OK) {
-        fprintf(stderr,
-                "bp-bench lat: rank %d: size %zu: last message from rank %d, tag %#llx, "
-                "length %zu, status %s; expected rank %d, tag %#x, length %zu, BP_OK\n",
-                rank, size, info->source, (unsigned long long)info->tag, info->length,
-                bp_strerror(info->status), 1 - rank, LAT_TAG, size);
-        exit(BENCH_EXIT_FAIL);
-    }
-    bad = bench_pattern_check(rbuf, size, seed);
-    if (bad != size) {
-        fprintf(stderr,
-                "bp-bench lat: rank %d: size %zu: wrong data from rank %d: byte %zu is 0x%02x, "
-                "expected 0x%02x\n",
-                rank, size, 1 - rank, bad, ((const uint8_t *)rbuf)[bad],
-                bench_pattern_byte(seed, bad));
-        exit(BENCH_EXIT_FAIL);
-    }
-}
-
-static int lat_run(const bench_opts_t *opts)
-{
-    size_t default_sizes[BENCH_MAX_SIZES];
-    const size_t *sizes = opts->sizes;
-    size_t nsizes = opts->nsizes;
-    size_t max = 0;
-    bp_context_t *ctx;
-    bp_status_t status;
-    bench_out_t out;
-    int rank, njob;
-    void *sbuf, *rbuf;
-
-    if (opts->ncpus != 0) {
-        return bench_usage_error("--cpus is for base; bprun places lat's ranks");
-    }
-    if (nsizes == 0) {
-        nsizes = bench_sizes_pow2(0, LAT_MAX_DEFAULT, default_sizes, BENCH_MAX_SIZES);
-        sizes = default_sizes;
-    }
-    for (size_t k = 0; k < nsizes; k++) {
-        max = (sizes[k] > max) ? sizes[k] : max;
-    }
-
-    status = bp_init(&ctx);
-    if (status != BP_OK) {
-        fprintf(stderr, "bp-bench lat: bp_init: %s\n", bp_strerror(status));
-        return BENCH_EXIT_FAIL;
-    }
-    status = bp_rank(ctx, &rank);
-    if (status != BP_OK) {
-        lat_fail(-1, "bp_rank", LAT_NO_SIZE, status);
-    }
-    status = bp_size(ctx, &njob);
-    if (status != BP_OK) {
-        lat_fail(rank, "bp_size", LAT_NO_SIZE, status);
-    }
-    if (njob != 2) {
-        if (rank == 0) {
-            fprintf(stderr, "bp-bench lat: needs exactly 2 ranks, the job has %d; run it as "
-                            "`bprun -n 2 bp-bench lat`\n", njob);
-        }
-        status = bp_finalize(ctx);
-        if (status != BP_OK) {
-            lat_fail(rank, "bp_finalize", LAT_NO_SIZE, status);
-        }
-        return BENCH_EXIT_USAGE;
-    }
-
-    sbuf = bench_buf_alloc(max);
-    rbuf = bench_buf_alloc(max);
-    if (sbuf == NULL || rbuf == NULL) {
-        exit(BENCH_EXIT_FAIL); /* the peer learns it from bypass (BP_ERR_PEER) */
-    }
-
-    bench_out_begin(&out, opts->csv && rank == 0, "latency_us");
-    if (rank == 0 && !opts->csv) {
-        bench_out_comment(&out, "bypass bp-bench lat v%d.%d.%d", BP_VERSION_MAJOR,
-                          BP_VERSION_MINOR, BP_VERSION_PATCH);
-        /* The API has no transport query; two ranks on one node use shm, the only one. */
-        bench_out_comment(&out, "transport: shm");
-        bench_out_table(&out, "Latency (us)");
-    }
-
-    for (size_t k = 0; k < nsizes; k++) {
-        size_t size = sizes[k];
-        uint64_t iters = opts->iters != 0 ? opts->iters : (size <= LAT_LARGE ? 10000 : 1000);
-        uint64_t warmup = opts->warmup >= 0 ? (uint64_t)opts->warmup
-                                            : (size <= LAT_LARGE ? 1000 : 100);
-        uint64_t last_iter = warmup + iters - 1;
-        bp_msginfo_t info = { .source = -1 };
-        uint64_t t0, t1;
-
-        /* The receive buffer starts as something the peer never sends (seed + 2 is the
-         * pattern of another iteration), so a message that leaves it alone is caught. */
-        bench_pattern_fill(sbuf, size, lat_seed(rank, last_iter));
-        bench_pattern_fill(rbuf, size, lat_seed(1 - rank, last_iter) + 2);
-
-        status = bp_barrier(ctx);
-        if (status != BP_OK) {
-            lat_fail(rank, "bp_barrier", size, status);
-        }
-        lat_rounds(ctx, rank, sbuf, rbuf, size, warmup, &info);
-        t0 = bench_now_ns();
-        lat_rounds(ctx, rank, sbuf, rbuf, size, iters, &info);
-        t1 = bench_now_ns();
-
-        lat_verify(rank, size, rbuf, &info, lat_seed(1 - rank, last_iter));
-        if (rank == 0) {
-            double us = (double)(t1 - t0) / 1e3 / (2.0 * (double)iters); /* half trip */
-
-            bench_out_row(&out, "latency_us", size, us);
-        }
-    }
-
-    free(sbuf);
-    free(rbuf);
-    status = bp_finalize(ctx);
-    if (status != BP_OK) {
-        lat_fail(rank, "bp_finalize", LAT_NO_SIZE, status);
-    }
-    return BENCH_EXIT_OK;
 }
 
 /* --- base: the hardware's limit, without bypass --------------------------------------- */
@@ -548,12 +384,12 @@ static int base_run(const bench_opts_t *opts)
         return BENCH_EXIT_FAIL;
     }
 
-    bench_out_begin(&out, opts->csv, NULL);
-    bench_out_comment(&out, "bypass bp-bench base v%d.%d.%d", BP_VERSION_MAJOR,
-                      BP_VERSION_MINOR, BP_VERSION_PATCH);
-    bench_out_comment(&out, "cpus: %d,%d", cpus[0], cpus[1]);
+    bench_out_begin(&out, bench_out_format(opts->csv, opts->json), 0, NULL);
+    bench_out_meta(&out, "benchmark", "base");
+    bench_out_meta(&out, "library", "none (bypass bp-bench %s)", BENCH_VERSION);
+    bench_out_meta(&out, "cpus", "%d,%d", cpus[0], cpus[1]);
     bench_out_comment(&out, "cache-line ping-pong (half round trip)");
-    bench_out_table(&out, "Latency (us)");
+    bench_out_table(&out, 1, (const char *const[]){ "Latency (us)" });
     if (base_pingpong(cpus[1], warmup, iters, &us) != 0) {
         return BENCH_EXIT_FAIL;
     }
@@ -568,31 +404,76 @@ static int base_run(const bench_opts_t *opts)
     }
     bench_out_comment(&out, "memcpy bandwidth, one thread on cpu %d (1 MB = 1e6 bytes)",
                       cpus[0]);
-    bench_out_table(&out, "Bandwidth (MB/s)");
+    bench_out_table(&out, 1, (const char *const[]){ "Bandwidth (MB/s)" });
     for (size_t k = 0; k < nsizes; k++) {
         bench_out_row(&out, "memcpy_MBps", sizes[k], base_memcpy_mbps(dst, src, sizes[k]));
     }
     free(src);
     free(dst);
+    bench_out_end(&out);
     return BENCH_EXIT_OK;
 }
 
 /* --- modes and main ------------------------------------------------------------------ */
 
-typedef struct bench_mode {
-    const char *name;
-    int (*run)(const bench_opts_t *opts); /* returns the exit status */
-} bench_mode_t;
-
-static const bench_mode_t bench_modes[] = {
-    { .name = "lat", .run = lat_run },
-    { .name = "base", .run = base_run },
+static const bench_be_t *const bench_backends[] = {
+    &bench_be_main, &bench_be_tcp, &bench_be_tcp_spin, &bench_be_unix, &bench_be_unix_spin,
 };
+
+/* The suite's benchmarks: check the options, pick the backend, run. */
+static int bench_suite_mode(bench_opts_t *opts, int *argc_p, char ***argv_p)
+{
+    const bench_be_t *be = &bench_be_main;
+
+    if (opts->what != NULL) {
+        fprintf(stderr, BENCH_PROG ": unexpected argument '%s'\n", opts->what);
+        bench_usage(stderr);
+        return BENCH_EXIT_USAGE;
+    }
+    if (bench_suite_check(opts->mode, opts) != 0) {
+        bench_usage(stderr);
+        return BENCH_EXIT_USAGE;
+    }
+    if (opts->backend != NULL) {
+        be = NULL;
+        for (size_t k = 0; k < sizeof(bench_backends) / sizeof(bench_backends[0]); k++) {
+            if (strcmp(opts->backend, bench_backends[k]->name) == 0) {
+                be = bench_backends[k];
+            }
+        }
+        if (be == NULL) {
+            fprintf(stderr, BENCH_PROG ": --backend %s: unknown; expected " BENCH_BACKEND_MAIN
+                    ", tcp, tcp-spin, unix or unix-spin\n", opts->backend);
+            return BENCH_EXIT_USAGE;
+        }
+    }
+    if (opts->transport != NULL) {
+        if (be != &bench_be_main || strcmp(be->name, "bypass") != 0) {
+            return bench_usage_error("--transport selects bypass's transport: it is for the "
+                                     "bypass backend only");
+        }
+        if (strcmp(opts->transport, "shm") != 0) {
+            fprintf(stderr, BENCH_PROG ": --transport %s: not available; this bypass has "
+                    "one transport: shm\n", opts->transport);
+            return BENCH_EXIT_USAGE;
+        }
+    }
+    if (be != &bench_be_main && opts->pairs > 1) {
+        return bench_usage_error("the kernel baselines run one pair: no --pairs");
+    }
+    if (be != &bench_be_main && getenv("BPRUN_FD") != NULL) {
+        return bench_usage_error("the kernel baselines start their own peer: run them "
+                                 "standalone, not under bprun");
+    }
+    return bench_suite_run(be, opts, argc_p, argv_p);
+}
 
 int main(int argc, char **argv)
 {
     bench_opts_t opts;
 
+    /* MPI launchers may add arguments of their own only through MPI_Init, which the MPI
+     * backend calls after this parse; Open MPI and MPICH pass none on the command line. */
     if (bench_opts_parse(argc, argv, &opts) != 0) {
         bench_usage(stderr);
         return BENCH_EXIT_USAGE;
@@ -604,12 +485,27 @@ int main(int argc, char **argv)
     if (opts.mode == NULL) {
         return bench_usage_error("no mode given");
     }
-    for (size_t k = 0; k < sizeof(bench_modes) / sizeof(bench_modes[0]); k++) {
-        if (strcmp(opts.mode, bench_modes[k].name) == 0) {
-            return bench_modes[k].run(&opts);
+    if (bench_suite_has(opts.mode)) {
+        return bench_suite_mode(&opts, &argc, &argv);
+    }
+    if (strcmp(opts.mode, "base") == 0 || strcmp(opts.mode, "compare") == 0) {
+        if (opts.backend != NULL || opts.transport != NULL || opts.pairs != 0) {
+            return bench_usage_error("--backend, --transport and --pairs are for lat, bw, "
+                                     "bibw and mr");
         }
     }
-    fprintf(stderr, "bp-bench: unknown mode '%s'\n", opts.mode);
+    if (strcmp(opts.mode, "base") == 0) {
+        if (opts.what != NULL || bench_suite_check("base", &opts) != 0) {
+            return bench_usage_error("base takes no argument and none of compare's options");
+        }
+        return base_run(&opts);
+    }
+#ifndef BENCH_MPI
+    if (strcmp(opts.mode, "compare") == 0) {
+        return bench_compare_run(&opts, argv[0]);
+    }
+#endif
+    fprintf(stderr, BENCH_PROG ": unknown mode '%s'\n", opts.mode);
     bench_usage(stderr);
     return BENCH_EXIT_USAGE;
 }
