@@ -562,7 +562,9 @@ static void cmp_report(cmp_t *c, const cmp_bench_t *b, const size_t *sizes, size
     cmp_print(txt, "# median of %d run%s on cpus %d,%d; spread = (max - min) / median; "
               "x base: / the hardware baseline%s; x best peer: / the best MPI library\n",
               c->runs, c->runs == 1 ? "" : "s", c->cpus[0], c->cpus[1],
-              strcmp(b->name, "lat") == 0 ? " (cache-line ping-pong)" : " (memcpy)");
+              strcmp(b->name, "lat") == 0   ? " (cache-line ping-pong)"
+              : strcmp(b->name, "mr") == 0 ? " (none for a message rate)"
+                                           : " (memcpy, 1 KiB and up)");
     cmp_print(txt, "%-10s %-27s %14s %8s %9s %12s\n", "# size", "configuration", b->unit,
               "spread", "x base", "x best peer");
     if (csv != NULL) {
