@@ -92,7 +92,16 @@ int main(int argc, char **argv)
         bp_status_t st = bpi_tl_all[i]->query(&cfg, why, sizeof(why));
         printf("  %-6s %-13s %s\n", bpi_tl_all[i]->name, st == BP_OK ? "available" : "unavailable",
                why);
+        if (st == BP_OK && cfg.shm_slot_size != 0) {
+            char info[512];
+            bpi_tl_all[i]->info(&cfg, info, sizeof(info));
+            if (info[0] != '\0') {
+                printf("  %-6s %s\n", bpi_tl_all[i]->name, info);
+            }
+        }
     }
+    printf("  rendezvous above %llu bytes (BP_RNDV_THRESH)\n",
+           (unsigned long long)cfg.rndv_thresh);
     if (cfg.shm_slot_size != 0) {
         unsigned long long q = cfg.shm_queue_slots * cfg.shm_slot_size;
         unsigned long long r = cfg.shm_ring_slots * cfg.shm_slot_size;

@@ -8,6 +8,7 @@
 
 static const char *const config_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const config_progress[] = {"auto", "spin", "block", NULL};
+static const char *const config_cma[] = {"auto", "on", "off", NULL};
 
 #define CFG_OFF(field) offsetof(bpi_config_t, field)
 
@@ -28,6 +29,13 @@ const bpi_config_var_t bpi_config_vars[] = {
      BPI_CONFIG_UINT, NULL, 0, 1024, 0, CFG_OFF(shm_max_rings)},
     {"BP_SHM_RING_THRESH", "16", "messages sent to a peer before asking it for a fast ring",
      BPI_CONFIG_UINT, NULL, 0, 1u << 30, 0, CFG_OFF(shm_ring_thresh)},
+    {"BP_SHM_CMA", "auto",
+     "rendezvous bulk copy with process_vm_readv (one copy): auto: where a start-up probe "
+     "shows it works, else stream through the rings",
+     BPI_CONFIG_ENUM, config_cma, 0, 0, 0, CFG_OFF(shm_cma)},
+    {"BP_RNDV_THRESH", "16k",
+     "messages of at least this many bytes use the rendezvous protocol", BPI_CONFIG_UINT, NULL,
+     1024, 1ull << 40, 0, CFG_OFF(rndv_thresh)},
 };
 const size_t bpi_config_nvars = sizeof(bpi_config_vars) / sizeof(bpi_config_vars[0]);
 

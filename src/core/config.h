@@ -26,7 +26,15 @@ typedef struct bpi_config {
     uint64_t shm_ring_slots;  /* slots of each per-sender fast ring */
     uint64_t shm_max_rings;   /* fast rings a process hands out to its senders */
     uint64_t shm_ring_thresh; /* messages to a peer before asking it for a fast ring */
+    uint64_t shm_cma;         /* bpi_shm_cma_mode_t: bulk path of rendezvous */
+    uint64_t rndv_thresh;     /* messages of at least this many bytes use rendezvous */
 } bpi_config_t;
+
+typedef enum bpi_shm_cma_mode {
+    BPI_SHM_CMA_AUTO = 0, /* use process_vm_readv where a probe at start-up shows it works */
+    BPI_SHM_CMA_ON = 1,   /* require it: bp_init fails where it does not work */
+    BPI_SHM_CMA_OFF = 2,  /* never: stream through the rings */
+} bpi_shm_cma_mode_t;
 
 typedef enum bpi_config_kind {
     BPI_CONFIG_ENUM,

@@ -185,6 +185,7 @@ static void ctx_free(bp_context_t *ctx)
     if (ctx->boot != NULL) {
         ctx->boot->close(ctx->boot);
     }
+    bpi_rndv_free(ctx);
     bpi_unexp_pool_free(ctx);
     bpi_req_pool_free(ctx);
     free(ctx);
@@ -272,6 +273,8 @@ bp_status_t bp_init(bp_context_t **ctx_p)
         goto err_free;
     }
     ctx->max_frame = ctx->tl->max_frame(ctx->iface);
+    ctx->eager_max = ctx->max_frame < ctx->config.rndv_thresh ? ctx->max_frame
+                                                              : ctx->config.rndv_thresh - 1;
 
     /* round two: addresses; round three: a fence that agrees on success */
     ctx_addr_pack(ctx, cards + ctx->rank * BPI_CARD_ADDR_SIZE);

@@ -48,6 +48,14 @@ enum {
     BPI_REQ_RECV = 2,
 };
 
+/* How a request's frames go out (send side) or come in (receive side). */
+enum {
+    BPI_PROTO_EAGER = 0,  /* EAGER + FRAG frames carry the data */
+    BPI_PROTO_RTS = 1,    /* rendezvous send: an RTS, then a FIN (bulk get) or a CTS */
+    BPI_PROTO_STREAM = 2, /* rendezvous data streamed as RDATA frames (no bulk path) */
+    BPI_PROTO_CTRL = 3,   /* a CTS or FIN: one frame, the library's own request */
+};
+
 struct bp_request {
     bpi_list_t link; /* posted queue, or its peer's send queue */
     bp_context_t *ctx;
@@ -56,6 +64,9 @@ struct bp_request {
     uint8_t flags;    /* BPI_WIRE_F_*: matched exactly */
     uint8_t pooled;   /* 1: from the pool (user-visible), 0: on a blocking call's stack */
     uint8_t queued;   /* in the posted queue or a send queue */
+    uint8_t proto;    /* BPI_PROTO_* */
+    uint8_t wire_type; /* BPI_PROTO_CTRL: the frame's type */
+    uint8_t autofree; /* the library's own request: back to the pool once sent */
     bp_status_t status;
     int peer;         /* send: destination; receive: wanted source or BP_ANY_SOURCE */
     uint64_t tag;
@@ -66,6 +77,10 @@ struct bp_request {
     size_t offset;    /* bytes moved so far */
     int source;       /* receive: who sent it */
     uint64_t rtag;    /* receive: its tag */
+    /* rendezvous */
+    uint64_t rndv_id;     /* our id for the message in ctx->rndv (0: none) */
+    uint64_t remote_id;   /* the peer's id for it */
+    uint64_t remote_addr; /* the sender's data address (receive side of a bulk get) */
 };
 
 /* A message that arrived before a matching receive was posted. */
@@ -77,6 +92,8 @@ typedef struct bpi_unexp {
     size_t msg_len;
     size_t received; /* < msg_len: fragments are still coming */
     size_t cap;      /* bytes of data[] */
+    int rndv;        /* a rendezvous message: nothing received yet, the RTS says where */
+    bpi_wire_rts_t rts;
     char data[];
 } bpi_unexp_t;
 
@@ -111,6 +128,12 @@ struct bp_context {
     uint64_t barrier_epoch;
     uint64_t last_liveness_ns;
 
+    /* rendezvous: messages in flight, by id (see rndv.c) */
+    size_t eager_max;    /* bp_send's one-frame fast path: min(max_frame, rndv_thresh - 1) */
+    struct bpi_rndv_slot *rndv;
+    uint32_t rndv_cap;
+    uint32_t rndv_free;  /* first free slot + 1, 0 if none */
+
     bpi_config_t config;
     bpi_boot_t *boot;
 };
@@ -132,6 +155,23 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
                       uint8_t flags, bp_request_t **req_p);
 bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
                       uint64_t ignore, uint8_t flags, bp_request_t **req_p);
+
+/* rndv.c */
+typedef struct bpi_rndv_slot {
+    bp_request_t *req;
+    uint32_t gen;       /* bumped on every reuse: a stale or forged id finds nothing */
+    uint32_t next_free; /* free list: next free slot + 1 */
+} bpi_rndv_slot_t;
+
+bp_status_t bpi_rndv_send_start(bp_context_t *ctx, bp_request_t *req);
+void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
+                         const bpi_wire_rts_t *rts);
+void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *payload);
+void bpi_rndv_fail_peer(bp_context_t *ctx, int rank, bp_status_t status, unsigned *nfailed_p);
+void bpi_rndv_release(bp_context_t *ctx, bp_request_t *req);
+void bpi_rndv_free(bp_context_t *ctx);
+bp_status_t bpi_send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req);
+void bpi_send_enqueue(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req);
 
 /* progress.c */
 unsigned bpi_progress(bp_context_t *ctx);

@@ -123,11 +123,51 @@ static BP_NOINLINE void match_unexp_store(bp_context_t *ctx, bpi_peer_t *peer,
     u->tag = hdr->tag;
     u->msg_len = hdr->msg_len;
     u->received = hdr->frame_len;
+    u->rndv = 0;
     bpi_copy(u->data, payload, hdr->frame_len);
     bpi_list_push_back(&ctx->unexp, &u->link);
     if (u->received < u->msg_len) {
         peer->rx_unexp = u;
     }
+}
+
+/* An RTS: the first frame of a rendezvous message, matched exactly as an EAGER one. */
+static BP_NOINLINE void match_rts(bp_context_t *ctx, const bpi_wire_hdr_t *hdr,
+                                  const void *payload)
+{
+    int src = (int)hdr->src;
+    bpi_wire_rts_t rts;
+    bp_request_t *req;
+    bpi_unexp_t *u;
+
+    if (hdr->frame_len != sizeof(rts)) {
+        bpi_log_error("rank %d sent a malformed RTS (%u bytes): dropped", src, hdr->frame_len);
+        return;
+    }
+    memcpy(&rts, payload, sizeof(rts));
+    req = match_posted_find(ctx, src, hdr->tag, hdr->flags);
+    if (req != NULL) {
+        bpi_list_remove(&req->link);
+        req->queued = 0;
+        req->source = src;
+        req->rtag = hdr->tag;
+        req->msg_len = hdr->msg_len;
+        bpi_rndv_recv_start(ctx, req, src, &rts);
+        return;
+    }
+    u = match_unexp_alloc(ctx, 0);
+    if (u == NULL) {
+        bpi_log_error("out of memory for an unexpected message from rank %d: dropped", src);
+        return;
+    }
+    u->source = src;
+    u->flags = hdr->flags;
+    u->tag = hdr->tag;
+    u->msg_len = hdr->msg_len;
+    u->received = hdr->msg_len; /* nothing more comes before a receive takes it */
+    u->rndv = 1;
+    u->rts = rts;
+    bpi_list_push_back(&ctx->unexp, &u->link);
 }
 
 static void match_first_frame(bp_context_t *ctx, bpi_peer_t *peer, const bpi_wire_hdr_t *hdr,
@@ -205,6 +245,10 @@ void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload)
         match_first_frame(ctx, peer, hdr, payload);
     } else if (hdr->type == BPI_WIRE_FRAG) {
         match_next_frame(ctx, peer, hdr, payload);
+    } else if (hdr->type == BPI_WIRE_RTS) {
+        match_rts(ctx, hdr, payload);
+    } else if (hdr->type >= BPI_WIRE_CTS && hdr->type <= BPI_WIRE_RDATA) {
+        bpi_rndv_frame(ctx, hdr, payload);
     } else {
         bpi_log_error("frame of unknown type %u from rank %u: dropped", hdr->type, hdr->src);
     }
@@ -232,6 +276,12 @@ void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
     req->source = u->source;
     req->rtag = u->tag;
     req->msg_len = u->msg_len;
+    if (u->rndv) {
+        bpi_wire_rts_t rts = u->rts;
+        match_unexp_free(ctx, u);
+        bpi_rndv_recv_start(ctx, req, req->source, &rts);
+        return;
+    }
     match_copy_to_req(req, 0, u->data, u->received);
     req->offset = u->received;
     if (u->received == u->msg_len) {

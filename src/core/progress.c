@@ -56,9 +56,15 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
         bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
         bpi_list_remove(&req->link);
         req->queued = 0;
+        bpi_rndv_release(ctx, req);
         bpi_req_complete(req, BP_ERR_PEER);
-        nfailed++;
+        if (req->autofree) {
+            bpi_req_put(req);
+        } else {
+            nfailed++;
+        }
     }
+    bpi_rndv_fail_peer(ctx, rank, BP_ERR_PEER, &nfailed);
     if (!bpi_list_empty(&peer->sendq_link)) {
         bpi_list_remove(&peer->sendq_link);
     }
@@ -142,12 +148,15 @@ void bpi_cancel_all(bp_context_t *ctx)
         bpi_req_complete(req, BP_ERR_CANCELED);
     }
     for (int r = 0; r < ctx->size; r++) {
+        unsigned n = 0;
         bpi_list_for_each_safe(pos, tmp, &ctx->peers[r].sendq) {
             bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
             bpi_list_remove(&req->link);
             req->queued = 0;
+            bpi_rndv_release(ctx, req);
             bpi_req_complete(req, BP_ERR_CANCELED);
         }
+        bpi_rndv_fail_peer(ctx, r, BP_ERR_CANCELED, &n);
     }
     bpi_list_init(&ctx->sendq_peers);
 }

@@ -98,14 +98,19 @@ static void send_self(bp_context_t *ctx, bp_request_t *req)
     req->offset = off;
 }
 
-/* Push the frames of req from req->offset on: BP_OK when all are out, else why not. */
-static bp_status_t send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
+/* Push the data frames of req from req->offset on: EAGER then FRAG frames, or RDATA frames
+ * of a rendezvous stream (tag: the receiver's id, msg_len: the offset). */
+static bp_status_t send_push_data(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
 {
     bpi_wire_hdr_t hdr;
     bp_status_t status;
+    int stream = req->proto == BPI_PROTO_STREAM;
 
     send_hdr_init(&hdr, ctx, req->flags, req->tag, req->len);
-    if (req->offset > 0) {
+    if (stream) {
+        hdr.type = BPI_WIRE_RDATA;
+        hdr.tag = req->remote_id;
+    } else if (req->offset > 0) {
         hdr.type = BPI_WIRE_FRAG;
     }
     do {
@@ -114,17 +119,57 @@ static bp_status_t send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *
             n = ctx->max_frame;
         }
         hdr.frame_len = (uint32_t)n;
+        if (stream) {
+            hdr.msg_len = req->offset;
+        }
         status = peer->send(peer->ep, &hdr, req->buf + req->offset);
         if (status != BP_OK) {
             return status;
         }
-        hdr.type = BPI_WIRE_FRAG;
+        if (!stream) {
+            hdr.type = BPI_WIRE_FRAG;
+        }
         req->offset += n;
     } while (req->offset < req->len);
     return BP_OK;
 }
 
-static void send_enqueue(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
+/* Push what req still has to send: BP_OK when it is all out, else why not. */
+bp_status_t bpi_send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
+{
+    bpi_wire_hdr_t hdr;
+    bpi_wire_rts_t rts;
+
+    switch (req->proto) {
+    case BPI_PROTO_RTS:
+        send_hdr_init(&hdr, ctx, req->flags, req->tag, req->len);
+        hdr.type = BPI_WIRE_RTS;
+        hdr.frame_len = sizeof(rts);
+        rts.sender_id = req->rndv_id;
+        rts.addr = (uint64_t)(uintptr_t)req->buf;
+        return peer->send(peer->ep, &hdr, &rts);
+    case BPI_PROTO_CTRL:
+        send_hdr_init(&hdr, ctx, 0, req->tag, req->msg_len);
+        hdr.type = req->wire_type;
+        return peer->send(peer->ep, &hdr, NULL);
+    default:
+        return send_push_data(ctx, peer, req);
+    }
+}
+
+/* A request whose frames are all out: complete it, or, for an RTS, wait for FIN or CTS. */
+static void send_pushed(bp_context_t *ctx, bp_request_t *req)
+{
+    if (req->proto == BPI_PROTO_RTS) {
+        return; /* completes on FIN; a CTS queues it again as a stream */
+    }
+    bpi_req_complete(req, BP_OK);
+    if (req->autofree) {
+        bpi_req_put(req);
+    }
+}
+
+void bpi_send_enqueue(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
 {
     if (bpi_list_empty(&peer->sendq)) {
         bpi_list_push_back(&ctx->sendq_peers, &peer->sendq_link);
@@ -148,17 +193,25 @@ bp_status_t bpi_send_start(bp_context_t *ctx, bp_request_t *req)
         bpi_req_complete(req, BP_ERR_PEER);
         return BP_ERR_PEER;
     }
+    if (req->len >= ctx->config.rndv_thresh) {
+        status = bpi_rndv_send_start(ctx, req);
+        if (status != BP_OK) {
+            return status;
+        }
+    }
     if (!bpi_list_empty(&peer->sendq)) {
-        send_enqueue(ctx, peer, req); /* behind earlier sends: order */
+        bpi_send_enqueue(ctx, peer, req); /* behind earlier sends: order */
         return BP_INPROGRESS;
     }
-    status = send_push(ctx, peer, req);
+    status = bpi_send_push(ctx, peer, req);
     if (status == BP_OK) {
-        bpi_req_complete(req, BP_OK);
+        send_pushed(ctx, req);
+        status = req->done ? BP_OK : BP_INPROGRESS;
     } else if (status == BP_ERR_AGAIN) {
-        send_enqueue(ctx, peer, req);
+        bpi_send_enqueue(ctx, peer, req);
         status = BP_INPROGRESS;
     } else {
+        bpi_rndv_release(ctx, req);
         bpi_req_complete(req, status);
     }
     return status;
@@ -172,13 +225,21 @@ void bpi_sendq_progress(bp_context_t *ctx)
         bpi_peer_t *peer = bpi_container_of(ppos, bpi_peer_t, sendq_link);
         bpi_list_for_each_safe(pos, tmp, &peer->sendq) {
             bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
-            bp_status_t status = send_push(ctx, peer, req);
+            bp_status_t status = bpi_send_push(ctx, peer, req);
             if (status == BP_ERR_AGAIN) {
                 break;
             }
             bpi_list_remove(&req->link);
             req->queued = 0;
-            bpi_req_complete(req, status);
+            if (status == BP_OK) {
+                send_pushed(ctx, req);
+            } else {
+                bpi_rndv_release(ctx, req);
+                bpi_req_complete(req, status);
+                if (req->autofree) {
+                    bpi_req_put(req);
+                }
+            }
         }
         if (bpi_list_empty(&peer->sendq)) {
             bpi_list_remove(&peer->sendq_link);
@@ -281,7 +342,7 @@ bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, ui
      * failed peer's send slot answers BP_ERR_PEER); everything else, errors included, is
      * handled by send_blocking */
     if (BP_LIKELY(ctx != NULL && (unsigned)dest < (unsigned)ctx->size && dest != ctx->rank &&
-                  len <= ctx->max_frame && (buf != NULL || len == 0))) {
+                  len <= ctx->eager_max && (buf != NULL || len == 0))) {
         bpi_peer_t *peer = &ctx->peers[dest];
         if (BP_LIKELY(bpi_list_empty(&peer->sendq))) {
             bpi_wire_hdr_t hdr;

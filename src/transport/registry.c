@@ -32,3 +32,16 @@ bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep)
 {
     return BP_OK;
 }
+
+bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr,
+                                   size_t len)
+{
+    return BP_ERR_NOTSUP;
+}
+
+void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len)
+{
+    if (len > 0) {
+        buf[0] = '\0';
+    }
+}

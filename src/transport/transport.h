@@ -75,12 +75,25 @@ typedef struct bpi_tl_ops {
 
     /* Is the peer still alive? BP_OK or BP_ERR_PEER. Slow path: called when idle. */
     bp_status_t (*ep_check)(bpi_tl_ep_t *ep);
+
+    /*
+     * Bulk move for rendezvous: copy len bytes at remote_addr in the peer's address space to
+     * local, in one copy (shm: process_vm_readv). BP_ERR_NOTSUP when there is no such path
+     * to this peer (the core then has the data streamed through send); returns when done.
+     */
+    bp_status_t (*bulk_get)(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len);
+
+    /* Extra lines for bp-info (e.g. which bulk path works here and why). Optional. */
+    void (*info)(const bpi_config_t *config, char *buf, size_t len);
 } bpi_tl_ops_t;
 
 /* Stubs for optional slots. */
 bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);
 bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep);
+bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr,
+                                   size_t len);
+void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len);
 
 /* The registry: every transport built into the library, in order of preference. */
 extern const bpi_tl_ops_t *const bpi_tl_all[];

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BPI_WIRE_VERSION 1
+#define BPI_WIRE_VERSION 2
 #define BPI_WIRE_MAGIC 0x42595041u /* "BYPA" */
 
 /* Frame types. */
@@ -18,7 +18,19 @@ enum {
     BPI_WIRE_EAGER = 1, /* first (often only) frame of a message: tag and full length */
     BPI_WIRE_FRAG = 2,  /* a following frame of the same message, in order */
     BPI_WIRE_TL = 3,    /* private to the transport that sent it; never reaches the core */
+    /* rendezvous (src/core/rndv.c) */
+    BPI_WIRE_RTS = 4,   /* ready to send: tag, msg_len; payload bpi_wire_rts_t */
+    BPI_WIRE_CTS = 5,   /* clear to send (stream the data): tag = sender's id, msg_len =
+                           receiver's id */
+    BPI_WIRE_FIN = 6,   /* the receiver has the data: tag = sender's id, msg_len = status */
+    BPI_WIRE_RDATA = 7, /* streamed data: tag = receiver's id, msg_len = offset */
 };
+
+/* The payload of an RTS: where the sender's data is, and the sender's id for the message. */
+typedef struct bpi_wire_rts {
+    uint64_t sender_id;
+    uint64_t addr; /* the data's address in the sender's address space (for a bulk get) */
+} bpi_wire_rts_t;
 
 /* Flags. */
 #define BPI_WIRE_F_INTERNAL 0x1u /* the core's own traffic (barrier): never matches a user

@@ -62,6 +62,8 @@ static void check_defaults(const bpi_config_t *cfg)
     UNIT_CHECK_EQ_U(cfg->shm_ring_slots, 128);
     UNIT_CHECK_EQ_U(cfg->shm_max_rings, 8);
     UNIT_CHECK_EQ_U(cfg->shm_ring_thresh, 16);
+    UNIT_CHECK_EQ_U(cfg->shm_cma, BPI_SHM_CMA_AUTO);
+    UNIT_CHECK_EQ_U(cfg->rndv_thresh, 16384);
 }
 
 static void config_defaults_when_empty(void)
@@ -82,7 +84,7 @@ static void config_defaults_when_empty(void)
 
 static void config_each_variable_accepted(void)
 {
-    UNIT_CHECK_EQ(bpi_config_nvars, 7);
+    UNIT_CHECK_EQ(bpi_config_nvars, 9);
 
     check_accepted("BP_LOG_LEVEL=error", offsetof(bpi_config_t, log_level), BPI_LOG_ERROR);
     check_accepted("BP_LOG_LEVEL=warn", offsetof(bpi_config_t, log_level), BPI_LOG_WARN);
@@ -103,6 +105,11 @@ static void config_each_variable_accepted(void)
     check_accepted("BP_SHM_RING_THRESH=0", offsetof(bpi_config_t, shm_ring_thresh), 0);
     check_accepted("BP_SHM_RING_THRESH=1073741824", offsetof(bpi_config_t, shm_ring_thresh),
                    1ull << 30);
+    check_accepted("BP_SHM_CMA=auto", offsetof(bpi_config_t, shm_cma), BPI_SHM_CMA_AUTO);
+    check_accepted("BP_SHM_CMA=on", offsetof(bpi_config_t, shm_cma), BPI_SHM_CMA_ON);
+    check_accepted("BP_SHM_CMA=off", offsetof(bpi_config_t, shm_cma), BPI_SHM_CMA_OFF);
+    check_accepted("BP_RNDV_THRESH=1024", offsetof(bpi_config_t, rndv_thresh), 1024);
+    check_accepted("BP_RNDV_THRESH=64k", offsetof(bpi_config_t, rndv_thresh), 65536);
 
     /* all of them at once, among foreign variables */
     {

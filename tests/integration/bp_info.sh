@@ -4,7 +4,7 @@
 info=$1
 fail=0
 out=$("$info") || { echo "FAIL: bp-info exited $?"; fail=1; }
-for want in "wire protocol version 1" "shm    available" "BP_PROGRESS            auto" \
+for want in "wire protocol version [0-9]" "shm    available" "BP_PROGRESS            auto" \
             "BP_SHM_SLOT_SIZE" "BP_SHM_QUEUE_SLOTS" "BP_LOG_LEVEL"; do
     echo "$out" | grep -q "$want" || { echo "FAIL: no '$want'"; fail=1; }
 done

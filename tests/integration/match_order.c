@@ -3,7 +3,9 @@
  * they were sent, whatever their sizes (single-frame and fragmented mixed), whether the
  * receives were posted before the messages came (posted queue) or after (unexpected queue),
  * with exact source and with BP_ANY_SOURCE. The sender alternates two tags that one receive
- * pattern (ignore bit 0) matches.
+ * pattern (ignore bit 0) matches. The largest size is above the rendezvous threshold, so
+ * eager and rendezvous messages mix; the sends are nonblocking (a rendezvous send completes
+ * only once a receive has taken it, as MPI allows).
  */
 #include "itest.h"
 
@@ -21,12 +23,12 @@ int main(void)
     int rank, size;
     bp_context_t *ctx = itest_init(&rank, &size);
     int total = N * (size - 1);
-    unsigned char **bufs = calloc((size_t)total + 1, sizeof(*bufs));
-    bp_request_t **reqs = calloc((size_t)total + 1, sizeof(*reqs));
+    unsigned char **bufs = calloc((size_t)total + N, sizeof(*bufs));
+    bp_request_t **reqs = calloc((size_t)total + N, sizeof(*reqs));
     bp_msginfo_t *infos = calloc((size_t)total + 1, sizeof(*infos));
 
     CHECK(bufs != NULL && reqs != NULL && infos != NULL);
-    for (int i = 0; i < total || i == 0; i++) {
+    for (int i = 0; i < total || i < N; i++) {
         bufs[i] = malloc(MAXMSG);
         CHECK(bufs[i] != NULL);
     }
@@ -39,12 +41,14 @@ int main(void)
                 CHECK_OK(bp_barrier(ctx)); /* rank 0 has posted */
             }
             for (int i = 0; i < N; i++) {
-                itest_fill(bufs[0], msg_size(i), (uint64_t)(round * 100000 + rank * N + i));
-                CHECK_OK(bp_send(ctx, bufs[0], msg_size(i), 0, 100 + (uint64_t)(i & 1)));
+                itest_fill(bufs[i], msg_size(i), (uint64_t)(round * 100000 + rank * N + i));
+                CHECK_OK(bp_isend(ctx, bufs[i], msg_size(i), 0, 100 + (uint64_t)(i & 1),
+                                  &reqs[i]));
             }
             if (!prepost) {
                 CHECK_OK(bp_barrier(ctx)); /* rank 0 posts after this */
             }
+            CHECK_OK(bp_waitall(N, reqs, NULL));
             CHECK_OK(bp_barrier(ctx));
             continue;
         }
@@ -79,7 +83,7 @@ int main(void)
         }
         CHECK_OK(bp_barrier(ctx));
     }
-    for (int i = 0; i < total || i == 0; i++) {
+    for (int i = 0; i < total || i < N; i++) {
         free(bufs[i]);
     }
     free(bufs);

@@ -65,6 +65,8 @@ typedef struct bpi_shm_card {
     uint64_t seg_size;
     int32_t pid;
     uint32_t reserved;
+    uint64_t cma_probe_addr; /* address of a word with a known value, for the CMA probe */
+    uint64_t cma_probe_value;
 } bpi_shm_card_t;
 
 /* A fast ring this process reads, with the sender it belongs to. */
@@ -90,6 +92,9 @@ struct bpi_tl_iface {
     bpi_shm_rx_ring_t *rx_rings; /* max_rings entries */
     uint32_t nrx_rings;
     uint32_t ring_thresh;
+
+    /* rendezvous bulk path: peers read this word with process_vm_readv at connect */
+    uint64_t cma_probe;
 };
 
 enum {
@@ -115,12 +120,20 @@ struct bpi_tl_ep {
     uint64_t seg_size;
     int peer;
     pid_t pid;
+    int cma; /* process_vm_readv from this peer works (and is allowed) */
     bpi_tl_iface_t *iface;
 };
 
 /* shm_ep.c */
 bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
 void bpi_shm_wake(bpi_shm_seg_hdr_t *seg);
+
+/* shm_cma.c */
+void bpi_shm_cma_probe_init(bpi_tl_iface_t *iface);
+bp_status_t bpi_shm_cma_connect(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep,
+                                const bpi_shm_card_t *card);
+bp_status_t bpi_shm_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len);
+void bpi_shm_info(const bpi_config_t *config, char *buf, size_t len);
 
 /* shm_progress.c */
 unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget);

@@ -101,6 +101,7 @@ static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t 
 
     iface->seg = seg;
     iface->seg_size = size;
+    bpi_shm_cma_probe_init(iface);
     bpi_shm_ring_view(&iface->queue, (char *)seg + seg->queue_off, seg->queue_slots, slot_size);
     bpi_log_debug("shm: segment %s, %llu bytes (queue %u x %u B, %u fast rings x %u slots)",
                   iface->name, (unsigned long long)size, seg->queue_slots, slot_size,
@@ -164,6 +165,8 @@ static bp_status_t shm_card_pack(bpi_tl_iface_t *iface, void *buf, size_t *len_p
     memcpy(card.name, iface->name, sizeof(card.name));
     card.seg_size = iface->seg_size;
     card.pid = iface->seg->pid;
+    card.cma_probe_addr = (uint64_t)(uintptr_t)&iface->cma_probe;
+    card.cma_probe_value = iface->cma_probe;
     memcpy(buf, &card, sizeof(card));
     *len_p = sizeof(card);
     return BP_OK;
@@ -242,6 +245,10 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     ep->iface = iface;
     bpi_shm_ring_view(&ep->queue, (char *)seg + seg->queue_off, seg->queue_slots,
                       seg->slot_size);
+    status = bpi_shm_cma_connect(iface, ep, &card);
+    if (status != BP_OK) {
+        goto err_unmap;
+    }
     *ep_p = ep;
     return BP_OK;
 
@@ -295,4 +302,6 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .progress = bpi_shm_progress,
     .wait = bpi_shm_wait,
     .ep_check = shm_ep_check,
+    .bulk_get = bpi_shm_bulk_get,
+    .info = bpi_shm_info,
 };
