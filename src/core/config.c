@@ -33,9 +33,13 @@ const bpi_config_var_t bpi_config_vars[] = {
      "rendezvous bulk copy with process_vm_readv (one copy): auto: where a start-up probe "
      "shows it works, else stream through the rings",
      BPI_CONFIG_ENUM, config_cma, 0, 0, 0, CFG_OFF(shm_cma)},
-    {"BP_RNDV_THRESH", "16k",
+    {"BP_RNDV_THRESH", "64k",
      "messages of at least this many bytes use the rendezvous protocol", BPI_CONFIG_UINT, NULL,
      1024, 1ull << 40, 0, CFG_OFF(rndv_thresh)},
+    {"BP_RNDV_COOP", "64k",
+     "rendezvous messages of at least this many bytes are copied by both sides, half each "
+     "(the sender writes while the receiver reads), where the bulk path allows it",
+     BPI_CONFIG_UINT, NULL, 1024, 1ull << 40, 0, CFG_OFF(rndv_coop)},
 };
 const size_t bpi_config_nvars = sizeof(bpi_config_vars) / sizeof(bpi_config_vars[0]);
 

@@ -28,6 +28,7 @@ typedef struct bpi_config {
     uint64_t shm_ring_thresh; /* messages to a peer before asking it for a fast ring */
     uint64_t shm_cma;         /* bpi_shm_cma_mode_t: bulk path of rendezvous */
     uint64_t rndv_thresh;     /* messages of at least this many bytes use rendezvous */
+    uint64_t rndv_coop;       /* ... and from this size on both sides copy, half each */
 } bpi_config_t;
 
 typedef enum bpi_shm_cma_mode {

@@ -54,6 +54,7 @@ enum {
     BPI_PROTO_RTS = 1,    /* rendezvous send: an RTS, then a FIN (bulk get) or a CTS */
     BPI_PROTO_STREAM = 2, /* rendezvous data streamed as RDATA frames (no bulk path) */
     BPI_PROTO_CTRL = 3,   /* a CTS or FIN: one frame, the library's own request */
+    BPI_PROTO_COOP = 4,   /* rendezvous receive, both sides copying half: waits for WDONE */
 };
 
 struct bp_request {
@@ -81,6 +82,7 @@ struct bp_request {
     uint64_t rndv_id;     /* our id for the message in ctx->rndv (0: none) */
     uint64_t remote_id;   /* the peer's id for it */
     uint64_t remote_addr; /* the sender's data address (receive side of a bulk get) */
+    char ctrl[16];        /* BPI_PROTO_CTRL: the frame's payload (len bytes) */
 };
 
 /* A message that arrived before a matching receive was posted. */

@@ -247,7 +247,7 @@ void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload)
         match_next_frame(ctx, peer, hdr, payload);
     } else if (hdr->type == BPI_WIRE_RTS) {
         match_rts(ctx, hdr, payload);
-    } else if (hdr->type >= BPI_WIRE_CTS && hdr->type <= BPI_WIRE_RDATA) {
+    } else if (hdr->type >= BPI_WIRE_CTS && hdr->type <= BPI_WIRE_WDONE) {
         bpi_rndv_frame(ctx, hdr, payload);
     } else {
         bpi_log_error("frame of unknown type %u from rank %u: dropped", hdr->type, hdr->src);

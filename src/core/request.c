@@ -151,7 +151,8 @@ bp_status_t bpi_send_push(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req
     case BPI_PROTO_CTRL:
         send_hdr_init(&hdr, ctx, 0, req->tag, req->msg_len);
         hdr.type = req->wire_type;
-        return peer->send(peer->ep, &hdr, NULL);
+        hdr.frame_len = (uint32_t)req->len;
+        return peer->send(peer->ep, &hdr, req->ctrl);
     default:
         return send_push_data(ctx, peer, req);
     }

@@ -7,6 +7,12 @@
  *     bulk path:                             the transport copies the data straight from the
  *                                            sender's buffer (shm: process_vm_readv, one copy)
  *                                    <--    FIN {sender id, status}: the send completes
+ *     cooperative (both sides copy, for messages of at least BP_RNDV_COOP bytes):
+ *                                    <--    COOP {sender id, receiver id, buffer, half}
+ *   the sender writes the first half          the receiver reads the second half
+ *   into the receive buffer (bulk_put)        (bulk_get), then:
+ *                                    <--    FIN: the send completes
+ *   WDONE {receiver id, status}        -->  the receive completes
  *     stream path (no bulk path here):
  *                                    <--    CTS {sender id, receiver id}
  *   RDATA {receiver id, offset} ...    -->  copied into the receive buffer, which completes
@@ -95,18 +101,18 @@ void bpi_rndv_free(bp_context_t *ctx)
 
 /* --- control frames ---------------------------------------------------------------------- */
 
-/* Send a CTS or FIN now, or queue it (as a request of the library's own) behind the peer's
- * other sends. */
+/* Send a control frame (CTS, FIN, COOP, WDONE) now, or queue it (as a request of the
+ * library's own) behind the peer's other sends. payload: 16 bytes or NULL. */
 static void rndv_ctrl_send(bp_context_t *ctx, int dest, uint8_t type, uint64_t tag,
-                           uint64_t arg)
+                           uint64_t arg, const void *payload)
 {
     bpi_peer_t *peer = &ctx->peers[dest];
     bp_request_t *req;
 
     if (bpi_list_empty(&peer->sendq)) {
         bpi_wire_hdr_t hdr = {.type = type, .src = (uint32_t)ctx->rank, .tag = tag,
-                              .msg_len = arg};
-        bp_status_t status = peer->send(peer->ep, &hdr, NULL);
+                              .msg_len = arg, .frame_len = payload != NULL ? 16 : 0};
+        bp_status_t status = peer->send(peer->ep, &hdr, payload);
         if (status != BP_ERR_AGAIN) {
             return; /* sent, or the peer is gone (its requests fail on their own) */
         }
@@ -122,6 +128,10 @@ static void rndv_ctrl_send(bp_context_t *ctx, int dest, uint8_t type, uint64_t t
     req->peer = dest;
     req->tag = tag;
     req->msg_len = arg;
+    if (payload != NULL) {
+        memcpy(req->ctrl, payload, sizeof(req->ctrl));
+        req->len = sizeof(req->ctrl);
+    }
     bpi_send_enqueue(ctx, peer, req);
 }
 
@@ -146,6 +156,37 @@ static void rndv_recv_done(bp_request_t *req)
     bpi_req_complete(req, req->msg_len > req->len ? BP_ERR_TRUNC : BP_OK);
 }
 
+/*
+ * Cooperative copy: the sender writes the first half (page aligned) into our buffer while we
+ * read the second half out of its buffer; both cores copy. We complete on its WDONE, it
+ * completes on our FIN.
+ */
+static void rndv_coop_start(bp_context_t *ctx, bp_request_t *req, int src, size_t n)
+{
+    bpi_peer_t *peer = &ctx->peers[src];
+    bpi_wire_coop_t coop;
+    bp_status_t status;
+    size_t half = (n / 2) & ~(size_t)4095;
+
+    req->rndv_id = rndv_id_get(ctx, req);
+    if (req->rndv_id == 0) {
+        rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, req->remote_id, (uint64_t)(int64_t)BP_ERR_NOMEM,
+                       NULL);
+        bpi_req_complete(req, BP_ERR_NOMEM);
+        return;
+    }
+    req->proto = BPI_PROTO_COOP;
+    coop.addr = (uint64_t)(uintptr_t)req->buf;
+    coop.len = half;
+    rndv_ctrl_send(ctx, src, BPI_WIRE_COOP, req->remote_id, req->rndv_id, &coop);
+    status = ctx->tl->bulk_get(peer->ep, req->buf + half, req->remote_addr + half, n - half);
+    /* the sender may complete now: our part of its buffer is read (or failed) */
+    rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, req->remote_id, (uint64_t)(int64_t)status, NULL);
+    if (status != BP_OK) {
+        req->status = status; /* reported when the sender's WDONE has come */
+    }
+}
+
 /* A receive has matched an RTS (just arrived, or waiting in the unexpected queue). */
 void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
                          const bpi_wire_rts_t *rts)
@@ -157,15 +198,19 @@ void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
     req->proto = BPI_PROTO_RTS;
     req->remote_id = rts->sender_id;
     req->remote_addr = rts->addr;
+    if (n >= ctx->config.rndv_coop && ctx->tl->bulk_get(peer->ep, NULL, 0, 0) == BP_OK) {
+        rndv_coop_start(ctx, req, src, n);
+        return;
+    }
     status = ctx->tl->bulk_get(peer->ep, req->buf, rts->addr, n);
     if (status == BP_OK) {
-        rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id, (uint64_t)(int64_t)BP_OK);
+        rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id, (uint64_t)(int64_t)BP_OK, NULL);
         rndv_recv_done(req);
         return;
     }
     if (status != BP_ERR_NOTSUP) {
         /* logged by the transport; the sender learns it from the FIN */
-        rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id, (uint64_t)(int64_t)status);
+        rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id, (uint64_t)(int64_t)status, NULL);
         bpi_req_complete(req, status);
         return;
     }
@@ -175,11 +220,11 @@ void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
     req->rndv_id = rndv_id_get(ctx, req);
     if (req->rndv_id == 0) {
         rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id,
-                       (uint64_t)(int64_t)BP_ERR_NOMEM);
+                       (uint64_t)(int64_t)BP_ERR_NOMEM, NULL);
         bpi_req_complete(req, BP_ERR_NOMEM);
         return;
     }
-    rndv_ctrl_send(ctx, src, BPI_WIRE_CTS, rts->sender_id, req->rndv_id);
+    rndv_ctrl_send(ctx, src, BPI_WIRE_CTS, rts->sender_id, req->rndv_id, NULL);
 }
 
 /* --- frames ------------------------------------------------------------------------------ */
@@ -213,6 +258,36 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
         req->offset = 0;
         bpi_send_enqueue(ctx, &ctx->peers[src], req);
         return;
+    case BPI_WIRE_COOP: { /* write the first half of our data into the receiver's buffer */
+        bpi_wire_coop_t coop;
+        bp_status_t status;
+        if (req->type != BPI_REQ_SEND || req->proto != BPI_PROTO_RTS ||
+            hdr->frame_len != sizeof(coop)) {
+            break;
+        }
+        memcpy(&coop, payload, sizeof(coop));
+        if (coop.len > req->len) {
+            break;
+        }
+        status = ctx->tl->bulk_put(ctx->peers[src].ep, req->buf, coop.addr, coop.len);
+        rndv_ctrl_send(ctx, src, BPI_WIRE_WDONE, hdr->msg_len, (uint64_t)(int64_t)status, NULL);
+        return; /* the send completes on the FIN that follows */
+    }
+    case BPI_WIRE_WDONE: { /* the sender's half is in our buffer */
+        bp_status_t status = (bp_status_t)(int64_t)hdr->msg_len;
+        if (req->type != BPI_REQ_RECV || req->proto != BPI_PROTO_COOP) {
+            break;
+        }
+        bpi_rndv_release(ctx, req);
+        if (req->status < 0) {
+            bpi_req_complete(req, req->status); /* our own half failed */
+        } else if (status != BP_OK) {
+            bpi_req_complete(req, status);
+        } else {
+            rndv_recv_done(req);
+        }
+        return;
+    }
     case BPI_WIRE_RDATA: { /* the stream's next bytes, at offset hdr->msg_len */
         uint64_t off = hdr->msg_len;
         if (req->type != BPI_REQ_RECV || req->proto != BPI_PROTO_STREAM ||

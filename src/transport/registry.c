@@ -39,6 +39,12 @@ bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote
     return BP_ERR_NOTSUP;
 }
 
+bp_status_t bpi_tl_notsup_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
+                                   size_t len)
+{
+    return BP_ERR_NOTSUP;
+}
+
 void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len)
 {
     if (len > 0) {

@@ -82,6 +82,9 @@ typedef struct bpi_tl_ops {
      * to this peer (the core then has the data streamed through send); returns when done.
      */
     bp_status_t (*bulk_get)(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len);
+    /* The other direction (shm: process_vm_writev): the sender's half of a cooperative copy. */
+    bp_status_t (*bulk_put)(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
+                            size_t len);
 
     /* Extra lines for bp-info (e.g. which bulk path works here and why). Optional. */
     void (*info)(const bpi_config_t *config, char *buf, size_t len);
@@ -92,6 +95,8 @@ bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);
 bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr,
+                                   size_t len);
+bp_status_t bpi_tl_notsup_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
                                    size_t len);
 void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len);
 

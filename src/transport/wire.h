@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BPI_WIRE_VERSION 2
+#define BPI_WIRE_VERSION 3
 #define BPI_WIRE_MAGIC 0x42595041u /* "BYPA" */
 
 /* Frame types. */
@@ -24,7 +24,17 @@ enum {
                            receiver's id */
     BPI_WIRE_FIN = 6,   /* the receiver has the data: tag = sender's id, msg_len = status */
     BPI_WIRE_RDATA = 7, /* streamed data: tag = receiver's id, msg_len = offset */
+    BPI_WIRE_COOP = 8,  /* copy the first half yourself: tag = sender's id, msg_len =
+                           receiver's id; payload bpi_wire_coop_t */
+    BPI_WIRE_WDONE = 9, /* the sender's half is written: tag = receiver's id, msg_len =
+                           status */
 };
+
+/* The payload of a COOP: where the sender writes its half. */
+typedef struct bpi_wire_coop {
+    uint64_t addr; /* the receive buffer, in the receiver's address space */
+    uint64_t len;  /* bytes from its start that the sender writes */
+} bpi_wire_coop_t;
 
 /* The payload of an RTS: where the sender's data is, and the sender's id for the message. */
 typedef struct bpi_wire_rts {

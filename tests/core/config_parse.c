@@ -63,7 +63,8 @@ static void check_defaults(const bpi_config_t *cfg)
     UNIT_CHECK_EQ_U(cfg->shm_max_rings, 8);
     UNIT_CHECK_EQ_U(cfg->shm_ring_thresh, 16);
     UNIT_CHECK_EQ_U(cfg->shm_cma, BPI_SHM_CMA_AUTO);
-    UNIT_CHECK_EQ_U(cfg->rndv_thresh, 16384);
+    UNIT_CHECK_EQ_U(cfg->rndv_thresh, 65536);
+    UNIT_CHECK_EQ_U(cfg->rndv_coop, 65536);
 }
 
 static void config_defaults_when_empty(void)
@@ -84,7 +85,7 @@ static void config_defaults_when_empty(void)
 
 static void config_each_variable_accepted(void)
 {
-    UNIT_CHECK_EQ(bpi_config_nvars, 9);
+    UNIT_CHECK_EQ(bpi_config_nvars, 10);
 
     check_accepted("BP_LOG_LEVEL=error", offsetof(bpi_config_t, log_level), BPI_LOG_ERROR);
     check_accepted("BP_LOG_LEVEL=warn", offsetof(bpi_config_t, log_level), BPI_LOG_WARN);

@@ -11,15 +11,15 @@
 
 #include "itest.h"
 
-#define THRESH 16384 /* the default BP_RNDV_THRESH */
+#define THRESH 65536 /* the default BP_RNDV_THRESH */
 #define WINDOW 64
-#define WSIZE 40000
+#define WSIZE 70000
 
 int main(void)
 {
     int rank, size;
     bp_context_t *ctx = itest_init(&rank, &size);
-    size_t sizes[] = {THRESH - 2, THRESH - 1, THRESH, THRESH + 1, 65536, 1000003, 4u << 20};
+    size_t sizes[] = {16384, THRESH - 2, THRESH - 1, THRESH, THRESH + 1, 1000003, 4u << 20};
     unsigned char *buf = malloc(4u << 20);
 
     CHECK(buf != NULL);

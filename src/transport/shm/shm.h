@@ -133,6 +133,8 @@ void bpi_shm_cma_probe_init(bpi_tl_iface_t *iface);
 bp_status_t bpi_shm_cma_connect(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep,
                                 const bpi_shm_card_t *card);
 bp_status_t bpi_shm_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len);
+bp_status_t bpi_shm_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
+                             size_t len);
 void bpi_shm_info(const bpi_config_t *config, char *buf, size_t len);
 
 /* shm_progress.c */

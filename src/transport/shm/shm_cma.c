@@ -28,15 +28,17 @@ void bpi_shm_cma_probe_init(bpi_tl_iface_t *iface)
     iface->cma_probe = SHM_CMA_PROBE_MAGIC ^ (uint64_t)getpid();
 }
 
-/* Read len bytes at remote in process pid: 0, or the errno of the failure. */
-static int shm_cma_read(pid_t pid, void *local, uint64_t remote, size_t len)
+/* Copy len bytes between local and remote in process pid (write: local to remote): 0, or
+ * the errno of the failure. */
+static int shm_cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, int write)
 {
     size_t done = 0;
 
     while (done < len) {
         struct iovec l = {(char *)local + done, len - done};
         struct iovec r = {(void *)(uintptr_t)(remote + done), len - done};
-        ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+                          : process_vm_readv(pid, &l, 1, &r, 1, 0);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -62,7 +64,7 @@ bp_status_t bpi_shm_cma_connect(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep,
     if (mode == BPI_SHM_CMA_OFF) {
         return BP_OK;
     }
-    err = shm_cma_read(ep->pid, &word, card->cma_probe_addr, sizeof(word));
+    err = shm_cma_copy(ep->pid, &word, card->cma_probe_addr, sizeof(word), 0);
     if (err == 0 && word == card->cma_probe_value) {
         ep->cma = 1;
         bpi_log_debug("shm: rank %d: process_vm_readv works: rendezvous copies once", ep->peer);
@@ -78,20 +80,33 @@ bp_status_t bpi_shm_cma_connect(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep,
     return BP_OK;
 }
 
-bp_status_t bpi_shm_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len)
+static bp_status_t shm_bulk(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len,
+                            int write)
 {
     int err;
 
     if (!ep->cma) {
         return BP_ERR_NOTSUP;
     }
-    err = shm_cma_read(ep->pid, local, remote_addr, len);
+    err = shm_cma_copy(ep->pid, local, remote_addr, len, write);
     if (err != 0) {
-        bpi_log_error("shm: rank %d: process_vm_readv of %zu bytes at %#llx: %s", ep->peer, len,
-                      (unsigned long long)remote_addr, strerror(err));
+        bpi_log_error("shm: rank %d: process_vm_%s of %zu bytes at %#llx: %s", ep->peer,
+                      write ? "writev" : "readv", len, (unsigned long long)remote_addr,
+                      strerror(err));
         return err == ESRCH ? BP_ERR_PEER : BP_ERR_SYS;
     }
     return BP_OK;
+}
+
+bp_status_t bpi_shm_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr, size_t len)
+{
+    return shm_bulk(ep, local, remote_addr, len, 0);
+}
+
+bp_status_t bpi_shm_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
+                             size_t len)
+{
+    return shm_bulk(ep, (void *)local, remote_addr, len, 1);
 }
 
 /*
@@ -132,7 +147,7 @@ void bpi_shm_info(const bpi_config_t *config, char *buf, size_t len)
             b = fork();
             if (b == 0) {
                 uint64_t got = 0;
-                int e = shm_cma_read(a, &got, (uint64_t)(uintptr_t)&word, sizeof(got));
+                int e = shm_cma_copy(a, &got, (uint64_t)(uintptr_t)&word, sizeof(got), 0);
                 _exit(e != 0 ? (e & 0x7f) : (got == word ? 0 : 0x7f));
             }
             if (b > 0 && waitpid(b, &status, 0) == b && WIFEXITED(status)) {

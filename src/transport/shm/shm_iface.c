@@ -303,5 +303,6 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .wait = bpi_shm_wait,
     .ep_check = shm_ep_check,
     .bulk_get = bpi_shm_bulk_get,
+    .bulk_put = bpi_shm_bulk_put,
     .info = bpi_shm_info,
 };
