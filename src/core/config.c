@@ -1,5 +1,6 @@
 /* config.c - the table of BP_* variables and its strict parser. */
 #include "core/config.h"
+#include "transport/transport.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 static const char *const config_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const config_progress[] = {"auto", "spin", "block", NULL};
 static const char *const config_cma[] = {"auto", "on", "off", NULL};
+static const char *const config_boot[] = {"auto",  "pmix",      "pmi2", "pmi1",
+                                          "bprun", "singleton", NULL};
 
 #define CFG_OFF(field) offsetof(bpi_config_t, field)
 
@@ -40,6 +43,13 @@ const bpi_config_var_t bpi_config_vars[] = {
      "rendezvous messages of at least this many bytes are copied by both sides, half each "
      "(the sender writes while the receiver reads), where the bulk path allows it",
      BPI_CONFIG_UINT, NULL, 1024, 1ull << 40, 0, CFG_OFF(rndv_coop)},
+    {"BP_TRANSPORTS", "auto",
+     "transports to use, in order of preference (a comma list, e.g. shm,tcp); for each peer "
+     "the first one both sides have that reaches it (shm: same host only)",
+     BPI_CONFIG_TLLIST, NULL, 0, 0, 0, CFG_OFF(transports)},
+    {"BP_BOOT", "auto",
+     "how to learn rank, size and peers: auto tries pmix, pmi2/pmi1, bprun, then singleton",
+     BPI_CONFIG_ENUM, config_boot, 0, 0, 0, CFG_OFF(boot)},
 };
 const size_t bpi_config_nvars = sizeof(bpi_config_vars) / sizeof(bpi_config_vars[0]);
 
@@ -89,6 +99,52 @@ static bp_status_t config_set(const bpi_config_var_t *var, const char *value, bp
     uint64_t *field = (uint64_t *)((char *)cfg + var->offset);
     uint64_t v;
 
+    if (var->kind == BPI_CONFIG_TLLIST) {
+        /* "auto" (every transport built in), or up to 8 names, each once */
+        const char *p = value;
+        uint64_t list = 0;
+        unsigned n = 0;
+        if (strcmp(value, "auto") == 0) {
+            *field = 0;
+            return BP_OK;
+        }
+        do {
+            const char *end = strchr(p, ',');
+            size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+            size_t idx = bpi_tl_count;
+            for (size_t i = 0; i < bpi_tl_count; i++) {
+                if (strlen(bpi_tl_all[i]->name) == len &&
+                    strncmp(bpi_tl_all[i]->name, p, len) == 0) {
+                    idx = i;
+                }
+            }
+            for (unsigned k = 0; k < n && idx < bpi_tl_count; k++) {
+                if (((list >> (8 * k)) & 0xff) == idx + 1) {
+                    idx = bpi_tl_count; /* named twice */
+                }
+            }
+            if (len == 0 || idx == bpi_tl_count || n == 8) {
+                size_t off = (size_t)snprintf(err, errlen,
+                                              "%s=%s: unknown value; accepted: auto, or a "
+                                              "comma list of distinct names of:",
+                                              var->name, value);
+                for (size_t i = 0; i < bpi_tl_count && off < errlen; i++) {
+                    off += (size_t)snprintf(err + off, errlen - off, " %s",
+                                            bpi_tl_all[i]->name);
+                }
+                return BP_ERR_CONFIG;
+            }
+            list |= (uint64_t)(idx + 1) << (8 * n++);
+            p = end != NULL ? end + 1 : p + len;
+            if (end != NULL && *p == '\0') {
+                snprintf(err, errlen, "%s=%s: empty name after the last comma", var->name,
+                         value);
+                return BP_ERR_CONFIG;
+            }
+        } while (*p != '\0');
+        *field = list;
+        return BP_OK;
+    }
     if (var->kind == BPI_CONFIG_ENUM) {
         size_t off = 0;
         for (size_t i = 0; var->choices[i] != NULL; i++) {

@@ -29,7 +29,18 @@ typedef struct bpi_config {
     uint64_t shm_cma;         /* bpi_shm_cma_mode_t: bulk path of rendezvous */
     uint64_t rndv_thresh;     /* messages of at least this many bytes use rendezvous */
     uint64_t rndv_coop;       /* ... and from this size on both sides copy, half each */
+    uint64_t transports;      /* BP_TRANSPORTS: registry index + 1 per byte, in order; 0: all */
+    uint64_t boot;            /* bpi_boot_mode_t */
 } bpi_config_t;
+
+typedef enum bpi_boot_mode {
+    BPI_BOOT_AUTO = 0,
+    BPI_BOOT_PMIX = 1,
+    BPI_BOOT_PMI2 = 2,
+    BPI_BOOT_PMI1 = 3,
+    BPI_BOOT_BPRUN = 4,
+    BPI_BOOT_SINGLETON = 5,
+} bpi_boot_mode_t;
 
 typedef enum bpi_shm_cma_mode {
     BPI_SHM_CMA_AUTO = 0, /* use process_vm_readv where a probe at start-up shows it works */
@@ -40,6 +51,7 @@ typedef enum bpi_shm_cma_mode {
 typedef enum bpi_config_kind {
     BPI_CONFIG_ENUM,
     BPI_CONFIG_UINT,
+    BPI_CONFIG_TLLIST, /* "auto", or a comma list of transport names from the registry */
 } bpi_config_kind_t;
 
 #define BPI_CONFIG_POW2 0x1u  /* value must be a power of two */

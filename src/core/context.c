@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -31,6 +32,36 @@ static uint32_t ctx_wire_version(int rank)
     return BPI_WIRE_VERSION;
 }
 
+/*
+ * Which host we are on. Not the host name alone: the network namespaces that tests use as
+ * emulated hosts share it. Host name, kernel boot id and network namespace, hashed (FNV-1a).
+ */
+static uint64_t ctx_host_id(const char *hostname)
+{
+    char bootid[64] = "";
+    struct stat st;
+    uint64_t h = 0xcbf29ce484222325ull;
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+    if (f != NULL) {
+        if (fgets(bootid, sizeof(bootid), f) == NULL) {
+            bootid[0] = '\0';
+        }
+        fclose(f);
+    }
+    for (const char *p = hostname; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    }
+    for (const char *p = bootid; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    }
+    if (stat("/proc/self/ns/net", &st) == 0) {
+        h = (h ^ (uint64_t)st.st_ino) * 0x100000001b3ull;
+        h = (h ^ (uint64_t)st.st_dev) * 0x100000001b3ull;
+    }
+    return h;
+}
+
 /* Round one: who we are, what we speak, where we may run. */
 static void ctx_hello_pack(bp_context_t *ctx, bpi_card_hdr_t *hdr)
 {
@@ -52,12 +83,13 @@ static void ctx_hello_pack(bp_context_t *ctx, bpi_card_hdr_t *hdr)
         }
     }
     gethostname(hdr->host, sizeof(hdr->host) - 1);
+    hdr->host_id = ctx_host_id(hdr->host);
 }
 
 /*
  * BP_PROGRESS=auto: spin when every local rank can have a core of its own, that is when the
- * CPUs the local ranks may run on, together, are at least as many as the ranks. Every rank
- * computes this from the same cards, so the job agrees. (A rank bound to one CPU by the
+ * CPUs the ranks of this host may run on, together, are at least as many as those ranks.
+ * Every rank of a host computes this from the same cards, so the host agrees. (A rank bound to one CPU by the
  * launcher sees one CPU in its own mask: only the union says whether cores are shared.)
  */
 static int ctx_progress_resolve(const bp_context_t *ctx, const bpi_card_hdr_t *hellos)
@@ -68,7 +100,13 @@ static int ctx_progress_resolve(const bp_context_t *ctx, const bpi_card_hdr_t *h
     if (ctx->config.progress != BPI_PROGRESS_AUTO) {
         return (int)ctx->config.progress;
     }
+    int nlocal = 0;
+
     for (int r = 0; r < ctx->size; r++) {
+        if (hellos[r].host_id != hellos[ctx->rank].host_id) {
+            continue; /* ranks elsewhere do not share our cores */
+        }
+        nlocal++;
         for (int w = 0; w < 4; w++) {
             cpus[w] |= hellos[r].cpus[w];
         }
@@ -76,7 +114,7 @@ static int ctx_progress_resolve(const bp_context_t *ctx, const bpi_card_hdr_t *h
     for (int w = 0; w < 4; w++) {
         ncpus += __builtin_popcountll(cpus[w]);
     }
-    return ctx->size <= ncpus ? BPI_PROGRESS_SPIN : BPI_PROGRESS_BLOCK;
+    return nlocal <= ncpus ? BPI_PROGRESS_SPIN : BPI_PROGRESS_BLOCK;
 }
 
 /* Check every peer's hello against ours: the same protocol, the same job. */
@@ -108,38 +146,137 @@ static bp_status_t ctx_cards_check(bp_context_t *ctx, const bpi_card_hdr_t *hell
 }
 
 /* Round two: the transport's address. */
+/* Round two: an address block per transport opened here. */
 static void ctx_addr_pack(bp_context_t *ctx, char *card)
 {
-    bpi_card_tl_t *tl = (bpi_card_tl_t *)card;
-    size_t room = BPI_CARD_ADDR_SIZE - sizeof(*tl);
+    size_t off = 0;
 
     memset(card, 0, BPI_CARD_ADDR_SIZE);
-    snprintf(tl->name, sizeof(tl->name), "%s", ctx->tl->name);
-    ctx->tl->card_pack(ctx->iface, tl + 1, &room);
-    tl->len = (uint32_t)room;
+    for (unsigned i = 0; i < ctx->ntl; i++) {
+        bpi_card_tl_t *tl = (bpi_card_tl_t *)(card + off);
+        size_t room = BPI_CARD_ADDR_SIZE - off - 2 * sizeof(*tl); /* keep an end marker */
+        snprintf(tl->name, sizeof(tl->name), "%s", ctx->tls[i].ops->name);
+        ctx->tls[i].ops->card_pack(ctx->tls[i].iface, tl + 1, &room);
+        tl->len = (uint32_t)((room + 7) & ~(size_t)7);
+        off += sizeof(*tl) + tl->len;
+    }
 }
 
-static bp_status_t ctx_connect(bp_context_t *ctx, const char *cards)
+/* The address block a peer's card has for the transport `name`, or NULL. */
+static const bpi_card_tl_t *ctx_card_find(const char *card, const char *name)
+{
+    size_t off = 0;
+
+    while (off + sizeof(bpi_card_tl_t) <= BPI_CARD_ADDR_SIZE) {
+        const bpi_card_tl_t *tl = (const bpi_card_tl_t *)(card + off);
+        if (tl->name[0] == '\0' || tl->len > BPI_CARD_ADDR_SIZE - off - sizeof(*tl)) {
+            return NULL;
+        }
+        if (strncmp(tl->name, name, sizeof(tl->name)) == 0) {
+            return tl;
+        }
+        off += sizeof(*tl) + tl->len;
+    }
+    return NULL;
+}
+
+/*
+ * For every peer, the first transport (in this process's order of preference, which
+ * BP_TRANSPORTS sets) that both sides have opened and that reaches it: shm and other
+ * local-only transports only within a host.
+ */
+static bp_status_t ctx_connect(bp_context_t *ctx, const bpi_card_hdr_t *hellos,
+                               const char *cards)
 {
     for (int r = 0; r < ctx->size; r++) {
-        const bpi_card_tl_t *tl;
-        bp_status_t status;
+        bpi_peer_t *peer = &ctx->peers[r];
+        bp_status_t status = BP_ERR_NOTSUP;
 
         if (r == ctx->rank) {
             continue;
         }
-        tl = (const bpi_card_tl_t *)(cards + r * BPI_CARD_ADDR_SIZE);
-        if (strncmp(tl->name, ctx->tl->name, sizeof(tl->name)) != 0 ||
-            tl->len > BPI_CARD_ADDR_SIZE - sizeof(*tl)) {
-            bpi_log_error("rank %d offers no %s transport", r, ctx->tl->name);
+        for (unsigned i = 0; i < ctx->ntl && status == BP_ERR_NOTSUP; i++) {
+            bpi_ctx_tl_t *tl = &ctx->tls[i];
+            const bpi_card_tl_t *block = ctx_card_find(cards + r * BPI_CARD_ADDR_SIZE,
+                                                       tl->ops->name);
+            if (block == NULL ||
+                (tl->ops->local_only && hellos[r].host_id != hellos[ctx->rank].host_id)) {
+                continue;
+            }
+            status = tl->ops->connect(tl->iface, r, block + 1, block->len, &peer->ep);
+            if (status != BP_OK) {
+                return status;
+            }
+            peer->tl = tl->ops;
+            peer->send = tl->ops->send;
+            peer->max_frame = tl->ops->max_frame(tl->iface);
+            peer->eager_max = peer->max_frame < ctx->config.rndv_thresh
+                                  ? peer->max_frame
+                                  : ctx->config.rndv_thresh - 1;
+            tl->npeers++;
+            bpi_log_debug("rank %d (host %s): through %s", r, hellos[r].host, tl->ops->name);
+        }
+        if (status != BP_OK) {
+            bpi_log_error("no transport reaches rank %d (host %.64s): this rank has opened "
+                          "%u (BP_TRANSPORTS), none both offered and able to reach it",
+                          r, hellos[r].host, ctx->ntl);
             return BP_ERR_NOTSUP;
         }
-        status = ctx->tl->connect(ctx->iface, r, tl + 1, tl->len, &ctx->peers[r].ep);
-        if (status != BP_OK) {
-            return status;
+    }
+    for (unsigned i = 0; i < ctx->ntl; i++) {
+        if (ctx->tls[i].npeers > 0) {
+            ctx->active[ctx->nactive++] = &ctx->tls[i];
         }
-        ctx->peers[r].send = ctx->tl->send;
-        bpi_log_debug("rank %d: connected through %s", r, ctx->tl->name);
+    }
+    return BP_OK;
+}
+
+/* Open the transports BP_TRANSPORTS names (all that work here, for auto). */
+static bp_status_t ctx_open_transports(bp_context_t *ctx)
+{
+    uint64_t list = ctx->config.transports;
+    bpi_tl_params_t params;
+    int forced = list != 0;
+
+    params.rank = ctx->rank;
+    params.size = ctx->size;
+    params.jobkey = ctx->boot->jobkey;
+    params.may_sleep = ctx->progress_mode == BPI_PROGRESS_BLOCK;
+    params.config = &ctx->config;
+    params.recv_cb = bpi_core_recv_cb;
+    params.cb_arg = ctx;
+    for (size_t k = 0; k < (forced ? 8 : bpi_tl_count); k++) {
+        size_t idx = forced ? ((list >> (8 * k)) & 0xff) : k + 1;
+        const bpi_tl_ops_t *ops;
+        char why[256];
+        bp_status_t status;
+
+        if (idx == 0 || ctx->ntl == BPI_TL_MAX) {
+            break;
+        }
+        ops = bpi_tl_all[idx - 1];
+        status = ops->query(&ctx->config, why, sizeof(why));
+        if (status != BP_OK) {
+            if (forced) {
+                bpi_log_error("transport %s (BP_TRANSPORTS) is not usable here: %s", ops->name,
+                              why);
+                return status;
+            }
+            bpi_log_info("transport %s is not usable here: %s", ops->name, why);
+            continue;
+        }
+        status = ops->open(&params, &ctx->tls[ctx->ntl].iface);
+        if (status != BP_OK) {
+            if (forced) {
+                return status;
+            }
+            continue; /* logged by the transport */
+        }
+        ctx->tls[ctx->ntl++].ops = ops;
+    }
+    if (ctx->ntl == 0) {
+        bpi_log_error("no transport could be opened");
+        return BP_ERR_NOTSUP;
     }
     return BP_OK;
 }
@@ -174,13 +311,13 @@ static void ctx_free(bp_context_t *ctx)
     if (ctx->peers != NULL) {
         for (int r = 0; r < ctx->size; r++) {
             if (ctx->peers[r].ep != NULL) {
-                ctx->tl->disconnect(ctx->peers[r].ep);
+                ctx->peers[r].tl->disconnect(ctx->peers[r].ep);
             }
         }
         free(ctx->peers);
     }
-    if (ctx->iface != NULL) {
-        ctx->tl->close(ctx->iface);
+    for (unsigned i = ctx->ntl; i > 0; i--) {
+        ctx->tls[i - 1].ops->close(ctx->tls[i - 1].iface);
     }
     if (ctx->boot != NULL) {
         ctx->boot->close(ctx->boot);
@@ -194,9 +331,7 @@ static void ctx_free(bp_context_t *ctx)
 bp_status_t bp_init(bp_context_t **ctx_p)
 {
     bp_context_t *ctx;
-    bpi_tl_params_t params;
     char err[1024];
-    char why[256];
     bpi_card_hdr_t *hellos = NULL;
     char *cards = NULL;
     bp_status_t status;
@@ -252,29 +387,12 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     if (status != BP_OK) {
         goto err_free; /* every rank sees every card: all fail alike */
     }
-    /* every rank of the job is local for now */
     ctx->progress_mode = ctx_progress_resolve(ctx, hellos);
 
-    ctx->tl = bpi_tl_all[0];
-    status = ctx->tl->query(&ctx->config, why, sizeof(why));
-    if (status != BP_OK) {
-        bpi_log_error("transport %s is not usable here: %s", ctx->tl->name, why);
-        goto err_free;
-    }
-    params.rank = ctx->rank;
-    params.size = ctx->size;
-    params.jobkey = ctx->boot->jobkey;
-    params.may_sleep = ctx->progress_mode == BPI_PROGRESS_BLOCK;
-    params.config = &ctx->config;
-    params.recv_cb = bpi_core_recv_cb;
-    params.cb_arg = ctx;
-    status = ctx->tl->open(&params, &ctx->iface);
+    status = ctx_open_transports(ctx);
     if (status != BP_OK) {
         goto err_free;
     }
-    ctx->max_frame = ctx->tl->max_frame(ctx->iface);
-    ctx->eager_max = ctx->max_frame < ctx->config.rndv_thresh ? ctx->max_frame
-                                                              : ctx->config.rndv_thresh - 1;
 
     /* round two: addresses; round three: a fence that agrees on success */
     ctx_addr_pack(ctx, cards + ctx->rank * BPI_CARD_ADDR_SIZE);
@@ -283,19 +401,21 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     if (status != BP_OK) {
         goto err_free;
     }
-    status = ctx_fence(ctx, ctx_connect(ctx, cards));
+    status = ctx_fence(ctx, ctx_connect(ctx, hellos, cards));
     if (status != BP_OK) {
         goto err_free;
     }
-    status = ctx->tl->ready(ctx->iface);
-    if (status != BP_OK) {
-        goto err_free;
+    for (unsigned i = 0; i < ctx->ntl; i++) {
+        status = ctx->tls[i].ops->ready(ctx->tls[i].iface);
+        if (status != BP_OK) {
+            goto err_free;
+        }
     }
     free(cards);
     free(hellos);
-    bpi_log_debug("initialised: rank %d of %d, boot %s, progress %s, transport %s", ctx->rank,
-                  ctx->size, ctx->boot->name,
-                  ctx->progress_mode == BPI_PROGRESS_SPIN ? "spin" : "block", ctx->tl->name);
+    bpi_log_debug("initialised: rank %d of %d, boot %s, progress %s, %u transports in use",
+                  ctx->rank, ctx->size, ctx->boot->name,
+                  ctx->progress_mode == BPI_PROGRESS_SPIN ? "spin" : "block", ctx->nactive);
     *ctx_p = ctx;
     return BP_OK;
 

@@ -42,6 +42,8 @@ static inline void bpi_cpu_relax(void)
 #define BPI_LIVENESS_NS 250000000ull
 /* Blocking progress: the longest sleep before re-checking peers. */
 #define BPI_BLOCK_TIMEOUT_MS 200
+/* Blocking progress over two transports at once: the longest sleep in one of them. */
+#define BPI_BLOCK_MIXED_MS 1
 
 enum {
     BPI_REQ_SEND = 1,
@@ -102,6 +104,9 @@ typedef struct bpi_unexp {
 typedef struct bpi_peer {
     bpi_tl_ep_t *ep;
     bp_status_t (*send)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+    size_t eager_max;           /* bp_send's one-frame fast path: up to this many bytes */
+    size_t max_frame;           /* the transport's largest frame payload */
+    const bpi_tl_ops_t *tl;     /* the transport that reaches this peer */
     /* a message whose fragments are arriving: into a receive, or into an unexpected one */
     bp_request_t *rx_req;
     bpi_unexp_t *rx_unexp;
@@ -110,14 +115,24 @@ typedef struct bpi_peer {
     int failed;
 } bpi_peer_t;
 
+/* A transport opened in this process. */
+typedef struct bpi_ctx_tl {
+    const bpi_tl_ops_t *ops;
+    bpi_tl_iface_t *iface;
+    int npeers; /* peers it reaches; progress polls only transports in use */
+} bpi_ctx_tl_t;
+
+#define BPI_TL_MAX 8
+
 struct bp_context {
     int rank;
     int size;
     int progress_mode; /* BPI_PROGRESS_SPIN or BPI_PROGRESS_BLOCK */
-    size_t max_frame;
 
-    const bpi_tl_ops_t *tl;
-    bpi_tl_iface_t *iface;
+    bpi_ctx_tl_t tls[BPI_TL_MAX]; /* opened, in order of preference */
+    unsigned ntl;
+    bpi_ctx_tl_t *active[BPI_TL_MAX]; /* those in use, polled by progress */
+    unsigned nactive;
     bpi_peer_t *peers;
 
     bpi_list_t posted;      /* posted receives, in posting order */
@@ -131,7 +146,6 @@ struct bp_context {
     uint64_t last_liveness_ns;
 
     /* rendezvous: messages in flight, by id (see rndv.c) */
-    size_t eager_max;    /* bp_send's one-frame fast path: min(max_frame, rndv_thresh - 1) */
     struct bpi_rndv_slot *rndv;
     uint32_t rndv_cap;
     uint32_t rndv_free;  /* first free slot + 1, 0 if none */

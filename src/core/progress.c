@@ -12,7 +12,11 @@
 
 unsigned bpi_progress(bp_context_t *ctx)
 {
-    unsigned n = ctx->tl->progress(ctx->iface, BPI_PROGRESS_BUDGET);
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < ctx->nactive; i++) {
+        n += ctx->active[i]->ops->progress(ctx->active[i]->iface, BPI_PROGRESS_BUDGET);
+    }
 
     if (BP_UNLIKELY(!bpi_list_empty(&ctx->sendq_peers))) {
         bpi_sendq_progress(ctx);
@@ -48,7 +52,7 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
     if (peer->failed) {
         return;
     }
-    for (int i = 0; i < 4096 && ctx->tl->progress(ctx->iface, BPI_PROGRESS_BUDGET) > 0; i++) {
+    for (int i = 0; i < 4096 && bpi_progress(ctx) > 0; i++) {
     }
     peer->failed = 1;
     peer->send = progress_send_failed;
@@ -98,7 +102,7 @@ static void progress_liveness(bp_context_t *ctx)
     ctx->last_liveness_ns = now;
     for (int r = 0; r < ctx->size; r++) {
         if (r != ctx->rank && !ctx->peers[r].failed &&
-            ctx->tl->ep_check(ctx->peers[r].ep) != BP_OK) {
+            ctx->peers[r].tl->ep_check(ctx->peers[r].ep) != BP_OK) {
             bpi_peer_fail(ctx, r);
         }
     }
@@ -110,8 +114,13 @@ void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
         if (!bpi_list_empty(&ctx->sendq_peers)) {
             /* waiting for a receiver to make room: let it run (it may share our core) */
             sched_yield();
-        } else {
-            ctx->tl->wait(ctx->iface, BPI_BLOCK_TIMEOUT_MS);
+        } else if (ctx->nactive == 1) {
+            ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_MS);
+        } else if (ctx->nactive > 1) {
+            /* one sleep cannot watch two kinds of wait handle (a futex, an epoll set):
+             * sleep briefly in the last one (the network), then look at all again */
+            bpi_ctx_tl_t *tl = ctx->active[ctx->nactive - 1];
+            tl->ops->wait(tl->iface, BPI_BLOCK_MIXED_MS);
         }
         progress_liveness(ctx);
         return;

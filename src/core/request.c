@@ -2,7 +2,7 @@
  * request.c - point-to-point calls of the native API: send and receive (blocking and not),
  * requests and their completion (test, wait, waitall, waitany, cancel), probe.
  *
- * Eager protocol: a message goes as frames of at most ctx->max_frame payload bytes, the
+ * Eager protocol: a message goes as frames of at most peer->max_frame payload bytes, the
  * first (EAGER) carrying tag and full length, the rest (FRAG) only data. A send that finds
  * no room (BP_ERR_AGAIN) waits in its peer's send queue, in order, and progress pushes it
  * on. (A later rendezvous protocol hooks in at bpi_send_start for large messages.)
@@ -115,8 +115,8 @@ static bp_status_t send_push_data(bp_context_t *ctx, bpi_peer_t *peer, bp_reques
     }
     do {
         size_t n = req->len - req->offset;
-        if (n > ctx->max_frame) {
-            n = ctx->max_frame;
+        if (n > peer->max_frame) {
+            n = peer->max_frame;
         }
         hdr.frame_len = (uint32_t)n;
         if (stream) {
@@ -343,9 +343,9 @@ bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, ui
      * failed peer's send slot answers BP_ERR_PEER); everything else, errors included, is
      * handled by send_blocking */
     if (BP_LIKELY(ctx != NULL && (unsigned)dest < (unsigned)ctx->size && dest != ctx->rank &&
-                  len <= ctx->eager_max && (buf != NULL || len == 0))) {
+                  (buf != NULL || len == 0))) {
         bpi_peer_t *peer = &ctx->peers[dest];
-        if (BP_LIKELY(bpi_list_empty(&peer->sendq))) {
+        if (BP_LIKELY(len <= peer->eager_max && bpi_list_empty(&peer->sendq))) {
             bpi_wire_hdr_t hdr;
             bp_status_t status;
             send_hdr_init(&hdr, ctx, 0, tag, len);

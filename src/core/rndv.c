@@ -179,7 +179,7 @@ static void rndv_coop_start(bp_context_t *ctx, bp_request_t *req, int src, size_
     coop.addr = (uint64_t)(uintptr_t)req->buf;
     coop.len = half;
     rndv_ctrl_send(ctx, src, BPI_WIRE_COOP, req->remote_id, req->rndv_id, &coop);
-    status = ctx->tl->bulk_get(peer->ep, req->buf + half, req->remote_addr + half, n - half);
+    status = peer->tl->bulk_get(peer->ep, req->buf + half, req->remote_addr + half, n - half);
     /* the sender may complete now: our part of its buffer is read (or failed) */
     rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, req->remote_id, (uint64_t)(int64_t)status, NULL);
     if (status != BP_OK) {
@@ -198,11 +198,11 @@ void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
     req->proto = BPI_PROTO_RTS;
     req->remote_id = rts->sender_id;
     req->remote_addr = rts->addr;
-    if (n >= ctx->config.rndv_coop && ctx->tl->bulk_get(peer->ep, NULL, 0, 0) == BP_OK) {
+    if (n >= ctx->config.rndv_coop && peer->tl->bulk_get(peer->ep, NULL, 0, 0) == BP_OK) {
         rndv_coop_start(ctx, req, src, n);
         return;
     }
-    status = ctx->tl->bulk_get(peer->ep, req->buf, rts->addr, n);
+    status = peer->tl->bulk_get(peer->ep, req->buf, rts->addr, n);
     if (status == BP_OK) {
         rndv_ctrl_send(ctx, src, BPI_WIRE_FIN, rts->sender_id, (uint64_t)(int64_t)BP_OK, NULL);
         rndv_recv_done(req);
@@ -269,7 +269,7 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
         if (coop.len > req->len) {
             break;
         }
-        status = ctx->tl->bulk_put(ctx->peers[src].ep, req->buf, coop.addr, coop.len);
+        status = ctx->peers[src].tl->bulk_put(ctx->peers[src].ep, req->buf, coop.addr, coop.len);
         rndv_ctrl_send(ctx, src, BPI_WIRE_WDONE, hdr->msg_len, (uint64_t)(int64_t)status, NULL);
         return; /* the send completes on the FIN that follows */
     }

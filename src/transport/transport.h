@@ -37,6 +37,7 @@ typedef struct bpi_tl_params {
 typedef struct bpi_tl_ops {
     size_t size; /* sizeof(bpi_tl_ops_t), so the table can grow */
     const char *name;
+    int local_only; /* reaches only peers on the same host (shm) */
 
     /* Can this transport work here? BP_OK, or an error with the reason written in why. */
     bp_status_t (*query)(const bpi_config_t *config, char *why, size_t whylen);

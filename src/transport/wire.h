@@ -65,7 +65,7 @@ static_assert(sizeof(bpi_wire_hdr_t) == 32, "wire header is 32 bytes");
  * version is recognised before anything else is read, and before any transport is opened),
  * then the transport addresses, one block per transport.
  */
-#define BPI_CARD_ADDR_SIZE 256 /* round two: one rank's transport blocks */
+#define BPI_CARD_ADDR_SIZE 512 /* round two: one rank's transport blocks */
 #define BPI_CARD_TL_NAME 8
 
 /* Feature bits: what this rank can do, checked where peers must agree. */
@@ -80,6 +80,7 @@ typedef struct bpi_card_hdr {
     uint32_t ntl;      /* transport blocks that follow */
     uint32_t progress; /* requested progress mode (BP_PROGRESS), resolved job-wide */
     uint32_t reserved;
+    uint64_t host_id;  /* same value <=> same host (hostname, boot id, network namespace) */
     uint64_t cpus[4];  /* the CPUs this rank may run on (first 256), for progress=auto */
     char host[64];
 } bpi_card_hdr_t;
@@ -90,6 +91,6 @@ typedef struct bpi_card_tl {
     uint32_t reserved;
 } bpi_card_tl_t;
 
-static_assert(sizeof(bpi_card_hdr_t) == 136, "card header layout");
+static_assert(sizeof(bpi_card_hdr_t) == 144, "card header layout");
 
 #endif

@@ -85,7 +85,7 @@ static void config_defaults_when_empty(void)
 
 static void config_each_variable_accepted(void)
 {
-    UNIT_CHECK_EQ(bpi_config_nvars, 10);
+    UNIT_CHECK_EQ(bpi_config_nvars, 12);
 
     check_accepted("BP_LOG_LEVEL=error", offsetof(bpi_config_t, log_level), BPI_LOG_ERROR);
     check_accepted("BP_LOG_LEVEL=warn", offsetof(bpi_config_t, log_level), BPI_LOG_WARN);
@@ -111,6 +111,15 @@ static void config_each_variable_accepted(void)
     check_accepted("BP_SHM_CMA=off", offsetof(bpi_config_t, shm_cma), BPI_SHM_CMA_OFF);
     check_accepted("BP_RNDV_THRESH=1024", offsetof(bpi_config_t, rndv_thresh), 1024);
     check_accepted("BP_RNDV_THRESH=64k", offsetof(bpi_config_t, rndv_thresh), 65536);
+    check_accepted("BP_TRANSPORTS=auto", offsetof(bpi_config_t, transports), 0);
+    check_accepted("BP_TRANSPORTS=shm", offsetof(bpi_config_t, transports), 1);
+    check_accepted("BP_BOOT=bprun", offsetof(bpi_config_t, boot), BPI_BOOT_BPRUN);
+    check_accepted("BP_BOOT=singleton", offsetof(bpi_config_t, boot), BPI_BOOT_SINGLETON);
+    check_refused("BP_TRANSPORTS=shm,shm", "comma list of distinct names of: shm");
+    check_refused("BP_TRANSPORTS=carrier-pigeon", "comma list of distinct names of: shm");
+    check_refused("BP_TRANSPORTS=", "comma list of distinct names");
+    check_refused("BP_TRANSPORTS=shm,", "empty name after the last comma");
+    check_refused("BP_BOOT=slurm", "accepted: auto pmix pmi2 pmi1 bprun singleton");
 
     /* all of them at once, among foreign variables */
     {

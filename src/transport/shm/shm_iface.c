@@ -290,6 +290,7 @@ static bp_status_t shm_ep_check(bpi_tl_ep_t *ep)
 const bpi_tl_ops_t bpi_tl_shm = {
     .size = sizeof(bpi_tl_ops_t),
     .name = "shm",
+    .local_only = 1,
     .query = shm_query,
     .open = shm_open_iface,
     .close = shm_close,
