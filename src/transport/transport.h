@@ -107,5 +107,6 @@ extern const size_t bpi_tl_count;
 const bpi_tl_ops_t *bpi_tl_find(const char *name);
 
 extern const bpi_tl_ops_t bpi_tl_shm;
+extern const bpi_tl_ops_t bpi_tl_tcp;
 
 #endif
