@@ -60,6 +60,7 @@ packages=(
     procps          # ps, pgrep, pkill
     iproute2        # ip netns / veth: multi-host tests between namespaces
     util-linux      # unshare, nsenter, taskset
+    libpmix-dev     # start-up under PMIx launchers (mpirun, srun --mpi=pmix): pmix.h
 )
 if [ "$peers" -eq 1 ]; then
     # Other MPI libraries, to run the same benchmarks against (and Hydra's mpiexec).

@@ -14,7 +14,9 @@ ompi)
     launcher=mpirun.openmpi
     set -- --allow-run-as-root --oversubscribe -np "$n"
     OMPI_MCA_oob_tcp_if_include=lo
-    export OMPI_MCA_oob_tcp_if_include
+    # sanitizer builds: libpmix's own leftovers are not ours (see lsan_pmix.supp)
+    LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_pmix.supp"
+    export OMPI_MCA_oob_tcp_if_include LSAN_OPTIONS
     ;;
 ompi-nopmix)
     echo "SKIP: bypass was built without pmix.h (install libpmix-dev and reconfigure)"
