@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,7 +327,7 @@ static void tcp_disconnect(bpi_tl_ep_t *ep)
         struct timespec t0, t;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (;;) {
-            struct epoll_event ev;
+            struct pollfd pfd;
             bpi_tcp_ep_flush(ep);
             if (ep->state != BPI_TCP_EP_UP || ep->tx_len == 0) {
                 break;
@@ -337,7 +338,9 @@ static void tcp_disconnect(bpi_tl_ep_t *ep)
                              ep->tx_len);
                 break;
             }
-            epoll_wait(iface->epfd, &ev, 1, 10);
+            pfd.fd = ep->fd;
+            pfd.events = POLLOUT;
+            poll(&pfd, 1, 10);
         }
     }
     for (pp = &iface->rx_list; *pp != NULL; pp = &(*pp)->rx_next) {
