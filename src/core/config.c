@@ -47,6 +47,10 @@ const bpi_config_var_t bpi_config_vars[] = {
      "transports to use, in order of preference (a comma list, e.g. shm,tcp); for each peer "
      "the first one both sides have that reaches it (shm: same host only)",
      BPI_CONFIG_TLLIST, NULL, 0, 0, 0, CFG_OFF(transports)},
+    {"BP_TCP_IF", "lo",
+     "the network interface the tcp transport listens on (its first IPv4 address); set it "
+     "to the interface that reaches the other hosts",
+     BPI_CONFIG_IFNAME, NULL, 0, 0, 0, CFG_OFF(tcp_if)},
     {"BP_BOOT", "auto",
      "how to learn rank, size and peers: auto tries pmix, pmi2/pmi1, bprun, then singleton",
      BPI_CONFIG_ENUM, config_boot, 0, 0, 0, CFG_OFF(boot)},
@@ -99,6 +103,23 @@ static bp_status_t config_set(const bpi_config_var_t *var, const char *value, bp
     uint64_t *field = (uint64_t *)((char *)cfg + var->offset);
     uint64_t v;
 
+    if (var->kind == BPI_CONFIG_IFNAME) {
+        char *name = (char *)cfg + var->offset;
+        size_t len = strlen(value);
+        int ok = len > 0 && len < 16;
+        for (size_t i = 0; ok && i < len; i++) {
+            char c = value[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.' || c == '@';
+        }
+        if (!ok) {
+            snprintf(err, errlen, "%s=%s: invalid value; accepted: a network interface name "
+                     "(1 to 15 letters, digits, '-', '_', '.')", var->name, value);
+            return BP_ERR_CONFIG;
+        }
+        memcpy(name, value, len + 1);
+        return BP_OK;
+    }
     if (var->kind == BPI_CONFIG_TLLIST) {
         /* "auto" (every transport built in), or up to 8 names, each once */
         const char *p = value;

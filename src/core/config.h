@@ -31,6 +31,7 @@ typedef struct bpi_config {
     uint64_t rndv_coop;       /* ... and from this size on both sides copy, half each */
     uint64_t transports;      /* BP_TRANSPORTS: registry index + 1 per byte, in order; 0: all */
     uint64_t boot;            /* bpi_boot_mode_t */
+    char tcp_if[16];          /* BP_TCP_IF: the interface the tcp transport listens on */
 } bpi_config_t;
 
 typedef enum bpi_boot_mode {
@@ -52,6 +53,7 @@ typedef enum bpi_config_kind {
     BPI_CONFIG_ENUM,
     BPI_CONFIG_UINT,
     BPI_CONFIG_TLLIST, /* "auto", or a comma list of transport names from the registry */
+    BPI_CONFIG_IFNAME, /* a network interface name (a char[16] field) */
 } bpi_config_kind_t;
 
 #define BPI_CONFIG_POW2 0x1u  /* value must be a power of two */
@@ -65,7 +67,7 @@ typedef struct bpi_config_var {
     const char *const *choices; /* ENUM: NULL-terminated; the value is the index */
     uint64_t min, max;          /* UINT */
     unsigned flags;
-    size_t offset; /* of the uint64_t field in bpi_config_t */
+    size_t offset; /* of the field in bpi_config_t (uint64_t; char[16] for IFNAME) */
 } bpi_config_var_t;
 
 extern const bpi_config_var_t bpi_config_vars[];

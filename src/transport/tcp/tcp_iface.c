@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -53,16 +54,49 @@ static bp_status_t tcp_query(const bpi_config_t *config, char *why, size_t whyle
  * address actually bound, and connecting peers only ever read it from the card. (Listening
  * on a wildcard address would need a concrete, routable address put in the card instead.)
  */
-static void tcp_listen_addr(const bpi_tl_params_t *params, struct sockaddr_storage *sa,
-                            socklen_t *len_p)
+/*
+ * Where to listen: the first IPv4 address of BP_TCP_IF (default "lo": 127.0.0.1, so that a
+ * job never opens a port on a network it was not told about), port chosen by the kernel.
+ */
+static bp_status_t tcp_listen_addr(const bpi_tl_params_t *params, struct sockaddr_storage *sa,
+                                   socklen_t *len_p)
 {
+    const char *want = params->config->tcp_if;
     struct sockaddr_in *in = (struct sockaddr_in *)sa;
+    struct ifaddrs *ifs, *ifa;
+    char names[256] = "";
+    size_t off = 0;
 
     memset(sa, 0, sizeof(*sa));
     in->sin_family = AF_INET;
     in->sin_port = htons(0);
     in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     *len_p = sizeof(*in);
+    if (strcmp(want, "lo") == 0) {
+        return BP_OK;
+    }
+    if (getifaddrs(&ifs) != 0) {
+        bpi_log_error("tcp: getifaddrs: %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    for (ifa = ifs; ifa != NULL; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET) {
+            continue;
+        }
+        if (strcmp(ifa->ifa_name, want) == 0) {
+            memcpy(in, ifa->ifa_addr, sizeof(*in));
+            in->sin_port = htons(0);
+            freeifaddrs(ifs);
+            return BP_OK;
+        }
+        if (off < sizeof(names)) {
+            off += (size_t)snprintf(names + off, sizeof(names) - off, " %s", ifa->ifa_name);
+        }
+    }
+    freeifaddrs(ifs);
+    bpi_log_error("tcp: BP_TCP_IF=%s: no interface of that name with an IPv4 address here "
+                  "(those with one:%s)", want, names);
+    return BP_ERR_CONFIG;
 }
 
 static uint64_t tcp_cookie_new(void)
@@ -102,7 +136,10 @@ static bp_status_t tcp_open(const bpi_tl_params_t *params, bpi_tl_iface_t **ifac
     iface->kind = BPI_TCP_KIND_LISTEN;
     iface->params = *params;
     iface->cookie = tcp_cookie_new();
-    tcp_listen_addr(params, &iface->addr, &iface->addrlen);
+    status = tcp_listen_addr(params, &iface->addr, &iface->addrlen);
+    if (status != BP_OK) {
+        goto err_free_eps;
+    }
 
     iface->lfd = socket(iface->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (iface->lfd < 0) {
@@ -114,7 +151,9 @@ static bp_status_t tcp_open(const bpi_tl_params_t *params, bpi_tl_iface_t **ifac
     if (bind(iface->lfd, (struct sockaddr *)&iface->addr, iface->addrlen) != 0 ||
         listen(iface->lfd, SOMAXCONN) != 0 ||
         getsockname(iface->lfd, (struct sockaddr *)&iface->addr, &iface->addrlen) != 0) {
-        bpi_log_error("tcp: bind/listen on 127.0.0.1: %s", strerror(errno));
+        bpi_log_error("tcp: bind/listen on %s (BP_TCP_IF=%s): %s",
+                      inet_ntoa(((struct sockaddr_in *)&iface->addr)->sin_addr),
+                      params->config->tcp_if, strerror(errno));
         status = BP_ERR_SYS;
         goto err_close_listen;
     }

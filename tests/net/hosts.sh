@@ -1,0 +1,54 @@
+# hosts.sh - emulated hosts for the tests: network namespaces joined by a bridge, created and
+# removed by the test that sources this file. These are the project's own test hosts: no
+# traffic leaves them. Needs root and iproute2.
+#
+#   . hosts.sh
+#   hosts_up 2            # namespaces $HOSTS_PREFIX-0 and -1, addresses 10.213.X.1/24 ... .N
+#   hosts_exec 1 cmd...   # run cmd inside host 1
+#   hosts_addr 1          # host 1's address
+#   (hosts_down runs on exit)
+HOSTS_PREFIX=${HOSTS_PREFIX:-bpt$$}
+HOSTS_N=0
+# a /24 per test run, from the pid, so that concurrent runs do not collide
+HOSTS_NET="10.213.$(( $$ % 250 + 1 ))"
+
+hosts_down() {
+    i=0
+    while [ "$i" -lt "$HOSTS_N" ]; do
+        ip netns del "$HOSTS_PREFIX-$i" 2>/dev/null
+        i=$((i + 1))
+    done
+    ip link del "${HOSTS_PREFIX}br" 2>/dev/null
+    HOSTS_N=0
+}
+
+hosts_up() { # N
+    n=$1
+    trap hosts_down EXIT INT TERM
+    ip link add "${HOSTS_PREFIX}br" type bridge || return 1
+    ip link set "${HOSTS_PREFIX}br" up || return 1
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        ns="$HOSTS_PREFIX-$i"
+        ip netns add "$ns" || return 1
+        HOSTS_N=$((i + 1))
+        ip link add "${HOSTS_PREFIX}v$i" type veth peer name "${HOSTS_PREFIX}p$i" || return 1
+        ip link set "${HOSTS_PREFIX}p$i" netns "$ns" || return 1
+        ip link set "${HOSTS_PREFIX}v$i" master "${HOSTS_PREFIX}br" up || return 1
+        ip -n "$ns" link set lo up || return 1
+        ip -n "$ns" link set "${HOSTS_PREFIX}p$i" name eth0 || return 1
+        ip -n "$ns" addr add "$HOSTS_NET.$((i + 1))/24" dev eth0 || return 1
+        ip -n "$ns" link set eth0 up || return 1
+        i=$((i + 1))
+    done
+}
+
+hosts_exec() { # HOST cmd...
+    h=$1
+    shift
+    ip netns exec "$HOSTS_PREFIX-$h" "$@"
+}
+
+hosts_addr() { # HOST
+    echo "$HOSTS_NET.$(($1 + 1))"
+}
