@@ -42,9 +42,10 @@ static int byp_init(const bench_be_t *be, const bench_opts_t *opts, int *argc_p,
         return byp_fail("bp_size", status);
     }
     bp_version(&major, &minor, &patch, &proto);
-    /* The API has no transport query; ranks on one node use shm, the only transport today. */
-    snprintf(byp_desc, sizeof(byp_desc), "bypass %d.%d.%d (protocol %d), transport shm", major,
-             minor, patch, proto);
+    /* The API has no transport query: say what BP_TRANSPORTS asked for (--transport sets it) */
+    snprintf(byp_desc, sizeof(byp_desc), "bypass %d.%d.%d (protocol %d), transport %s", major,
+             minor, patch, proto,
+             getenv("BP_TRANSPORTS") != NULL ? getenv("BP_TRANSPORTS") : "auto (shm on one host)");
     return 0;
 }
 

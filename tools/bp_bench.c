@@ -77,7 +77,7 @@ static void bench_usage(FILE *f)
             "                        that starts its own peer: tcp, tcp-spin, unix, unix-spin\n"
             "                        (TCP on 127.0.0.1 or a UNIX socketpair; blocking calls,\n"
             "                        or nonblocking ones spinning on EAGAIN)\n"
-            "  --transport NAME      bypass's transport: shm (the only one today)\n"
+            "  --transport NAME      bypass's transport for every peer: shm or tcp\n"
             "  --cpus A,B            pin to these two CPUs (pairs' first ranks on A); base:\n"
             "                        default the first two this process may use\n"
             "  --csv, --json         CSV rows, or one JSON object, instead of tables\n"
@@ -452,11 +452,13 @@ static int bench_suite_mode(bench_opts_t *opts, int *argc_p, char ***argv_p)
             return bench_usage_error("--transport selects bypass's transport: it is for the "
                                      "bypass backend only");
         }
-        if (strcmp(opts->transport, "shm") != 0) {
+        if (strcmp(opts->transport, "shm") != 0 && strcmp(opts->transport, "tcp") != 0) {
             fprintf(stderr, BENCH_PROG ": --transport %s: not available; this bypass has "
-                    "one transport: shm\n", opts->transport);
+                    "shm and tcp\n", opts->transport);
             return BENCH_EXIT_USAGE;
         }
+        /* the library reads it at bp_init: every peer through that transport */
+        setenv("BP_TRANSPORTS", opts->transport, 1);
     }
     if (be != &bench_be_main && opts->pairs > 1) {
         return bench_usage_error("the kernel baselines run one pair: no --pairs");
