@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
 #include "boot/boot.h"
 #include "core/log.h"
 
@@ -106,4 +107,26 @@ bp_status_t bpi_boot_open(bpi_boot_t **boot_p)
         return bpi_boot_single_open(boot_p);
     }
     return BP_ERR_INVAL;
+}
+
+bp_status_t bpi_boot_env_long(const char *who, const char *name, long min, long max,
+                              long *value_p)
+{
+    const char *s = getenv(name);
+    char *end;
+    long v;
+
+    if (s == NULL) {
+        bpi_log_error("%s: %s is not set (the launcher's environment is incomplete)", who, name);
+        return BP_ERR_BOOT;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (*s < '0' || *s > '9' || errno != 0 || *end != '\0' || v < min || v > max) {
+        bpi_log_error("%s: %s=\"%.64s\" is not a decimal integer in [%ld, %ld]", who, name, s,
+                      min, max);
+        return BP_ERR_BOOT;
+    }
+    *value_p = v;
+    return BP_OK;
 }

@@ -49,6 +49,13 @@ int bpi_boot_pmix_present(void);
 /* 1 when this library was built with libpmix. */
 int bpi_boot_pmix_built(void);
 
+/*
+ * The launcher variable `name` as a decimal integer in [min, max], nothing else: no sign,
+ * no blanks, no trailing bytes. Unset or malformed: BP_ERR_BOOT, logged as "who: ...".
+ */
+bp_status_t bpi_boot_env_long(const char *who, const char *name, long min, long max,
+                              long *value_p);
+
 /* Present when the process was started by bprun (BPRUN_FD is set). */
 int bpi_boot_bprun_present(void);
 

@@ -36,32 +36,6 @@ int bpi_boot_bprun_present(void)
     return getenv("BPRUN_FD") != NULL;
 }
 
-/* A decimal integer in [min, max], nothing else: no sign, no blanks, no trailing bytes. */
-static bp_status_t bprun_env_long(const char *name, long min, long max, long *value_p)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (s == NULL) {
-        bpi_log_error("bprun: %s is not set (BPRUN_FD is: the environment is incomplete)", name);
-        return BP_ERR_BOOT;
-    }
-    if (*s < '0' || *s > '9') {
-        goto err_malformed;
-    }
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        goto err_malformed;
-    }
-    *value_p = v;
-    return BP_OK;
-
-err_malformed:
-    bpi_log_error("bprun: %s=\"%.64s\" is not a decimal integer in [%ld, %ld]", name, s, min, max);
-    return BP_ERR_BOOT;
-}
 
 static bp_status_t bprun_env_jobkey(uint64_t *jobkey_p)
 {
@@ -221,11 +195,11 @@ bp_status_t bpi_boot_bprun_open(bpi_boot_t **boot_p)
     bp_status_t status;
     int flags;
 
-    status = bprun_env_long("BPRUN_SIZE", 1, BPI_BPRUN_MAX_SIZE, &size);
+    status = bpi_boot_env_long("bprun", "BPRUN_SIZE", 1, BPI_BPRUN_MAX_SIZE, &size);
     if (status != BP_OK) {
         return status;
     }
-    status = bprun_env_long("BPRUN_RANK", 0, size - 1, &rank);
+    status = bpi_boot_env_long("bprun", "BPRUN_RANK", 0, size - 1, &rank);
     if (status != BP_OK) {
         return status;
     }
@@ -233,7 +207,7 @@ bp_status_t bpi_boot_bprun_open(bpi_boot_t **boot_p)
     if (status != BP_OK) {
         return status;
     }
-    status = bprun_env_long("BPRUN_FD", 0, INT_MAX, &fd);
+    status = bpi_boot_env_long("bprun", "BPRUN_FD", 0, INT_MAX, &fd);
     if (status != BP_OK) {
         return status;
     }

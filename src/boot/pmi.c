@@ -56,27 +56,6 @@ static const char *pmi_name(const pmi_boot_t *pb)
     return pb->version == 2 ? "pmi2" : "pmi1";
 }
 
-/* A decimal integer variable in [min, max]; BP_ERR_BOOT otherwise. */
-static bp_status_t pmi_env_long(const char *name, long min, long max, long *value_p)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (s == NULL) {
-        bpi_log_error("pmi: %s is not set", name);
-        return BP_ERR_BOOT;
-    }
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s < '0' || *s > '9' || errno != 0 || *end != '\0' || v < min || v > max) {
-        bpi_log_error("pmi: %s=\"%.64s\" is not a decimal integer in [%ld, %ld]", name, s, min,
-                      max);
-        return BP_ERR_BOOT;
-    }
-    *value_p = v;
-    return BP_OK;
-}
 
 static bp_status_t pmi_send(pmi_boot_t *pb, const char *buf, size_t len)
 {
@@ -294,7 +273,7 @@ static bp_status_t pmi_connect(pmi_boot_t *pb)
     if (getenv("PMI_FD") != NULL) {
         struct stat st;
 
-        status = pmi_env_long("PMI_FD", 0, INT_MAX, &fd);
+        status = bpi_boot_env_long("pmi", "PMI_FD", 0, INT_MAX, &fd);
         if (status != BP_OK) {
             return status;
         }
@@ -360,7 +339,7 @@ static bp_status_t pmi1_handshake(pmi_boot_t *pb, long *rank_p, long *size_p, lo
         /* Port mode: the server learns who we are from PMI_ID, then sets size and rank. */
         const char *id = getenv("PMI_ID");
         const char *kv[] = { "pmiid", id };
-        status = pmi_env_long("PMI_ID", 0, INT_MAX, &v);
+        status = bpi_boot_env_long("pmi", "PMI_ID", 0, INT_MAX, &v);
         if (status != BP_OK) {
             return status;
         }
@@ -389,9 +368,9 @@ static bp_status_t pmi1_handshake(pmi_boot_t *pb, long *rank_p, long *size_p, lo
             }
         }
     } else {
-        status = pmi_env_long("PMI_SIZE", 1, INT_MAX, &size);
+        status = bpi_boot_env_long("pmi", "PMI_SIZE", 1, INT_MAX, &size);
         if (status == BP_OK) {
-            status = pmi_env_long("PMI_RANK", 0, INT_MAX, &rank);
+            status = bpi_boot_env_long("pmi", "PMI_RANK", 0, INT_MAX, &rank);
         }
         if (status != BP_OK) {
             return status;
