@@ -41,6 +41,7 @@ enum { CMP_K_BASE, CMP_K_BYPASS, CMP_K_KERNEL, CMP_K_PEER };
 enum {
     CMP_BASE,
     CMP_BYPASS,
+    CMP_BYPASS_TCP,
     CMP_TCP,
     CMP_TCP_SPIN,
     CMP_UNIX,
@@ -60,6 +61,7 @@ typedef struct cmp_cfg {
 static const cmp_cfg_t cmp_cfgs[CMP_NCFG] = {
     [CMP_BASE] = { "base", "baseline (hardware)", CMP_K_BASE },
     [CMP_BYPASS] = { "bypass", "bypass shm", CMP_K_BYPASS },
+    [CMP_BYPASS_TCP] = { "bypass-tcp", "bypass tcp loopback", CMP_K_BYPASS },
     [CMP_TCP] = { "tcp", "kernel TCP loopback", CMP_K_KERNEL },
     [CMP_TCP_SPIN] = { "tcp-spin", "kernel TCP loopback, spin", CMP_K_KERNEL },
     [CMP_UNIX] = { "unix", "kernel UNIX socket", CMP_K_KERNEL },
@@ -173,12 +175,14 @@ static void cmp_find(cmp_t *c)
     for (int k = 0; k < CMP_NCFG; k++) {
         snprintf(c->prog[k], CMP_PATH, "%s", c->self);
     }
-    if (!c->skip[CMP_BYPASS]
-        && (size_t)snprintf(c->prog[CMP_BYPASS], CMP_PATH, "%s/bprun", c->bindir) < CMP_PATH
-        && access(c->prog[CMP_BYPASS], X_OK) != 0) {
-        fprintf(stderr, "compare: bypass: skipped: no bprun beside bp-bench (%s)\n",
-                c->prog[CMP_BYPASS]);
-        c->skip[CMP_BYPASS] = 1;
+    for (int k = CMP_BYPASS; k <= CMP_BYPASS_TCP; k++) {
+        if (!c->skip[k]
+            && (size_t)snprintf(c->prog[k], CMP_PATH, "%s/bprun", c->bindir) < CMP_PATH
+            && access(c->prog[k], X_OK) != 0) {
+            fprintf(stderr, "compare: %s: skipped: no bprun beside bp-bench (%s)\n",
+                    cmp_cfgs[k].name, c->prog[k]);
+            c->skip[k] = 1;
+        }
     }
     for (size_t p = 0; p < sizeof(peers) / sizeof(peers[0]); p++) {
         int k = peers[p].cfg;
@@ -390,6 +394,10 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
     if (cmp_cfgs[k].kind == CMP_K_KERNEL) {
         cmp_arg(a, "--backend");
         cmp_arg(a, "%s", cmp_cfgs[k].name);
+    }
+    if (k == CMP_BYPASS_TCP) {
+        cmp_arg(a, "--transport");
+        cmp_arg(a, "tcp");
     }
     if (cmp_cfgs[k].kind != CMP_K_BYPASS) {
         cmp_arg(a, "--cpus"); /* bprun pins bypass's ranks inside the mask already */

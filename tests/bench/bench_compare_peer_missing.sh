@@ -22,6 +22,7 @@ grep -q '^compare: openmpi: skipped: Open MPI is not installed' "$tmp/err" \
 grep -q '^compare: openmpi-tcp: skipped' "$tmp/err" || bad "no line saying openmpi-tcp was skipped"
 grep -q 'Open MPI' "$tmp/out" && bad "Open MPI appears in the table"
 grep -q 'bypass shm' "$tmp/out" || bad "no bypass row in the table"
+grep -q 'bypass tcp loopback' "$tmp/out" || bad "no bypass tcp row in the table"
 [ -s "$tmp/res/lat.txt" ] || bad "no lat.txt"
 
 # The CSV: its header, 10 fields a line, bypass and base rows for both sizes.
