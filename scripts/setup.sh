@@ -4,7 +4,8 @@
 #   ./scripts/setup.sh [--no-build] [--peers]
 #
 #   --no-build  only install the packages; do not configure or build
-#   --peers     also install Open MPI and MPICH (peers for comparison benchmarks)
+#   --peers     also install Open MPI and MPICH (peers for comparison benchmarks) and Slurm
+#               (the launcher tests under srun)
 #
 # Installs with apt-get only what is missing (needs root then); when everything is already
 # installed it skips apt entirely, so it runs as any user and repeated runs are fast.
@@ -65,6 +66,9 @@ packages=(
 if [ "$peers" -eq 1 ]; then
     # Other MPI libraries, to run the same benchmarks against (and Hydra's mpiexec).
     packages+=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
+    # Slurm (slurmctld, slurmd, srun, mpi/pmix and mpi/pmi2 plugins): tests/slurm/ starts a
+    # private one on this machine; its pmix plugin loads libpmix (libpmix-dev, above).
+    packages+=(slurm-wlm slurm-wlm-basic-plugins)
 fi
 
 missing=()
