@@ -606,6 +606,15 @@ bp_status_t bpi_boot_pmi_open(int version, bpi_boot_t **boot_p)
     }
     /* PMI-2 has no get_maxes: 1024 is the protocol's PMI2_MAX_VALLEN. Keep one byte spare. */
     pb->chunk = (size_t)(vallen - 1 < PMI_CHUNK_MAX ? vallen - 1 : PMI_CHUNK_MAX) & ~(size_t)1;
+    if (pb->version == 1) {
+        /* Slurm's PMI-1 server reads a command with one read of 1024 bytes: the whole
+         * `cmd=put kvsname=K key=K value=V` line must fit, whatever vallen_max says */
+        size_t over = strlen("cmd=put kvsname= key= value=\n") + strlen(pb->kvsname) +
+                      BPI_PMI_KEY_MAX;
+        if (pb->chunk > 1024 - over) {
+            pb->chunk = (1024 - over) & ~(size_t)1;
+        }
+    }
     if (pb->chunk < 16) {
         bpi_log_error("%s: the PMI server's values are at most %ld bytes: too short",
                       pmi_name(pb), vallen);
