@@ -110,6 +110,9 @@ struct bpi_tl_ep {
     bpi_tl_iface_t *iface;
 };
 
+#define BPI_TCP_DIRECT_MAX 4
+#define BPI_TCP_DIRECT_EVERY 16
+
 struct bpi_tl_iface {
     int kind; /* BPI_TCP_KIND_LISTEN */
     int lfd;  /* listening socket */
@@ -121,6 +124,12 @@ struct bpi_tl_iface {
     bpi_tl_ep_t **eps;            /* params.size entries, NULL until connect */
     bpi_tcp_pending_t *pending;   /* accepted, handshake incomplete or parked */
     bpi_tl_ep_t *rx_list;         /* endpoints with complete frames buffered */
+
+    /* Few connections (set at ready): progress reads them directly, one recv each, and asks
+     * epoll only every BPI_TCP_DIRECT_EVERY calls (accepts, connects, backlogs) */
+    bpi_tl_ep_t *direct[BPI_TCP_DIRECT_MAX];
+    unsigned ndirect;
+    unsigned calls;
     unsigned rejected;            /* stray connections refused (for logs and tests) */
 };
 

@@ -465,12 +465,22 @@ static bp_status_t tcp_ready(bpi_tl_iface_t *iface)
         bpi_tcp_events(iface, left < 100 ? (int)left : 100, 0, &n, 0);
     }
     /* frames held back while we waited are for progress to deliver now */
+    iface->ndirect = 0;
     for (int r = 0; r < iface->params.size; r++) {
         bpi_tl_ep_t *ep = iface->eps[r];
         if (ep != NULL && ep->rx_paused) {
             ep->rx_paused = 0;
             bpi_tcp_ep_events(ep);
         }
+        if (ep != NULL && iface->ndirect <= BPI_TCP_DIRECT_MAX) {
+            if (iface->ndirect < BPI_TCP_DIRECT_MAX) {
+                iface->direct[iface->ndirect] = ep;
+            }
+            iface->ndirect++;
+        }
+    }
+    if (iface->ndirect > BPI_TCP_DIRECT_MAX) {
+        iface->ndirect = 0; /* too many: epoll tells which ones to read */
     }
     return status;
 }

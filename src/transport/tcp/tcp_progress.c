@@ -443,12 +443,35 @@ void bpi_tcp_events(bpi_tl_iface_t *iface, int timeout_ms, unsigned budget, unsi
     }
 }
 
+/*
+ * Few connections, all up with nothing to flush: one recv each, no epoll_wait first (that
+ * would be two system calls per poll where a busy-polled socket needs one). Returns 0 and
+ * does nothing when any of them needs epoll's attention.
+ */
+static int tcp_direct_progress(bpi_tl_iface_t *iface, unsigned budget, unsigned *n_p)
+{
+    for (unsigned i = 0; i < iface->ndirect; i++) {
+        const bpi_tl_ep_t *ep = iface->direct[i];
+        if (ep->state != BPI_TCP_EP_UP || ep->fd < 0 || ep->tx_len > 0 || ep->rx_paused) {
+            return 0;
+        }
+    }
+    for (unsigned i = 0; i < iface->ndirect && *n_p < budget; i++) {
+        *n_p += tcp_ep_input(iface->direct[i], budget - *n_p);
+    }
+    return 1;
+}
+
 unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget)
 {
     unsigned n = 0;
 
     if (iface->rx_list != NULL) {
         n = tcp_rx_list_progress(iface, budget);
+    }
+    if (iface->ndirect > 0 && (++iface->calls % BPI_TCP_DIRECT_EVERY) != 0 &&
+        tcp_direct_progress(iface, budget, &n)) {
+        return n;
     }
     if (n < budget) {
         bpi_tcp_events(iface, 0, budget, &n, 1);
