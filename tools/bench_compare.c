@@ -42,6 +42,7 @@ enum {
     CMP_BASE,
     CMP_BYPASS,
     CMP_BYPASS_TCP,
+    CMP_BYPASS_HOSTS,
     CMP_TCP,
     CMP_TCP_SPIN,
     CMP_UNIX,
@@ -62,6 +63,7 @@ static const cmp_cfg_t cmp_cfgs[CMP_NCFG] = {
     [CMP_BASE] = { "base", "baseline (hardware)", CMP_K_BASE },
     [CMP_BYPASS] = { "bypass", "bypass shm", CMP_K_BYPASS },
     [CMP_BYPASS_TCP] = { "bypass-tcp", "bypass tcp loopback", CMP_K_BYPASS },
+    [CMP_BYPASS_HOSTS] = { "bypass-hosts", "bypass tcp, 2 emulated hosts", CMP_K_BYPASS },
     [CMP_TCP] = { "tcp", "kernel TCP loopback", CMP_K_KERNEL },
     [CMP_TCP_SPIN] = { "tcp-spin", "kernel TCP loopback, spin", CMP_K_KERNEL },
     [CMP_UNIX] = { "unix", "kernel UNIX socket", CMP_K_KERNEL },
@@ -158,6 +160,64 @@ static int cmp_which(const char *name, char *path, size_t cap)
     return -1;
 }
 
+/* --- emulated hosts ------------------------------------------------------------------ */
+
+/*
+ * bypass's tcp transport between two emulated hosts: network namespaces joined by a bridge,
+ * made here for the run and removed at exit (our own test hosts: no traffic leaves them).
+ * Root only; rank r of the job runs in namespace <prefix>-r.
+ */
+static char cmp_hosts[32];  /* the namespaces' prefix, empty when none */
+static char cmp_ip[256];     /* the ip(8) program */
+
+static void cmp_hosts_down(void)
+{
+    char cmd[2048];
+
+    if (cmp_hosts[0] == '\0') {
+        return;
+    }
+    snprintf(cmd, sizeof(cmd),
+             "%s netns del %s-0 2>/dev/null; %s netns del %s-1 2>/dev/null; "
+             "%s link del %sbr 2>/dev/null",
+             cmp_ip, cmp_hosts, cmp_ip, cmp_hosts, cmp_ip, cmp_hosts);
+    if (system(cmd) != 0) {
+        /* best effort: what is left is named after this process */
+    }
+    cmp_hosts[0] = '\0';
+}
+
+static const char *cmp_hosts_up(void)
+{
+    char cmd[4096];
+    int net = (int)(getpid() % 250) + 1;
+
+    if (geteuid() != 0) {
+        return "needs root (network namespaces)";
+    }
+    if (cmp_which("ip", cmp_ip, sizeof(cmp_ip)) != 0 &&
+        cmp_which("/usr/sbin/ip", cmp_ip, sizeof(cmp_ip)) != 0 &&
+        cmp_which("/sbin/ip", cmp_ip, sizeof(cmp_ip)) != 0) {
+        return "ip (iproute2) is not installed";
+    }
+    snprintf(cmp_hosts, sizeof(cmp_hosts), "bpc%d", (int)getpid());
+    atexit(cmp_hosts_down);
+    snprintf(cmd, sizeof(cmd),
+             "set -e; ip=%s; p=%s; $ip link add ${p}br type bridge; $ip link set ${p}br up; "
+             "for i in 0 1; do $ip netns add $p-$i; "
+             "$ip link add ${p}v$i type veth peer name ${p}p$i; "
+             "$ip link set ${p}p$i netns $p-$i; $ip link set ${p}v$i master ${p}br up; "
+             "$ip -n $p-$i link set lo up; $ip -n $p-$i link set ${p}p$i name eth0; "
+             "$ip -n $p-$i addr add 10.214.%d.$((i + 1))/24 dev eth0; "
+             "$ip -n $p-$i link set eth0 up; done",
+             cmp_ip, cmp_hosts, net);
+    if (system(cmd) != 0) {
+        cmp_hosts_down();
+        return "could not create the network namespaces";
+    }
+    return NULL;
+}
+
 /* For each configuration: the program it needs, or why it is skipped (one line). */
 static void cmp_find(cmp_t *c)
 {
@@ -175,13 +235,20 @@ static void cmp_find(cmp_t *c)
     for (int k = 0; k < CMP_NCFG; k++) {
         snprintf(c->prog[k], CMP_PATH, "%s", c->self);
     }
-    for (int k = CMP_BYPASS; k <= CMP_BYPASS_TCP; k++) {
+    for (int k = CMP_BYPASS; k <= CMP_BYPASS_HOSTS; k++) {
         if (!c->skip[k]
             && (size_t)snprintf(c->prog[k], CMP_PATH, "%s/bprun", c->bindir) < CMP_PATH
             && access(c->prog[k], X_OK) != 0) {
             fprintf(stderr, "compare: %s: skipped: no bprun beside bp-bench (%s)\n",
                     cmp_cfgs[k].name, c->prog[k]);
             c->skip[k] = 1;
+        }
+    }
+    if (!c->skip[CMP_BYPASS_HOSTS]) {
+        const char *why = cmp_hosts_up();
+        if (why != NULL) {
+            fprintf(stderr, "compare: %s: skipped: %s\n", cmp_cfgs[CMP_BYPASS_HOSTS].name, why);
+            c->skip[CMP_BYPASS_HOSTS] = 1;
         }
     }
     for (size_t p = 0; p < sizeof(peers) / sizeof(peers[0]); p++) {
@@ -354,6 +421,23 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
         }
         return;
     case CMP_K_BYPASS:
+        if (k == CMP_BYPASS_HOSTS) {
+            /* every peer through tcp on the namespaces' eth0; rank r in host r */
+            cmp_arg(a, "/usr/bin/env");
+            cmp_arg(a, "BP_TRANSPORTS=tcp");
+            cmp_arg(a, "BP_TCP_IF=eth0");
+            cmp_arg(a, "%s", c->prog[k]);
+            cmp_arg(a, "--timeout");
+            cmp_arg(a, "%llu", (unsigned long long)c->timeout);
+            cmp_arg(a, "-n");
+            cmp_arg(a, "2");
+            cmp_arg(a, "/bin/sh");
+            cmp_arg(a, "-c");
+            cmp_arg(a, "exec %s netns exec \"$0-$BPRUN_RANK\" \"$@\"", cmp_ip);
+            cmp_arg(a, "%s", cmp_hosts);
+            cmp_arg(a, "%s", c->self);
+            break;
+        }
         cmp_arg(a, "%s", c->prog[k]);
         cmp_arg(a, "--timeout");
         cmp_arg(a, "%llu", (unsigned long long)c->timeout);
