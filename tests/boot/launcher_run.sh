@@ -40,19 +40,6 @@ fi
 # -k: a launcher that ignores SIGTERM while hung is killed 5 s later.
 timeout -k 5 60 "$launcher" "$@" "$prog" "$n" >"$out" 2>"$err"
 rc=$?
-fail=0
-if [ $rc -ne 0 ]; then
-    echo "FAIL: $launcher $* $prog $n exited with $rc"
-    fail=1
-fi
-grep -q "^launcher_exchange: ok $n ranks\$" "$out" || { echo "FAIL: no success line"; fail=1; }
-got=$(grep -c "initialised: rank [0-9]* of $n, boot $expect," "$err")
-if [ "$got" -ne "$n" ]; then
-    echo "FAIL: $got of $n ranks say they started through $expect"
-    fail=1
-fi
-if [ $fail -ne 0 ]; then
-    echo "--- stdout"; cat "$out"; echo "--- stderr (tail)"; tail -n 40 "$err"
-    exit 1
-fi
+. "$(dirname "$0")/launcher_check.sh"
+launcher_check "$rc" "$launcher $* $prog $n" "$n" "$expect" "$out" "$err" || exit 1
 echo "ok: $n ranks under $launcher ($kind) through $expect"

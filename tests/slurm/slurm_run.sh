@@ -202,19 +202,8 @@ srun_pid=$!
 wait "$srun_pid"
 rc=$?
 srun_pid=''
-fail=0
-if [ $rc -ne 0 ]; then
-    echo "FAIL: srun --mpi=$mpi -O -n $n $prog $n exited with $rc"
-    fail=1
-fi
-grep -q "^launcher_exchange: ok $n ranks\$" "$out" || { echo "FAIL: no success line"; fail=1; }
-got=$(grep -c "initialised: rank [0-9]* of $n, boot $expect," "$err")
-if [ "$got" -ne "$n" ]; then
-    echo "FAIL: $got of $n ranks say they started through $expect"
-    fail=1
-fi
-if [ $fail -ne 0 ]; then
-    echo "--- stdout"; cat "$out"; echo "--- stderr (tail)"; tail -n 40 "$err"
+. "$(dirname "$0")/../boot/launcher_check.sh"
+if ! launcher_check "$rc" "srun --mpi=$mpi -O -n $n $prog $n" "$n" "$expect" "$out" "$err"; then
     show_logs
     exit 1
 fi
