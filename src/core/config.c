@@ -51,6 +51,11 @@ const bpi_config_var_t bpi_config_vars[] = {
      "the network interface the tcp transport listens on (its first IPv4 address); set it "
      "to the interface that reaches the other hosts",
      BPI_CONFIG_IFNAME, NULL, 0, 0, 0, CFG_OFF(tcp_if)},
+    {"BP_XDP_IFACE", "auto",
+     "the Ethernet interface the xdp transport uses between hosts; auto: the one interface "
+     "that is up, not loopback, and carries an IPv4 address (none or several: xdp is not "
+     "used unless named here)",
+     BPI_CONFIG_IFNAME, NULL, 0, 0, 0, CFG_OFF(xdp_if)},
     {"BP_BOOT", "auto",
      "how to learn rank, size and peers: auto tries pmix, pmi2/pmi1, bprun, then singleton",
      BPI_CONFIG_ENUM, config_boot, 0, 0, 0, CFG_OFF(boot)},

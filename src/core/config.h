@@ -32,6 +32,7 @@ typedef struct bpi_config {
     uint64_t transports;      /* BP_TRANSPORTS: registry index + 1 per byte, in order; 0: all */
     uint64_t boot;            /* bpi_boot_mode_t */
     char tcp_if[16];          /* BP_TCP_IF: the interface the tcp transport listens on */
+    char xdp_if[16];          /* BP_XDP_IFACE: the interface of the xdp transport, or auto */
 } bpi_config_t;
 
 typedef enum bpi_boot_mode {

@@ -204,6 +204,9 @@ static bp_status_t ctx_connect(bp_context_t *ctx, const bpi_card_hdr_t *hellos,
                 continue;
             }
             status = tl->ops->connect(tl->iface, r, block + 1, block->len, &peer->ep);
+            if (status == BP_ERR_NOTSUP) {
+                continue; /* it cannot reach this peer after all: the next transport */
+            }
             if (status != BP_OK) {
                 return status;
             }
@@ -231,13 +234,28 @@ static bp_status_t ctx_connect(bp_context_t *ctx, const bpi_card_hdr_t *hellos,
     return BP_OK;
 }
 
-/* Open the transports BP_TRANSPORTS names (all that work here, for auto). */
-static bp_status_t ctx_open_transports(bp_context_t *ctx)
+/*
+ * Open the transports BP_TRANSPORTS names (all that work here, for auto). A transport that
+ * only reaches other hosts (xdp) is not opened when every rank is on this host: it would
+ * load a program and bind sockets on a network interface for nothing.
+ */
+static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
 {
     uint64_t list = ctx->config.transports;
     bpi_tl_params_t params;
     int forced = list != 0;
+    int remote = 0;
 
+    params.local_index = 0;
+    params.nlocal = 0;
+    for (int r = 0; r < ctx->size; r++) {
+        if (hellos[r].host_id != hellos[ctx->rank].host_id) {
+            remote = 1;
+            continue;
+        }
+        params.local_index += r < ctx->rank;
+        params.nlocal++;
+    }
     params.rank = ctx->rank;
     params.size = ctx->size;
     params.jobkey = ctx->boot->jobkey;
@@ -255,6 +273,10 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx)
             break;
         }
         ops = bpi_tl_all[idx - 1];
+        if (ops->remote_only && !remote) {
+            bpi_log_debug("transport %s: not opened, every rank is on this host", ops->name);
+            continue;
+        }
         status = ops->query(&ctx->config, why, sizeof(why));
         if (status != BP_OK) {
             if (forced) {
@@ -389,7 +411,7 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     }
     ctx->progress_mode = ctx_progress_resolve(ctx, hellos);
 
-    status = ctx_open_transports(ctx);
+    status = ctx_open_transports(ctx, hellos);
     if (status != BP_OK) {
         goto err_free;
     }

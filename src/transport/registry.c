@@ -5,6 +5,9 @@
 
 const bpi_tl_ops_t *const bpi_tl_all[] = {
     &bpi_tl_shm,
+#ifdef BP_HAVE_XDP
+    &bpi_tl_xdp,
+#endif
     &bpi_tl_tcp,
 };
 const size_t bpi_tl_count = sizeof(bpi_tl_all) / sizeof(bpi_tl_all[0]);

@@ -29,6 +29,8 @@ typedef struct bpi_tl_params {
     int size;
     uint64_t jobkey;
     int may_sleep; /* blocking progress: senders must wake a receiver that sleeps */
+    int local_index; /* this rank's place among the ranks of its host (0 .. nlocal-1) */
+    int nlocal;      /* ranks on this host */
     const bpi_config_t *config;
     bpi_tl_recv_cb_t recv_cb;
     void *cb_arg;
@@ -37,7 +39,9 @@ typedef struct bpi_tl_params {
 typedef struct bpi_tl_ops {
     size_t size; /* sizeof(bpi_tl_ops_t), so the table can grow */
     const char *name;
-    int local_only; /* reaches only peers on the same host (shm) */
+    int local_only;  /* reaches only peers on the same host (shm) */
+    int remote_only; /* reaches only peers on other hosts (xdp): not opened in a job on
+                        one host */
 
     /* Can this transport work here? BP_OK, or an error with the reason written in why. */
     bp_status_t (*query)(const bpi_config_t *config, char *why, size_t whylen);
@@ -51,6 +55,8 @@ typedef struct bpi_tl_ops {
     /* This process's address, for the business card; *len_p: in room, out used. */
     bp_status_t (*card_pack)(bpi_tl_iface_t *iface, void *buf, size_t *len_p);
 
+    /* BP_ERR_NOTSUP: this transport cannot reach that peer after all (the core tries the
+     * next one); other errors fail bp_init. */
     bp_status_t (*connect)(bpi_tl_iface_t *iface, int peer, const void *card, size_t len,
                            bpi_tl_ep_t **ep_p);
     void (*disconnect)(bpi_tl_ep_t *ep);
@@ -108,5 +114,8 @@ const bpi_tl_ops_t *bpi_tl_find(const char *name);
 
 extern const bpi_tl_ops_t bpi_tl_shm;
 extern const bpi_tl_ops_t bpi_tl_tcp;
+#ifdef BP_HAVE_XDP
+extern const bpi_tl_ops_t bpi_tl_xdp;
+#endif
 
 #endif

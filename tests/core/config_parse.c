@@ -85,7 +85,7 @@ static void config_defaults_when_empty(void)
 
 static void config_each_variable_accepted(void)
 {
-    UNIT_CHECK_EQ(bpi_config_nvars, 13);
+    UNIT_CHECK_EQ(bpi_config_nvars, 14);
 
     check_accepted("BP_LOG_LEVEL=error", offsetof(bpi_config_t, log_level), BPI_LOG_ERROR);
     check_accepted("BP_LOG_LEVEL=warn", offsetof(bpi_config_t, log_level), BPI_LOG_WARN);

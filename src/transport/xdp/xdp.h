@@ -1,0 +1,216 @@
+/*
+ * xdp.h - the xdp transport: AF_XDP sockets on one Ethernet interface, frames of bypass's
+ * own EtherType steered to each process's socket by an XDP program, and a reliable,
+ * ordered stream per peer on top. Shared by:
+ *   xdp_umem.c     the UMEM, the sockets and their four rings; one UMEM per interface queue
+ *                  shared by the processes of a host (leader / followers)
+ *   xdp_prog.c     loading, configuring and removing the steering program
+ *   xdp_iface.c    the ops table: query, open, close, card, connect, info
+ *   xdp_progress.c send, receive, acknowledgements and retransmission, wait
+ *
+ * Sharing one queue. An AF_XDP socket only receives frames of the (interface, queue) it is
+ * bound to, and a NIC without flow steering (veth, most Ethernet ports) delivers a host's
+ * frames to one queue. So the processes of a host share one UMEM bound there
+ * (XDP_SHARED_UMEM): the first local process (the leader) creates it in a memfd, the
+ * others receive the memfd and its socket over a UNIX socket, each then owns an AF_XDP
+ * socket with its own rx and tx ring. The UMEM's fill and completion rings are shared: a
+ * robust process-shared mutex guards them. UMEM frames: each process owns a fixed range of
+ * transmit frames (a frame is reused when the kernel has completed it and the peer has
+ * acknowledged it); the rest form the receive pool in the fill ring. Each socket's rx ring
+ * holds at most BPI_XDP_RX_RING frames and a process returns every frame it consumed at
+ * the end of the progress call, so a slow process holds at most its ring's worth of the
+ * pool (its credit), and the pool is sized for every process's ring to be full at once:
+ * no process can starve the others.
+ */
+#ifndef BPI_XDP_H
+#define BPI_XDP_H
+
+#include <linux/if_xdp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport/transport.h"
+#include "transport/xdp/xdp_proto.h"
+
+#define BPI_XDP_FRAME 4096u       /* UMEM chunk: one frame */
+#define BPI_XDP_TX_FRAMES 256u    /* transmit frames each process owns */
+#define BPI_XDP_RX_RING 512u      /* each socket's rx ring (its credit on the pool) */
+#define BPI_XDP_TX_RING 256u      /* each socket's tx ring */
+#define BPI_XDP_MAX_LOCAL 16      /* processes of one host on one interface queue */
+#define BPI_XDP_WINDOW 128u       /* unacknowledged frames per peer */
+#define BPI_XDP_ETH_HLEN 14u
+#define BPI_XDP_HDRS (BPI_XDP_ETH_HLEN + sizeof(bpi_xdp_hdr_t) + sizeof(bpi_wire_hdr_t))
+/* Where a transmit frame's Ethernet header starts: the bypass header is then 8-aligned. */
+#define BPI_XDP_TX_OFF 2u
+
+/* Retransmission: timeout from the measured round trip, bounded; give up after this long
+ * without any progress on the oldest frame (the peer is declared failed). */
+#define BPI_XDP_RTO_MIN_NS 200000ull    /* 200 us */
+#define BPI_XDP_RTO_MAX_NS 100000000ull /* 100 ms */
+#define BPI_XDP_RTO_INIT_NS 2000000ull  /* 2 ms, until a round trip is measured */
+#define BPI_XDP_GIVEUP_NS 2000000000ull /* 2 s */
+/* A receiver acknowledges on its own (without data to carry the ack) after this long, or
+ * once half a window is unacknowledged. */
+#define BPI_XDP_ACK_DELAY_NS 50000ull /* 50 us */
+
+#define BPI_XDP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BPI_XDP_LIKELY(x) __builtin_expect(!!(x), 1)
+
+/* The business card: where this rank's frames must go. */
+typedef struct bpi_xdp_card {
+    uint32_t magic; /* BPI_XDP_CARD_MAGIC */
+    uint32_t mtu;
+    uint8_t mac[6];
+    uint16_t reserved;
+    uint32_t max_frame; /* largest core payload per frame */
+    uint32_t ifindex;   /* informational (logs) */
+    uint64_t host_key;  /* MAC + interface: peers with the same key share our queue */
+} bpi_xdp_card_t;
+
+#define BPI_XDP_CARD_MAGIC 0x42505844u /* "BPXD" */
+
+/* One of the rings the kernel shares with us (mmapped). */
+typedef struct bpi_xdp_ring {
+    _Atomic uint32_t *producer;
+    _Atomic uint32_t *consumer;
+    uint32_t *flags;
+    void *descs; /* struct xdp_desc (rx, tx) or uint64_t (fill, completion) */
+    uint32_t mask;
+    uint32_t cached; /* our own side's index (tx, rx: the only user) */
+    void *map;
+    size_t map_len;
+} bpi_xdp_ring_t;
+
+/* The start of the shared memfd: what the processes of a host share besides the frames. */
+typedef struct bpi_xdp_shared {
+    pthread_mutex_t lock; /* the fill and completion rings (robust, process-shared) */
+    _Atomic uint32_t users;
+    uint32_t nlocal;
+    uint32_t prog_id; /* the steering program, for the last process out to remove */
+    uint32_t ifindex;
+    uint32_t xdp_flags; /* how it was attached (libbpf's XDP_FLAGS_*) */
+    uint32_t via_libxdp;
+    /* transmissions the kernel has completed, per local process (the completion ring is
+     * shared: whoever drains it credits the owner of each frame) */
+    _Atomic uint64_t completed[BPI_XDP_MAX_LOCAL];
+} bpi_xdp_shared_t;
+
+#define BPI_XDP_SHARED_BYTES 4096u
+
+typedef struct bpi_xdp_txf {
+    uint64_t sent_ns;  /* last (re)transmission */
+    uint32_t seq;
+    uint16_t inflight; /* submissions the kernel has not completed */
+    uint8_t acked;     /* by the peer (or needs no ack): free once inflight is 0 */
+    uint8_t resent;
+    uint32_t len;      /* bytes from the Ethernet header on */
+    uint32_t next;     /* free list */
+} bpi_xdp_txf_t;
+
+struct bpi_tl_ep {
+    bpi_tl_iface_t *iface;
+    int peer;
+    int dead;
+    uint8_t mac[6];
+    /* sending: frames seq in [una, nxt) are unacknowledged, in unacked[seq % WINDOW] */
+    uint32_t nxt;
+    uint32_t una;
+    uint32_t unacked[BPI_XDP_WINDOW]; /* tx frame index */
+    uint64_t rto_ns;
+    uint64_t srtt_ns;
+    uint64_t progress_ns; /* when una last moved (or the first frame went out) */
+    uint64_t heard_ns;    /* when the peer (or its host, for it) last answered */
+    uint32_t nack_seen;   /* the last NACK acted on (once per value) */
+    /* receiving */
+    uint32_t expect;      /* next sequence number in order */
+    uint32_t ack_pending; /* in-order frames not yet acknowledged to the peer */
+    uint64_t ack_since_ns;
+    uint32_t nack_sent; /* expect value of the last NACK sent, +1 (0: none) */
+    uint32_t listed;    /* on the iface's list of endpoints with an ack or frames owed */
+};
+
+struct bpi_tl_iface {
+    bpi_tl_recv_cb_t recv_cb;
+    void *cb_arg;
+    int rank;
+    int size;
+    uint64_t jobkey;
+    int may_sleep;
+
+    char ifname[16];
+    int ifindex;
+    uint8_t mac[6];
+    uint32_t mtu;
+    uint32_t max_frame;
+
+    /* the UMEM and rings */
+    int leader;
+    int local_index;
+    uint32_t nlocal;
+    int memfd;
+    int xsk;        /* our AF_XDP socket */
+    int umem_xsk;   /* the socket that owns the UMEM (the leader's; ours if we lead) */
+    int xskmap_fd;
+    void *area;     /* the memfd mapping: bpi_xdp_shared_t, then the frames */
+    size_t area_len;
+    uint8_t *frames;
+    bpi_xdp_shared_t *shared;
+    bpi_xdp_ring_t rx, tx, fill, comp;
+    uint32_t pool_first, pool_frames; /* frames of the receive pool */
+    int zerocopy;
+    int need_wakeup;
+
+    /* our transmit frames: indexes into frames[], owned by this process */
+    uint32_t tx_first;
+    bpi_xdp_txf_t txf[BPI_XDP_TX_FRAMES];
+    uint32_t tx_free; /* free list head, UINT32_MAX when empty */
+    uint32_t tx_nfree;
+    uint64_t submitted;              /* descriptors put on our tx ring */
+    uint64_t completed;              /* ... and completed, as far as we know */
+    uint32_t subq[BPI_XDP_TX_RING];  /* frame of each submission not yet completed */
+    /* received frames to give back to the fill ring */
+    uint64_t refill[64];
+    unsigned nrefill;
+    uint64_t now_ns;
+    unsigned tick;
+    int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
+
+    bpi_tl_ep_t **eps; /* by rank */
+    bpi_tl_ep_t **owed; /* endpoints with unacknowledged frames or an ack owed */
+    unsigned nowed;
+
+    /* the steering program (leader only) */
+    struct xdp_program *prog;    /* attached through libxdp */
+    struct bpf_object *bpf_obj;  /* ... or through libbpf */
+    int cfg_fd;
+};
+
+/* xdp_umem.c */
+bp_status_t bpi_xdp_umem_open(bpi_tl_iface_t *iface, const bpi_tl_params_t *params);
+void bpi_xdp_umem_close(bpi_tl_iface_t *iface);
+void bpi_xdp_fill_flush(bpi_tl_iface_t *iface);
+void bpi_xdp_comp_drain(bpi_tl_iface_t *iface);
+
+/* xdp_prog.c */
+bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface);
+bp_status_t bpi_xdp_prog_add_socket(bpi_tl_iface_t *iface);
+void bpi_xdp_prog_detach(bpi_tl_iface_t *iface);
+void bpi_xdp_prog_release(bpi_tl_iface_t *iface); /* the last process out removes it */
+/* counters of the program attached on ifname (bp-info); BP_ERR_NOTSUP when none */
+bp_status_t bpi_xdp_prog_counters(const char *ifname, uint64_t *cnt, bpi_xdp_cfg_t *cfg);
+bp_status_t bpi_xdp_prog_set_drop(const char *ifname, uint32_t drop_ppm);
+
+/* xdp_iface.c */
+bp_status_t bpi_xdp_ifname(const bpi_config_t *config, char *name, char *why, size_t whylen);
+
+/* xdp_progress.c */
+bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget);
+bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms);
+bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep);
+void bpi_xdp_tx_init(bpi_tl_iface_t *iface);
+void bpi_xdp_linger(bpi_tl_iface_t *iface);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * xdp_progress.c - the xdp transport's data path: frames into our tx ring, frames out of
+ * our rx ring, and the reliable stream per peer on top of an unreliable wire.
+ *
+ * Reliability (go-back-N): every DATA frame to a peer carries the next sequence number of
+ * that stream and, piggybacked, the cumulative acknowledgement of the opposite stream. A
+ * receiver delivers only the frame it expects next and drops the rest; on a gap it sends
+ * one NACK, which makes the sender resend everything from the first unacknowledged frame
+ * at once. A sender keeps each frame (in its UMEM transmit frame, no copy) until it is
+ * acknowledged, resends from the oldest one when a timeout derived from the measured round
+ * trip expires (doubling up to BPI_XDP_RTO_MAX_NS), and lets at most BPI_XDP_WINDOW frames
+ * be unacknowledged. A receiver acknowledges on its own only when no data flows back within
+ * BPI_XDP_ACK_DELAY_NS, or half a window has arrived.
+ *
+ * Is the peer alive? After a while without progress on its oldest frame, the sender sends
+ * a PROBE; the peer's host answers it in its XDP program (ALIVE while the peer's socket
+ * exists, NOEP once its process has gone), so a busy peer is never taken for dead, a dead
+ * one is seen at once, and only a host that answers nothing at all for BPI_XDP_GIVEUP_NS
+ * is declared failed. Idle peers get a keep-alive DATA frame of the transport's own.
+ *
+ * The fast path of a send: a free transmit frame, headers and payload copied into it, one
+ * descriptor on the tx ring, and the kick (sendto) only when the kernel asks for it
+ * (XDP_RING_NEED_WAKEUP: always in copy mode, rarely with zero-copy drivers).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "transport/xdp/xdp.h"
+
+#define XDP_TL_KEEPALIVE 1 /* tl_op of the keep-alive frame */
+#define XDP_IDLE_PROBE_NS 500000000ull /* an idle peer unheard-of this long gets a probe */
+
+static inline uint64_t xdp_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint8_t *frame_at(bpi_tl_iface_t *iface, uint32_t idx)
+{
+    return iface->frames + (size_t)(iface->tx_first + idx) * BPI_XDP_FRAME + BPI_XDP_TX_OFF;
+}
+
+void bpi_xdp_tx_init(bpi_tl_iface_t *iface)
+{
+    for (uint32_t i = 0; i < BPI_XDP_TX_FRAMES; i++) {
+        iface->txf[i].next = i + 1 < BPI_XDP_TX_FRAMES ? i + 1 : UINT32_MAX;
+        iface->txf[i].acked = 1;
+    }
+    iface->tx_free = 0;
+    iface->tx_nfree = BPI_XDP_TX_FRAMES;
+    iface->completed = atomic_load(&iface->shared->completed[iface->local_index]);
+    iface->submitted = iface->completed;
+}
+
+static inline void tx_put(bpi_tl_iface_t *iface, uint32_t idx)
+{
+    iface->txf[idx].next = iface->tx_free;
+    iface->tx_free = idx;
+    iface->tx_nfree++;
+}
+
+/* Take the kernel's completions of our transmissions into account. */
+static void tx_reap(bpi_tl_iface_t *iface)
+{
+    uint64_t done;
+
+    bpi_xdp_comp_drain(iface);
+    done = atomic_load_explicit(&iface->shared->completed[iface->local_index],
+                                memory_order_acquire);
+    while (iface->completed < done && iface->completed < iface->submitted) {
+        uint32_t idx = iface->subq[iface->completed % BPI_XDP_TX_RING];
+        bpi_xdp_txf_t *f = &iface->txf[idx];
+        if (--f->inflight == 0 && f->acked) {
+            tx_put(iface, idx);
+        }
+        iface->completed++;
+    }
+}
+
+static inline uint32_t tx_get(bpi_tl_iface_t *iface)
+{
+    uint32_t idx;
+
+    if (BPI_XDP_UNLIKELY(iface->tx_free == UINT32_MAX)) {
+        tx_reap(iface);
+        if (iface->tx_free == UINT32_MAX) {
+            return UINT32_MAX;
+        }
+    }
+    idx = iface->tx_free;
+    iface->tx_free = iface->txf[idx].next;
+    iface->tx_nfree--;
+    return idx;
+}
+
+static inline void tx_kick(bpi_tl_iface_t *iface)
+{
+    if (*iface->tx.flags & XDP_RING_NEED_WAKEUP) {
+        /* errors (EAGAIN, ENOBUFS, ENETDOWN) only delay frames: retransmission covers them */
+        sendto(iface->xsk, NULL, 0, MSG_DONTWAIT, NULL, 0);
+    }
+}
+
+/* Put frame idx on the tx ring. 0, or -1 when the ring is full. */
+static inline int tx_submit(bpi_tl_iface_t *iface, uint32_t idx, uint32_t len)
+{
+    bpi_xdp_ring_t *tx = &iface->tx;
+    uint32_t prod = tx->cached;
+    struct xdp_desc *d;
+
+    if (BPI_XDP_UNLIKELY(iface->submitted - iface->completed >= BPI_XDP_TX_RING)) {
+        tx_reap(iface);
+        if (iface->submitted - iface->completed >= BPI_XDP_TX_RING) {
+            return -1;
+        }
+    }
+    d = &((struct xdp_desc *)tx->descs)[prod & tx->mask];
+    d->addr = (uint64_t)(iface->tx_first + idx) * BPI_XDP_FRAME + BPI_XDP_TX_OFF;
+    d->len = len;
+    d->options = 0;
+    atomic_store_explicit(tx->producer, prod + 1, memory_order_release);
+    tx->cached = prod + 1;
+    iface->subq[iface->submitted % BPI_XDP_TX_RING] = idx;
+    iface->submitted++;
+    iface->txf[idx].inflight++;
+    tx_kick(iface);
+    return 0;
+}
+
+static inline void hdr_fill(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t *f, uint8_t kind,
+                            uint8_t flags, uint32_t seq, uint32_t len)
+{
+    bpi_xdp_hdr_t *xh = (bpi_xdp_hdr_t *)(f + BPI_XDP_ETH_HLEN);
+
+    memcpy(f, ep->mac, 6);
+    memcpy(f + 6, iface->mac, 6);
+    f[12] = BPI_XDP_ETHERTYPE >> 8;
+    f[13] = BPI_XDP_ETHERTYPE & 0xff;
+    xh->jobkey = iface->jobkey;
+    xh->version = BPI_XDP_VERSION;
+    xh->kind = kind;
+    xh->flags = flags;
+    xh->dst = (uint32_t)ep->peer;
+    xh->src = (uint32_t)iface->rank;
+    xh->seq = seq;
+    xh->ack = ep->expect;
+    xh->len = len;
+}
+
+static void ep_owe(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep)
+{
+    if (!ep->listed) {
+        ep->listed = 1;
+        iface->owed[iface->nowed++] = ep;
+    }
+}
+
+/* A frame without sequence number (ACK, PROBE): sent once, never resent. */
+static void send_ctl(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t kind, uint8_t flags)
+{
+    uint32_t idx = tx_get(iface);
+    uint32_t len = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t);
+
+    if (idx == UINT32_MAX) {
+        return; /* no frame now: the timers try again */
+    }
+    hdr_fill(iface, ep, frame_at(iface, idx), kind, flags, 0, 0);
+    iface->txf[idx].acked = 1;
+    if (tx_submit(iface, idx, len) != 0) {
+        tx_put(iface, idx);
+        return;
+    }
+    if (kind == BPI_XDP_KIND_ACK) {
+        ep->ack_pending = 0;
+    }
+}
+
+bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload)
+{
+    bpi_tl_iface_t *iface = ep->iface;
+    uint32_t len = (uint32_t)sizeof(bpi_wire_hdr_t) + hdr->frame_len;
+    uint32_t idx;
+    uint8_t *f;
+
+    if (BPI_XDP_UNLIKELY(ep->dead)) {
+        return BP_ERR_PEER;
+    }
+    if (BPI_XDP_UNLIKELY(ep->nxt - ep->una >= BPI_XDP_WINDOW)) {
+        return BP_ERR_AGAIN;
+    }
+    idx = tx_get(iface);
+    if (BPI_XDP_UNLIKELY(idx == UINT32_MAX)) {
+        return BP_ERR_AGAIN;
+    }
+    f = frame_at(iface, idx);
+    hdr_fill(iface, ep, f, BPI_XDP_KIND_DATA, 0, ep->nxt, len);
+    memcpy(f + BPI_XDP_ETH_HLEN + sizeof(bpi_xdp_hdr_t), hdr, sizeof(*hdr));
+    if (hdr->frame_len > 0) {
+        memcpy(f + BPI_XDP_HDRS, payload, hdr->frame_len);
+    }
+    iface->txf[idx].seq = ep->nxt;
+    iface->txf[idx].acked = 0;
+    iface->txf[idx].resent = 0;
+    iface->txf[idx].len = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t) + len;
+    iface->txf[idx].sent_ns = xdp_now();
+    if (BPI_XDP_UNLIKELY(tx_submit(iface, idx, iface->txf[idx].len) != 0)) {
+        iface->txf[idx].acked = 1;
+        tx_put(iface, idx);
+        return BP_ERR_AGAIN;
+    }
+    if (ep->una == ep->nxt) {
+        ep->progress_ns = iface->txf[idx].sent_ns;
+    }
+    ep->unacked[ep->nxt % BPI_XDP_WINDOW] = idx;
+    ep->nxt++;
+    ep->ack_pending = 0; /* carried by this frame */
+    ep_owe(iface, ep);
+    return BP_OK;
+}
+
+/* Resend every unacknowledged frame to ep, oldest first. */
+static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now)
+{
+    for (uint32_t s = ep->una; s != ep->nxt; s++) {
+        uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW];
+        bpi_xdp_txf_t *f = &iface->txf[idx];
+        if (f->inflight > 0) {
+            continue; /* the kernel still has the previous copy */
+        }
+        ((bpi_xdp_hdr_t *)(frame_at(iface, idx) + BPI_XDP_ETH_HLEN))->ack = ep->expect;
+        f->sent_ns = now;
+        f->resent = 1; /* its round trip is never measured (Karn) */
+        if (tx_submit(iface, idx, f->len) != 0) {
+            break;
+        }
+    }
+    ep->ack_pending = 0;
+}
+
+/* The peer has everything before ack. */
+static void ack_advance(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint32_t ack, uint64_t now)
+{
+    int moved = 0;
+
+    while (ep->una != ep->nxt && (int32_t)(ack - ep->una) > 0) {
+        uint32_t idx = ep->unacked[ep->una % BPI_XDP_WINDOW];
+        bpi_xdp_txf_t *f = &iface->txf[idx];
+        if (ep->una + 1 == ack && !f->resent && now > f->sent_ns) {
+            uint64_t rtt = now - f->sent_ns;
+            ep->srtt_ns = ep->srtt_ns == 0 ? rtt : (7 * ep->srtt_ns + rtt) / 8;
+        }
+        f->acked = 1;
+        if (f->inflight == 0) {
+            tx_put(iface, idx);
+        }
+        ep->una++;
+        moved = 1;
+    }
+    if (moved) {
+        uint64_t rto = 4 * ep->srtt_ns + BPI_XDP_ACK_DELAY_NS;
+        ep->rto_ns = rto < BPI_XDP_RTO_MIN_NS ? BPI_XDP_RTO_MIN_NS
+                     : rto > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
+                                                : rto;
+        ep->progress_ns = now;
+    }
+}
+
+static void ep_fail(bpi_tl_ep_t *ep, const char *why)
+{
+    if (ep->dead) {
+        return;
+    }
+    if (ep->iface->closing) {
+        bpi_log_debug("xdp: rank %d has left: %s", ep->peer, why); /* both are finishing */
+    } else {
+        bpi_log_error("xdp: rank %d is unreachable: %s", ep->peer, why);
+    }
+    ep->dead = 1;
+}
+
+static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
+{
+    bpi_xdp_hdr_t xh;
+    bpi_wire_hdr_t wh;
+    bpi_tl_ep_t *ep;
+
+    if (BPI_XDP_UNLIKELY(flen < BPI_XDP_ETH_HLEN + sizeof(xh))) {
+        return;
+    }
+    memcpy(&xh, f + BPI_XDP_ETH_HLEN, sizeof(xh)); /* frames are not 8-aligned here */
+    if (BPI_XDP_UNLIKELY(xh.src >= (uint32_t)iface->size || xh.dst != (uint32_t)iface->rank ||
+                         (ep = iface->eps[xh.src]) == NULL)) {
+        return; /* not one of our peers (the program checked the job key) */
+    }
+    ep->ack_since_ns = ep->ack_pending ? ep->ack_since_ns : iface->now_ns;
+    switch (xh.kind) {
+    case BPI_XDP_KIND_DATA:
+        ack_advance(iface, ep, xh.ack, iface->now_ns);
+        ep->heard_ns = iface->now_ns;
+        if (BPI_XDP_LIKELY(xh.seq == ep->expect)) {
+            if (BPI_XDP_UNLIKELY(xh.len < sizeof(wh) ||
+                                 flen < BPI_XDP_ETH_HLEN + sizeof(xh) + xh.len)) {
+                bpi_log_warn("xdp: a truncated frame from rank %d dropped", ep->peer);
+                return;
+            }
+            memcpy(&wh, f + BPI_XDP_ETH_HLEN + sizeof(xh), sizeof(wh));
+            if (BPI_XDP_UNLIKELY(wh.frame_len > xh.len - sizeof(wh) ||
+                                 wh.src != xh.src)) {
+                bpi_log_warn("xdp: a malformed frame from rank %d dropped", ep->peer);
+                return;
+            }
+            ep->expect++;
+            if (ep->ack_pending++ == 0) {
+                ep->ack_since_ns = iface->now_ns;
+            }
+            ep_owe(iface, ep);
+            if (BPI_XDP_LIKELY(wh.type != BPI_WIRE_TL && !iface->closing)) {
+                iface->recv_cb(iface->cb_arg, &wh, f + BPI_XDP_HDRS);
+            }
+        } else if ((int32_t)(xh.seq - ep->expect) < 0) {
+            /* a duplicate: our ack was lost; say it again soon */
+            ep->ack_pending = BPI_XDP_WINDOW;
+            ep_owe(iface, ep);
+        } else if (ep->nack_sent != ep->expect + 1) {
+            ep->nack_sent = ep->expect + 1;
+            send_ctl(iface, ep, BPI_XDP_KIND_ACK, BPI_XDP_F_NACK);
+        }
+        break;
+    case BPI_XDP_KIND_ACK:
+        ack_advance(iface, ep, xh.ack, iface->now_ns);
+        ep->heard_ns = iface->now_ns;
+        if ((xh.flags & BPI_XDP_F_NACK) && ep->nack_seen != xh.ack + 1 && ep->una != ep->nxt) {
+            ep->nack_seen = xh.ack + 1;
+            resend(iface, ep, iface->now_ns);
+        }
+        break;
+    case BPI_XDP_KIND_ALIVE:
+        ep->heard_ns = iface->now_ns;
+        break;
+    case BPI_XDP_KIND_NOEP:
+        ep_fail(ep, "its host says its socket is gone (the process ended)");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Acknowledgements due, resends due, probes: for the endpoints that owe or are owed. */
+static void timers(bpi_tl_iface_t *iface, uint64_t now)
+{
+    unsigned i = 0;
+
+    while (i < iface->nowed) {
+        bpi_tl_ep_t *ep = iface->owed[i];
+        if (ep->ack_pending &&
+            (ep->ack_pending >= BPI_XDP_WINDOW / 2 ||
+             now - ep->ack_since_ns >= BPI_XDP_ACK_DELAY_NS)) {
+            send_ctl(iface, ep, BPI_XDP_KIND_ACK, 0);
+        }
+        if (ep->una != ep->nxt && !ep->dead) {
+            uint32_t idx = ep->unacked[ep->una % BPI_XDP_WINDOW];
+            uint64_t quiet = now - (ep->progress_ns > ep->heard_ns ? ep->progress_ns
+                                                                   : ep->heard_ns);
+            if (now - iface->txf[idx].sent_ns >= ep->rto_ns) {
+                resend(iface, ep, now);
+                ep->rto_ns = ep->rto_ns * 2 > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
+                                                                 : ep->rto_ns * 2;
+                if (now - ep->progress_ns >= 4 * BPI_XDP_RTO_MAX_NS) {
+                    send_ctl(iface, ep, BPI_XDP_KIND_PROBE, 0);
+                }
+            }
+            if (quiet >= BPI_XDP_GIVEUP_NS) {
+                ep_fail(ep, "no answer to resent frames and probes for 2 s");
+            }
+        }
+        if (ep->ack_pending == 0 && (ep->una == ep->nxt || ep->dead)) {
+            ep->listed = 0;
+            iface->owed[i] = iface->owed[--iface->nowed];
+            continue;
+        }
+        i++;
+    }
+}
+
+unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
+{
+    bpi_xdp_ring_t *rx = &iface->rx;
+    uint32_t cons = rx->cached;
+    uint32_t prod = atomic_load_explicit(rx->producer, memory_order_acquire);
+    unsigned n = 0;
+
+    if (cons != prod) {
+        iface->now_ns = xdp_now();
+        for (; cons != prod && n < budget; cons++, n++) {
+            const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
+            rx_frame(iface, iface->frames + d->addr, d->len);
+            iface->refill[iface->nrefill++] = d->addr & ~(uint64_t)(BPI_XDP_FRAME - 1);
+            if (iface->nrefill == sizeof(iface->refill) / sizeof(iface->refill[0])) {
+                bpi_xdp_fill_flush(iface);
+            }
+        }
+        atomic_store_explicit(rx->consumer, cons, memory_order_release);
+        rx->cached = cons;
+        bpi_xdp_fill_flush(iface);
+    }
+    if (iface->submitted != iface->completed && (n > 0 || (++iface->tick & 63) == 0)) {
+        tx_reap(iface);
+    }
+    if (iface->nowed > 0 && (n > 0 || (++iface->tick & 15) == 0)) {
+        timers(iface, xdp_now());
+    }
+    return n;
+}
+
+bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = iface->xsk, .events = POLLIN};
+
+    if (atomic_load_explicit(iface->rx.producer, memory_order_acquire) != iface->rx.cached) {
+        return BP_OK;
+    }
+    /* owed acknowledgements and resends need us back in time */
+    if (iface->nowed > 0 && (timeout_ms < 0 || timeout_ms > 1)) {
+        timeout_ms = 1;
+    }
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+        bpi_log_error("xdp: poll: %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    return BP_OK;
+}
+
+/* Slow path, called when idle: an idle peer unheard-of for a while gets a keep-alive. */
+bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep)
+{
+    bpi_tl_iface_t *iface = ep->iface;
+    uint64_t now = xdp_now();
+
+    if (ep->dead) {
+        return BP_ERR_PEER;
+    }
+    if (ep->una == ep->nxt && now - ep->heard_ns >= XDP_IDLE_PROBE_NS) {
+        bpi_wire_hdr_t hdr;
+        memset(&hdr, 0, sizeof(hdr));
+        hdr.type = BPI_WIRE_TL;
+        hdr.tl_op = XDP_TL_KEEPALIVE;
+        hdr.src = (uint32_t)iface->rank;
+        (void)bpi_xdp_send(ep, &hdr, NULL); /* reliable: unanswered, it fails the peer */
+        ep->heard_ns = now - XDP_IDLE_PROBE_NS / 2; /* at most every half period */
+    }
+    return BP_OK;
+}
+
+/*
+ * Before the first endpoint goes (bp_finalize, after its barrier): acknowledge what we
+ * received, and wait a little (bounded) for our own last frames to be acknowledged, so a
+ * peer does not resend to a process that has left. Frames arriving now are acknowledged
+ * but no longer delivered.
+ */
+void bpi_xdp_linger(bpi_tl_iface_t *iface)
+{
+    uint64_t deadline = xdp_now() + 250000000ull;
+    int waiting = 1;
+
+    iface->closing = 1;
+    for (int r = 0; r < iface->size; r++) {
+        if (iface->eps[r] != NULL && iface->eps[r]->ack_pending) {
+            send_ctl(iface, iface->eps[r], BPI_XDP_KIND_ACK, 0);
+        }
+    }
+    while (waiting && xdp_now() < deadline) {
+        waiting = 0;
+        bpi_xdp_progress(iface, 64);
+        for (int r = 0; r < iface->size; r++) {
+            bpi_tl_ep_t *ep = iface->eps[r];
+            if (ep != NULL && !ep->dead && ep->una != ep->nxt) {
+                waiting = 1;
+            }
+            if (ep != NULL && ep->ack_pending) {
+                send_ctl(iface, ep, BPI_XDP_KIND_ACK, 0);
+            }
+        }
+    }
+}

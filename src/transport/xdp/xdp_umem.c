@@ -1,0 +1,590 @@
+/*
+ * xdp_umem.c - the UMEM, the AF_XDP sockets and their rings, shared by the processes of
+ * a host on one interface queue (see xdp.h for why and how).
+ *
+ * The leader (local index 0) creates the UMEM in a memfd, registers it on its socket with
+ * the fill and completion rings, binds to queue 0 of the interface, loads the steering
+ * program, and then hands the memfd, its socket and the program's socket map to every
+ * other local process over an abstract UNIX socket (named after the job key and the
+ * interface, so only the job's own processes in this network namespace find it; abstract
+ * names vanish with their sockets, so a killed job leaves nothing behind). The followers
+ * bind their own sockets with XDP_SHARED_UMEM and map the leader's fill and completion
+ * rings through its socket. The leader's open() waits until every follower was served, the
+ * followers' open() until the leader answers: both bounded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "transport/xdp/xdp.h"
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define XDP_HANDOFF_MAGIC 0x42505848u /* "BPXH" */
+#define XDP_HANDOFF_TIMEOUT_MS 20000
+
+typedef struct xdp_hello {
+    uint32_t magic;
+    uint32_t local_index;
+    int32_t rank;
+    uint32_t reserved;
+} xdp_hello_t;
+
+typedef struct xdp_handoff {
+    uint32_t magic;
+    uint32_t nlocal;
+    uint32_t nframes;
+    uint32_t pool_first;
+    uint32_t pool_frames;
+    uint32_t fill_size;
+    uint32_t comp_size;
+    uint32_t reserved;
+} xdp_handoff_t;
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 1;
+
+    while (p < n) {
+        p <<= 1;
+    }
+    return p;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void handoff_name(const bpi_tl_iface_t *iface, struct sockaddr_un *sa, socklen_t *len)
+{
+    int n;
+
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    /* abstract: sun_path[0] is NUL */
+    n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "bypass-xdp-%016llx-%d",
+                 (unsigned long long)iface->jobkey, iface->ifindex);
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* Map one of the four rings of socket fd. */
+static bp_status_t ring_map(bpi_xdp_ring_t *ring, int fd, const struct xdp_ring_offset *off,
+                            uint32_t size, size_t desc_size, off_t pgoff, const char *what)
+{
+    ring->map_len = off->desc + size * desc_size;
+    ring->map = mmap(NULL, ring->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                     fd, pgoff);
+    if (ring->map == MAP_FAILED) {
+        ring->map = NULL;
+        bpi_log_error("xdp: mmap of the %s ring: %s", what, strerror(errno));
+        return BP_ERR_SYS;
+    }
+    ring->producer = (_Atomic uint32_t *)((char *)ring->map + off->producer);
+    ring->consumer = (_Atomic uint32_t *)((char *)ring->map + off->consumer);
+    ring->flags = (uint32_t *)((char *)ring->map + off->flags);
+    ring->descs = (char *)ring->map + off->desc;
+    ring->mask = size - 1;
+    ring->cached = 0;
+    return BP_OK;
+}
+
+static void ring_unmap(bpi_xdp_ring_t *ring)
+{
+    if (ring->map != NULL) {
+        munmap(ring->map, ring->map_len);
+        ring->map = NULL;
+    }
+}
+
+static bp_status_t xsk_setopt(int fd, int opt, uint32_t val, const char *what)
+{
+    if (setsockopt(fd, SOL_XDP, opt, &val, sizeof(val)) != 0) {
+        bpi_log_error("xdp: setsockopt(%s, %u): %s", what, val, strerror(errno));
+        return BP_ERR_SYS;
+    }
+    return BP_OK;
+}
+
+static bp_status_t xsk_offsets(int fd, struct xdp_mmap_offsets *off)
+{
+    socklen_t len = sizeof(*off);
+
+    if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) != 0) {
+        bpi_log_error("xdp: getsockopt(XDP_MMAP_OFFSETS): %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    return BP_OK;
+}
+
+/* Our own socket's rx and tx rings (every process). */
+static bp_status_t xsk_own_rings(bpi_tl_iface_t *iface)
+{
+    struct xdp_mmap_offsets off;
+    bp_status_t status;
+
+    if ((status = xsk_setopt(iface->xsk, XDP_RX_RING, BPI_XDP_RX_RING, "XDP_RX_RING")) !=
+            BP_OK ||
+        (status = xsk_setopt(iface->xsk, XDP_TX_RING, BPI_XDP_TX_RING, "XDP_TX_RING")) !=
+            BP_OK ||
+        (status = xsk_offsets(iface->xsk, &off)) != BP_OK ||
+        (status = ring_map(&iface->rx, iface->xsk, &off.rx, BPI_XDP_RX_RING,
+                           sizeof(struct xdp_desc), XDP_PGOFF_RX_RING, "rx")) != BP_OK ||
+        (status = ring_map(&iface->tx, iface->xsk, &off.tx, BPI_XDP_TX_RING,
+                           sizeof(struct xdp_desc), XDP_PGOFF_TX_RING, "tx")) != BP_OK) {
+        return status;
+    }
+    return BP_OK;
+}
+
+/* The UMEM's fill and completion rings, through the socket that owns the UMEM. */
+static bp_status_t xsk_umem_rings(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_t comp_size)
+{
+    struct xdp_mmap_offsets off;
+    bp_status_t status;
+
+    if ((status = xsk_offsets(iface->umem_xsk, &off)) != BP_OK ||
+        (status = ring_map(&iface->fill, iface->umem_xsk, &off.fr, fill_size, sizeof(uint64_t),
+                           (off_t)XDP_UMEM_PGOFF_FILL_RING, "fill")) != BP_OK ||
+        (status = ring_map(&iface->comp, iface->umem_xsk, &off.cr, comp_size,
+                           sizeof(uint64_t), (off_t)XDP_UMEM_PGOFF_COMPLETION_RING,
+                           "completion")) != BP_OK) {
+        return status;
+    }
+    return BP_OK;
+}
+
+static bp_status_t area_map(bpi_tl_iface_t *iface, uint32_t nframes)
+{
+    iface->area_len = BPI_XDP_SHARED_BYTES + (size_t)nframes * BPI_XDP_FRAME;
+    iface->area = mmap(NULL, iface->area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                       iface->memfd, 0);
+    if (iface->area == MAP_FAILED) {
+        iface->area = NULL;
+        bpi_log_error("xdp: mmap of the UMEM (%zu bytes): %s", iface->area_len,
+                      strerror(errno));
+        return BP_ERR_SYS;
+    }
+    iface->shared = iface->area;
+    iface->frames = (uint8_t *)iface->area + BPI_XDP_SHARED_BYTES;
+    return BP_OK;
+}
+
+static bp_status_t xsk_bind(bpi_tl_iface_t *iface, uint16_t flags, int shared_fd)
+{
+    struct sockaddr_xdp sxdp;
+
+    memset(&sxdp, 0, sizeof(sxdp));
+    sxdp.sxdp_family = AF_XDP;
+    sxdp.sxdp_ifindex = (uint32_t)iface->ifindex;
+    sxdp.sxdp_queue_id = 0;
+    sxdp.sxdp_flags = flags;
+    sxdp.sxdp_shared_umem_fd = (uint32_t)shared_fd;
+    if (bind(iface->xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
+        bpi_log_error("xdp: bind of the AF_XDP socket to %s queue 0%s: %s", iface->ifname,
+                      shared_fd >= 0 ? " (shared UMEM)" : "", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    return BP_OK;
+}
+
+static void xsk_probe_mode(bpi_tl_iface_t *iface)
+{
+    struct xdp_options opts;
+    socklen_t len = sizeof(opts);
+
+    iface->zerocopy = getsockopt(iface->xsk, SOL_XDP, XDP_OPTIONS, &opts, &len) == 0 &&
+                      (opts.flags & XDP_OPTIONS_ZEROCOPY);
+    iface->need_wakeup = 1; /* flags carry XDP_RING_NEED_WAKEUP; checked per kick */
+}
+
+/* Leader: create the UMEM, our socket, bind, fill the receive pool. */
+static bp_status_t umem_create(bpi_tl_iface_t *iface, uint32_t *fill_size, uint32_t *comp_size)
+{
+    uint32_t nlocal = iface->nlocal;
+    uint32_t nframes;
+    struct xdp_umem_reg mr;
+    pthread_mutexattr_t attr;
+    bp_status_t status;
+
+    iface->pool_first = nlocal * BPI_XDP_TX_FRAMES;
+    iface->pool_frames = nlocal * BPI_XDP_RX_RING;
+    nframes = iface->pool_first + iface->pool_frames;
+    *fill_size = pow2_at_least(iface->pool_frames);
+    *comp_size = pow2_at_least(nlocal * BPI_XDP_TX_RING);
+
+    iface->memfd = memfd_create("bypass-xdp-umem", MFD_CLOEXEC);
+    if (iface->memfd < 0) {
+        bpi_log_error("xdp: memfd_create: %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    if (ftruncate(iface->memfd, (off_t)(BPI_XDP_SHARED_BYTES +
+                                        (size_t)nframes * BPI_XDP_FRAME)) != 0) {
+        bpi_log_error("xdp: ftruncate of the UMEM memfd: %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    if ((status = area_map(iface, nframes)) != BP_OK) {
+        return status;
+    }
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&iface->shared->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    iface->shared->nlocal = nlocal;
+    iface->shared->ifindex = (uint32_t)iface->ifindex;
+    atomic_store(&iface->shared->users, 1);
+
+    iface->xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (iface->xsk < 0) {
+        bpi_log_error("xdp: socket(AF_XDP): %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    iface->umem_xsk = iface->xsk;
+    memset(&mr, 0, sizeof(mr));
+    mr.addr = (uint64_t)(uintptr_t)iface->frames;
+    mr.len = (uint64_t)nframes * BPI_XDP_FRAME;
+    mr.chunk_size = BPI_XDP_FRAME;
+    mr.headroom = 0;
+    if (setsockopt(iface->xsk, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0) {
+        bpi_log_error("xdp: registering the UMEM (%llu bytes): %s",
+                      (unsigned long long)mr.len, strerror(errno));
+        return BP_ERR_SYS;
+    }
+    if ((status = xsk_setopt(iface->xsk, XDP_UMEM_FILL_RING, *fill_size,
+                             "XDP_UMEM_FILL_RING")) != BP_OK ||
+        (status = xsk_setopt(iface->xsk, XDP_UMEM_COMPLETION_RING, *comp_size,
+                             "XDP_UMEM_COMPLETION_RING")) != BP_OK ||
+        (status = xsk_own_rings(iface)) != BP_OK ||
+        (status = xsk_umem_rings(iface, *fill_size, *comp_size)) != BP_OK) {
+        return status;
+    }
+    /* the whole receive pool goes to the kernel */
+    for (uint32_t i = 0; i < iface->pool_frames; i++) {
+        ((uint64_t *)iface->fill.descs)[i & iface->fill.mask] =
+            (uint64_t)(iface->pool_first + i) * BPI_XDP_FRAME;
+    }
+    atomic_store_explicit(iface->fill.producer, iface->pool_frames, memory_order_release);
+    /* the kernel takes zero-copy where the driver has it, copy mode otherwise */
+    return xsk_bind(iface, XDP_USE_NEED_WAKEUP, -1);
+}
+
+static int handoff_send(int fd, const xdp_handoff_t *ho, const int *fds, int nfds)
+{
+    char cbuf[CMSG_SPACE(3 * sizeof(int))];
+    struct iovec iov = {.iov_base = (void *)ho, .iov_len = sizeof(*ho)};
+    struct msghdr msg;
+    struct cmsghdr *cm;
+
+    memset(&msg, 0, sizeof(msg));
+    memset(cbuf, 0, sizeof(cbuf));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+    return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*ho) ? 0 : -1;
+}
+
+/* Leader: serve nlocal - 1 followers, each once. */
+static bp_status_t umem_serve(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_t comp_size)
+{
+    struct sockaddr_un sa;
+    socklen_t salen;
+    uint32_t served = 0;
+    uint64_t deadline = now_ms() + XDP_HANDOFF_TIMEOUT_MS;
+    int lfd;
+    bp_status_t status = BP_OK;
+    xdp_handoff_t ho = {
+        .magic = XDP_HANDOFF_MAGIC,
+        .nlocal = iface->nlocal,
+        .nframes = iface->pool_first + iface->pool_frames,
+        .pool_first = iface->pool_first,
+        .pool_frames = iface->pool_frames,
+        .fill_size = fill_size,
+        .comp_size = comp_size,
+    };
+    int fds[3] = {iface->memfd, iface->xsk, iface->xskmap_fd};
+
+    if (iface->nlocal <= 1) {
+        return BP_OK;
+    }
+    lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    handoff_name(iface, &sa, &salen);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, salen) != 0 || listen(lfd, 64) != 0) {
+        bpi_log_error("xdp: the UMEM hand-off socket @%s: %s", sa.sun_path + 1,
+                      strerror(errno));
+        if (lfd >= 0) {
+            close(lfd);
+        }
+        return BP_ERR_SYS;
+    }
+    while (served + 1 < iface->nlocal) {
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        uint64_t now = now_ms();
+        xdp_hello_t hello;
+        int cfd;
+
+        if (now >= deadline) {
+            bpi_log_error("xdp: %u of %u local processes did not come for the shared UMEM "
+                          "within %d ms", iface->nlocal - 1 - served, iface->nlocal - 1,
+                          XDP_HANDOFF_TIMEOUT_MS);
+            status = BP_ERR_BOOT;
+            break;
+        }
+        if (poll(&pfd, 1, (int)(deadline - now)) <= 0) {
+            continue;
+        }
+        cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd < 0) {
+            continue;
+        }
+        if (recv(cfd, &hello, sizeof(hello), 0) == (ssize_t)sizeof(hello) &&
+            hello.magic == XDP_HANDOFF_MAGIC && hello.local_index > 0 &&
+            hello.local_index < iface->nlocal && handoff_send(cfd, &ho, fds, 3) == 0) {
+            served++;
+        } else {
+            bpi_log_warn("xdp: a malformed request on the UMEM hand-off socket, ignored");
+        }
+        close(cfd);
+    }
+    close(lfd);
+    return status;
+}
+
+/* Follower: ask the leader for the UMEM; bind our socket to it. */
+static bp_status_t umem_join(bpi_tl_iface_t *iface)
+{
+    struct sockaddr_un sa;
+    socklen_t salen;
+    uint64_t deadline = now_ms() + XDP_HANDOFF_TIMEOUT_MS;
+    xdp_hello_t hello = {.magic = XDP_HANDOFF_MAGIC,
+                         .local_index = (uint32_t)iface->local_index,
+                         .rank = iface->rank};
+    xdp_handoff_t ho;
+    char cbuf[CMSG_SPACE(3 * sizeof(int))];
+    struct iovec iov = {.iov_base = &ho, .iov_len = sizeof(ho)};
+    struct msghdr msg;
+    struct cmsghdr *cm;
+    int fd = -1, fds[3];
+    ssize_t n;
+    bp_status_t status;
+
+    handoff_name(iface, &sa, &salen);
+    for (;;) {
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            bpi_log_error("xdp: socket(AF_UNIX): %s", strerror(errno));
+            return BP_ERR_SYS;
+        }
+        if (connect(fd, (struct sockaddr *)&sa, salen) == 0) {
+            break;
+        }
+        close(fd);
+        if (now_ms() >= deadline) {
+            bpi_log_error("xdp: the host's first process never offered the shared UMEM "
+                          "(@%s: %s)", sa.sun_path + 1, strerror(errno));
+            return BP_ERR_BOOT;
+        }
+        usleep(2000);
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof(cbuf);
+    if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != (ssize_t)sizeof(hello)) {
+        bpi_log_error("xdp: UMEM hand-off: send: %s", strerror(errno));
+        close(fd);
+        return BP_ERR_SYS;
+    }
+    {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, XDP_HANDOFF_TIMEOUT_MS) != 1) {
+            bpi_log_error("xdp: UMEM hand-off: no answer from the host's first process");
+            close(fd);
+            return BP_ERR_BOOT;
+        }
+    }
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    close(fd);
+    cm = CMSG_FIRSTHDR(&msg);
+    if (n != (ssize_t)sizeof(ho) || ho.magic != XDP_HANDOFF_MAGIC || cm == NULL ||
+        cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(3 * sizeof(int)) ||
+        ho.nlocal != iface->nlocal) {
+        bpi_log_error("xdp: UMEM hand-off: a malformed answer (%zd bytes)", n);
+        if (cm != NULL && cm->cmsg_type == SCM_RIGHTS) {
+            memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+            for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && i < 3; i++) {
+                close(fds[i]);
+            }
+        }
+        return BP_ERR_PROTO;
+    }
+    memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+    iface->memfd = fds[0];
+    iface->umem_xsk = fds[1];
+    iface->xskmap_fd = fds[2];
+    iface->pool_first = ho.pool_first;
+    iface->pool_frames = ho.pool_frames;
+    if ((status = area_map(iface, ho.nframes)) != BP_OK) {
+        return status;
+    }
+    iface->xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (iface->xsk < 0) {
+        bpi_log_error("xdp: socket(AF_XDP): %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    if ((status = xsk_own_rings(iface)) != BP_OK ||
+        (status = xsk_umem_rings(iface, ho.fill_size, ho.comp_size)) != BP_OK) {
+        return status;
+    }
+    atomic_fetch_add(&iface->shared->users, 1);
+    return xsk_bind(iface, XDP_SHARED_UMEM, iface->umem_xsk);
+}
+
+bp_status_t bpi_xdp_umem_open(bpi_tl_iface_t *iface, const bpi_tl_params_t *params)
+{
+    uint32_t fill_size = 0, comp_size = 0;
+    bp_status_t status;
+
+    iface->memfd = iface->xsk = iface->umem_xsk = iface->xskmap_fd = iface->cfg_fd = -1;
+    iface->leader = iface->local_index == 0;
+    if (iface->leader) {
+        if ((status = umem_create(iface, &fill_size, &comp_size)) != BP_OK ||
+            (status = bpi_xdp_prog_attach(iface)) != BP_OK ||
+            (status = bpi_xdp_prog_add_socket(iface)) != BP_OK) {
+            return status;
+        }
+        status = umem_serve(iface, fill_size, comp_size);
+    } else {
+        if ((status = umem_join(iface)) != BP_OK) {
+            return status;
+        }
+        status = bpi_xdp_prog_add_socket(iface);
+    }
+    if (status != BP_OK) {
+        return status;
+    }
+    xsk_probe_mode(iface);
+    iface->tx_first = (uint32_t)iface->local_index * BPI_XDP_TX_FRAMES;
+    bpi_xdp_tx_init(iface);
+    return BP_OK;
+}
+
+void bpi_xdp_umem_close(bpi_tl_iface_t *iface)
+{
+    int last = 0;
+
+    if (iface->shared != NULL) {
+        last = atomic_fetch_sub(&iface->shared->users, 1) == 1;
+    }
+    if (iface->xskmap_fd >= 0) {
+        uint32_t key = (uint32_t)iface->rank;
+        bpi_xdp_prog_detach(iface); /* our socket out of the map */
+        (void)key;
+    }
+    if (last) {
+        bpi_xdp_prog_release(iface);
+    }
+    ring_unmap(&iface->rx);
+    ring_unmap(&iface->tx);
+    ring_unmap(&iface->fill);
+    ring_unmap(&iface->comp);
+    if (iface->area != NULL) {
+        munmap(iface->area, iface->area_len);
+    }
+    if (iface->xsk >= 0) {
+        close(iface->xsk);
+    }
+    if (iface->umem_xsk >= 0 && iface->umem_xsk != iface->xsk) {
+        close(iface->umem_xsk);
+    }
+    if (iface->xskmap_fd >= 0) {
+        close(iface->xskmap_fd);
+    }
+    if (iface->memfd >= 0) {
+        close(iface->memfd);
+    }
+}
+
+/* Lock the shared rings; a process that died holding the lock left them consistent (each
+ * ring update is published by one store of its index), so we just take over. */
+static int shared_trylock(bpi_xdp_shared_t *sh)
+{
+    int rc = pthread_mutex_trylock(&sh->lock);
+
+    if (rc == EOWNERDEAD) {
+        pthread_mutex_consistent(&sh->lock);
+        rc = 0;
+    }
+    return rc == 0;
+}
+
+static void shared_lock(bpi_xdp_shared_t *sh)
+{
+    if (pthread_mutex_lock(&sh->lock) == EOWNERDEAD) {
+        pthread_mutex_consistent(&sh->lock);
+    }
+}
+
+/* Give the frames we consumed back to the kernel (the shared fill ring). */
+void bpi_xdp_fill_flush(bpi_tl_iface_t *iface)
+{
+    bpi_xdp_ring_t *fr = &iface->fill;
+    uint32_t prod;
+
+    if (iface->nrefill == 0) {
+        return;
+    }
+    shared_lock(iface->shared);
+    prod = atomic_load_explicit(fr->producer, memory_order_relaxed);
+    /* the pool is never larger than the ring: there is always room */
+    for (unsigned i = 0; i < iface->nrefill; i++) {
+        ((uint64_t *)fr->descs)[(prod + i) & fr->mask] = iface->refill[i];
+    }
+    atomic_store_explicit(fr->producer, prod + iface->nrefill, memory_order_release);
+    pthread_mutex_unlock(&iface->shared->lock);
+    iface->nrefill = 0;
+}
+
+/* Drain the shared completion ring, crediting each frame's owner. */
+void bpi_xdp_comp_drain(bpi_tl_iface_t *iface)
+{
+    bpi_xdp_ring_t *cr = &iface->comp;
+    uint32_t cons, prod;
+
+    if (!shared_trylock(iface->shared)) {
+        return; /* another process is draining it */
+    }
+    cons = atomic_load_explicit(cr->consumer, memory_order_relaxed);
+    prod = atomic_load_explicit(cr->producer, memory_order_acquire);
+    for (; cons != prod; cons++) {
+        uint64_t addr = ((uint64_t *)cr->descs)[cons & cr->mask];
+        uint32_t owner = (uint32_t)(addr / BPI_XDP_FRAME) / BPI_XDP_TX_FRAMES;
+        if (owner < BPI_XDP_MAX_LOCAL) {
+            atomic_fetch_add_explicit(&iface->shared->completed[owner], 1,
+                                      memory_order_release);
+        }
+    }
+    atomic_store_explicit(cr->consumer, cons, memory_order_release);
+    pthread_mutex_unlock(&iface->shared->lock);
+}
