@@ -1,0 +1,50 @@
+#!/bin/sh
+# xdp_job.sh BPRUN NPER CHECK PROG [ARGS...]: a job of 2*NPER ranks on two emulated hosts
+# (network namespaces joined by a bridge, made here and removed on exit; ranks 0..NPER-1 on
+# host 0), between which the xdp transport must be used, then CHECK:
+#   pass      the job succeeds; no XDP program is left on either host's interface
+#   death     the job fails (a rank died) and the survivor reported the failure
+#   fallback  AF_XDP is not allowed (the ranks run without CAP_NET_RAW, CAP_NET_ADMIN,
+#             CAP_BPF, CAP_SYS_ADMIN): the job runs over tcp and the log says why
+# Extra environment: set it on this script. Skips (77) when not root or iproute2 is missing.
+bprun=$1 nper=$2 check=$3 prog=$4
+shift 4
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces and AF_XDP"; exit 77; }
+command -v ip > /dev/null || { echo "SKIP: iproute2 (ip) is not installed"; exit 77; }
+. "$(dirname "$0")/hosts.sh"
+hosts_up 2 || { echo "FAIL: could not create the emulated hosts"; exit 1; }
+wrap=""
+[ "$check" = fallback ] && wrap="setpriv --bounding-set=-net_raw,-net_admin,-bpf,-sys_admin --"
+out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=debug "$bprun" --timeout 200 -n $((2 * nper)) \
+      sh -c 'p=$0 n=$1 w=$2; shift 2; exec ip netns exec "$p-$((BPRUN_RANK / n))" $w "$@"' \
+      "$HOSTS_PREFIX" \
+      "$nper" "$wrap" "$prog" "$@" 2>&1)
+rc=$?
+show() { echo "$out" | grep -v -e " debug: " | tail -${1:-12}; }
+last=$((2 * nper - 1))
+via() { echo "$out" | grep -q "bypass\[0\] debug: rank $last (host .*): through $1"; }
+case "$check" in
+pass)
+    show
+    [ "$rc" -eq 0 ] || { echo "FAIL: the job failed ($rc)"; echo "$out" | grep -v libxdp | tail -40; exit 1; }
+    via xdp || { echo "FAIL: rank 0 does not reach rank $last through xdp"; exit 1; }
+    for h in 0 1; do
+        if hosts_exec "$h" ip link show eth0 | grep -q "prog/xdp"; then
+            echo "FAIL: an XDP program is still attached on host $h"; exit 1
+        fi
+    done ;;
+death)
+    show 20
+    [ "$rc" -ne 0 ] || { echo "FAIL: bprun should report the dead rank"; exit 1; }
+    echo "$out" | grep -q "peer failure reported" || { echo "FAIL: the survivor did not report"; exit 1; }
+    via xdp || { echo "FAIL: the ranks were not connected through xdp"; exit 1; } ;;
+fallback)
+    show
+    [ "$rc" -eq 0 ] || { echo "FAIL: the job failed ($rc)"; exit 1; }
+    via tcp || { echo "FAIL: rank 0 does not reach rank $last through tcp"; exit 1; }
+    echo "$out" | grep -q "transport xdp is not usable here: cannot create an AF_XDP socket" ||
+        { echo "FAIL: the log does not say why xdp is not used"; exit 1; } ;;
+*)
+    echo "FAIL: unknown check $check"; exit 1 ;;
+esac
+echo "xdp_job $check passed"
