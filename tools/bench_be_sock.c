@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -125,6 +126,12 @@ static int sock_tcp_listen(struct sockaddr_in *addr_p)
     memset(addr_p, 0, sizeof(*addr_p));
     addr_p->sin_family = AF_INET;
     addr_p->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* BPBENCH_TCP_ADDR: listen on another address (between emulated hosts: see below) */
+    if (getenv("BPBENCH_TCP_ADDR") != NULL &&
+        inet_pton(AF_INET, getenv("BPBENCH_TCP_ADDR"), &addr_p->sin_addr) != 1) {
+        close(fd);
+        return sock_fail("BPBENCH_TCP_ADDR is not an IPv4 address");
+    }
     if (bind(fd, (struct sockaddr *)addr_p, sizeof(*addr_p)) != 0 || listen(fd, 1) != 0
         || getsockname(fd, (struct sockaddr *)addr_p, &alen) != 0) {
         sock_fail("bind/listen on 127.0.0.1");
@@ -181,7 +188,18 @@ static int sock_init(const bench_be_t *be, const bench_opts_t *opts, int *argc_p
             exit(1);
         }
         if (tcp) {
+            /* BPBENCH_TCP_NETNS: the child connects from another network namespace (an
+             * emulated host: scripts/bench-xdp-hosts.sh), so the kernel path is the same
+             * veth and bridge the transports between hosts use */
+            const char *ns = getenv("BPBENCH_TCP_NETNS");
             close(lfd);
+            if (ns != NULL) {
+                int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+                if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
+                    return sock_fail("BPBENCH_TCP_NETNS: setns");
+                }
+                close(nsfd);
+            }
             sock_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (sock_fd < 0 || connect(sock_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
                 return sock_fail("connect to 127.0.0.1");

@@ -176,6 +176,10 @@ struct bpi_tl_iface {
     uint64_t now_ns;
     unsigned tick;
     int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
+    struct {
+        uint64_t sent, resent, timeouts, nacks_sent, nacks_got, dups, gaps, acks_sent;
+        uint64_t no_frame, ring_full;
+    } stats; /* written to the debug log at close */
 
     bpi_tl_ep_t **eps; /* by rank */
     bpi_tl_ep_t **owed; /* endpoints with unacknowledged frames or an ack owed */

@@ -119,6 +119,17 @@ static void xdp_close(bpi_tl_iface_t *iface)
     if (iface == NULL) {
         return;
     }
+    bpi_log_debug("xdp: frames sent %llu, resent %llu (timeouts %llu, NACKs received %llu), "
+                  "acks sent %llu (NACKs %llu), received duplicates %llu, gaps %llu; sends "
+                  "refused: no frame %llu, tx ring full %llu",
+                  (unsigned long long)iface->stats.sent, (unsigned long long)iface->stats.resent,
+                  (unsigned long long)iface->stats.timeouts,
+                  (unsigned long long)iface->stats.nacks_got,
+                  (unsigned long long)iface->stats.acks_sent,
+                  (unsigned long long)iface->stats.nacks_sent,
+                  (unsigned long long)iface->stats.dups, (unsigned long long)iface->stats.gaps,
+                  (unsigned long long)iface->stats.no_frame,
+                  (unsigned long long)iface->stats.ring_full);
     bpi_xdp_umem_close(iface);
     free(iface->eps);
     free(iface->owed);

@@ -179,6 +179,8 @@ static void send_ctl(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t kind, uint8
     }
     if (kind == BPI_XDP_KIND_ACK) {
         ep->ack_pending = 0;
+        iface->stats.acks_sent++;
+        iface->stats.nacks_sent += (flags & BPI_XDP_F_NACK) != 0;
     }
 }
 
@@ -197,6 +199,7 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     }
     idx = tx_get(iface);
     if (BPI_XDP_UNLIKELY(idx == UINT32_MAX)) {
+        iface->stats.no_frame++;
         return BP_ERR_AGAIN;
     }
     f = frame_at(iface, idx);
@@ -213,8 +216,10 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     if (BPI_XDP_UNLIKELY(tx_submit(iface, idx, iface->txf[idx].len) != 0)) {
         iface->txf[idx].acked = 1;
         tx_put(iface, idx);
+        iface->stats.ring_full++;
         return BP_ERR_AGAIN;
     }
+    iface->stats.sent++;
     if (ep->una == ep->nxt) {
         ep->progress_ns = iface->txf[idx].sent_ns;
     }
@@ -240,6 +245,7 @@ static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now)
         if (tx_submit(iface, idx, f->len) != 0) {
             break;
         }
+        iface->stats.resent++;
     }
     ep->ack_pending = 0;
 }
@@ -326,9 +332,10 @@ static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
             }
         } else if ((int32_t)(xh.seq - ep->expect) < 0) {
             /* a duplicate: our ack was lost; say it again soon */
+            iface->stats.dups++;
             ep->ack_pending = BPI_XDP_WINDOW;
             ep_owe(iface, ep);
-        } else if (ep->nack_sent != ep->expect + 1) {
+        } else if (iface->stats.gaps++, ep->nack_sent != ep->expect + 1) {
             ep->nack_sent = ep->expect + 1;
             send_ctl(iface, ep, BPI_XDP_KIND_ACK, BPI_XDP_F_NACK);
         }
@@ -338,6 +345,7 @@ static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
         ep->heard_ns = iface->now_ns;
         if ((xh.flags & BPI_XDP_F_NACK) && ep->nack_seen != xh.ack + 1 && ep->una != ep->nxt) {
             ep->nack_seen = xh.ack + 1;
+            iface->stats.nacks_got++;
             resend(iface, ep, iface->now_ns);
         }
         break;
@@ -369,6 +377,7 @@ static void timers(bpi_tl_iface_t *iface, uint64_t now)
             uint64_t quiet = now - (ep->progress_ns > ep->heard_ns ? ep->progress_ns
                                                                    : ep->heard_ns);
             if (now - iface->txf[idx].sent_ns >= ep->rto_ns) {
+                iface->stats.timeouts++;
                 resend(iface, ep, now);
                 ep->rto_ns = ep->rto_ns * 2 > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
                                                                  : ep->rto_ns * 2;
