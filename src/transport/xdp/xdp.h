@@ -40,6 +40,8 @@
 #define BPI_XDP_TX_RING 256u      /* each socket's tx ring */
 #define BPI_XDP_MAX_LOCAL 16      /* processes of one host on one interface queue */
 #define BPI_XDP_WINDOW 128u       /* unacknowledged frames per peer */
+#define BPI_XDP_KICK_BATCH 16u        /* frames per kick in a burst (see tx_kick) */
+#define BPI_XDP_KICK_GAP_NS 2000ull   /* a send this long after the last kick kicks at once */
 #define BPI_XDP_ETH_HLEN 14u
 #define BPI_XDP_HDRS (BPI_XDP_ETH_HLEN + sizeof(bpi_xdp_hdr_t) + sizeof(bpi_wire_hdr_t))
 /* Where a transmit frame's Ethernet header starts: the bypass header is then 8-aligned. */
@@ -174,6 +176,8 @@ struct bpi_tl_iface {
     uint64_t refill[64];
     unsigned nrefill;
     uint64_t now_ns;
+    uint64_t kick_ns;  /* when the last kick from a send returned */
+    unsigned unkicked; /* descriptors on the tx ring the kernel was not told about */
     unsigned tick;
     int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
     struct {

@@ -100,10 +100,19 @@ static inline uint32_t tx_get(bpi_tl_iface_t *iface)
     return idx;
 }
 
+/*
+ * The kick: sendto() makes the kernel transmit what is on our tx ring (in copy mode, and
+ * whenever XDP_RING_NEED_WAKEUP says so). On veth it costs about a one-way latency (it
+ * carries the frame into the peer's ring on our CPU), so frames that follow each other
+ * closely share one: a send kicks at once when it is the first after a pause (a ping-pong,
+ * a lone message: no added latency), else at every BPI_XDP_KICK_BATCH frames, and progress
+ * kicks whatever is left. Errors (EAGAIN, ENOBUFS, ENETDOWN) only delay frames:
+ * retransmission covers them.
+ */
 static inline void tx_kick(bpi_tl_iface_t *iface)
 {
+    iface->unkicked = 0;
     if (*iface->tx.flags & XDP_RING_NEED_WAKEUP) {
-        /* errors (EAGAIN, ENOBUFS, ENETDOWN) only delay frames: retransmission covers them */
         sendto(iface->xsk, NULL, 0, MSG_DONTWAIT, NULL, 0);
     }
 }
@@ -130,7 +139,7 @@ static inline int tx_submit(bpi_tl_iface_t *iface, uint32_t idx, uint32_t len)
     iface->subq[iface->submitted % BPI_XDP_TX_RING] = idx;
     iface->submitted++;
     iface->txf[idx].inflight++;
-    tx_kick(iface);
+    iface->unkicked++;
     return 0;
 }
 
@@ -220,6 +229,11 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
         return BP_ERR_AGAIN;
     }
     iface->stats.sent++;
+    if (iface->unkicked >= BPI_XDP_KICK_BATCH ||
+        iface->txf[idx].sent_ns - iface->kick_ns > BPI_XDP_KICK_GAP_NS) {
+        tx_kick(iface);
+        iface->kick_ns = xdp_now(); /* the gap to the next send starts when this one ends */
+    }
     if (ep->una == ep->nxt) {
         ep->progress_ns = iface->txf[idx].sent_ns;
     }
@@ -233,6 +247,7 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
 /* Resend every unacknowledged frame to ep, oldest first. */
 static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now)
 {
+    tx_reap(iface); /* frames the kernel has completed can go again */
     for (uint32_t s = ep->una; s != ep->nxt; s++) {
         uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW];
         bpi_xdp_txf_t *f = &iface->txf[idx];
@@ -419,11 +434,17 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
         rx->cached = cons;
         bpi_xdp_fill_flush(iface);
     }
-    if (iface->submitted != iface->completed && (n > 0 || (++iface->tick & 63) == 0)) {
-        tx_reap(iface);
+    /* the slow work (completions, timers) on arrivals and every 16th empty poll */
+    if (n > 0 || (++iface->tick & 15) == 0) {
+        if (iface->submitted != iface->completed) {
+            tx_reap(iface);
+        }
+        if (iface->nowed > 0) {
+            timers(iface, xdp_now());
+        }
     }
-    if (iface->nowed > 0 && (n > 0 || (++iface->tick & 15) == 0)) {
-        timers(iface, xdp_now());
+    if (iface->unkicked > 0) {
+        tx_kick(iface);
     }
     return n;
 }
@@ -432,6 +453,9 @@ bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms)
 {
     struct pollfd pfd = {.fd = iface->xsk, .events = POLLIN};
 
+    if (iface->unkicked > 0) {
+        tx_kick(iface);
+    }
     if (atomic_load_explicit(iface->rx.producer, memory_order_acquire) != iface->rx.cached) {
         return BP_OK;
     }
