@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "bench_backend.h"
+#ifdef BENCH_HAVE_XDP
+#include "bench_xdp_probe.h"
+#endif
 #ifndef BENCH_MPI
 #include "bench_compare.h"
 #endif
@@ -394,6 +397,21 @@ static int base_run(const bench_opts_t *opts)
         return BENCH_EXIT_FAIL;
     }
     bench_out_row(&out, "pingpong_us", sizeof(uint64_t), us);
+    if (opts->what != NULL) { /* xdp: the raw AF_XDP frame ping-pong between two hosts */
+#ifdef BENCH_HAVE_XDP
+        bench_out_comment(&out, "raw AF_XDP frame ping-pong to the namespace "
+                          "BPBENCH_XDP_NETNS (half round trip)");
+        bench_out_table(&out, 1, (const char *const[]){ "Latency (us)" });
+        if (bench_xdp_probe(cpus, warmup < 1000 ? warmup : 1000, iters < 20000 ? iters : 20000,
+                            &us) != 0) {
+            return BENCH_EXIT_FAIL;
+        }
+        bench_out_row(&out, "xdp_pingpong_us", 64, us);
+#else
+        fprintf(stderr, "bp-bench base xdp: built without the xdp transport\n");
+        return BENCH_EXIT_FAIL;
+#endif
+    }
 
     src = bench_buf_alloc(max);
     dst = bench_buf_alloc(max);
@@ -497,8 +515,10 @@ int main(int argc, char **argv)
         }
     }
     if (strcmp(opts.mode, "base") == 0) {
-        if (opts.what != NULL || bench_suite_check("base", &opts) != 0) {
-            return bench_usage_error("base takes no argument and none of compare's options");
+        if ((opts.what != NULL && strcmp(opts.what, "xdp") != 0) ||
+            bench_suite_check("base", &opts) != 0) {
+            return bench_usage_error("base takes no argument but `xdp`, and none of compare's "
+                                     "options");
         }
         return base_run(&opts);
     }

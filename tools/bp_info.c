@@ -93,10 +93,18 @@ int main(int argc, char **argv)
         printf("  %-6s %-13s %s\n", bpi_tl_all[i]->name, st == BP_OK ? "available" : "unavailable",
                why);
         if (st == BP_OK && cfg.shm_slot_size != 0) {
-            char info[512];
+            char info[1024];
             bpi_tl_all[i]->info(&cfg, info, sizeof(info));
-            if (info[0] != '\0') {
-                printf("  %-6s %s\n", bpi_tl_all[i]->name, info);
+            /* one line per line of info, each under the transport's name */
+            for (char *line = info, *nl; line[0] != '\0'; line = nl + 1) {
+                nl = strchr(line, '\n');
+                if (nl != NULL) {
+                    *nl = '\0';
+                }
+                printf("  %-6s %s\n", bpi_tl_all[i]->name, line);
+                if (nl == NULL) {
+                    break;
+                }
             }
         }
     }

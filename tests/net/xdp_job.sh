@@ -37,7 +37,24 @@ death)
     show 20
     [ "$rc" -ne 0 ] || { echo "FAIL: bprun should report the dead rank"; exit 1; }
     echo "$out" | grep -q "peer failure reported" || { echo "FAIL: the survivor did not report"; exit 1; }
-    via xdp || { echo "FAIL: the ranks were not connected through xdp"; exit 1; } ;;
+    via xdp || { echo "FAIL: the ranks were not connected through xdp"; exit 1; }
+    if [ -n "${XDP_JOB_NEXT:-}" ]; then
+        # the dead rank (rank 0, host 0) led its host: its steering program is still there
+        hosts_exec 0 ip link show eth0 | grep -q "prog/xdp" ||
+            { echo "FAIL: expected the dead rank's program on host 0"; exit 1; }
+        out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=info "$bprun" --timeout 100 -n 2 \
+              sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$1"' "$HOSTS_PREFIX" "$XDP_JOB_NEXT" 2>&1)
+        rc=$?
+        show
+        [ "$rc" -eq 0 ] || { echo "FAIL: the next job failed ($rc)"; exit 1; }
+        echo "$out" | grep -q "removing a stale steering program" ||
+            { echo "FAIL: the next job did not replace the stale program"; exit 1; }
+        for h in 0 1; do
+            if hosts_exec "$h" ip link show eth0 | grep -q "prog/xdp"; then
+                echo "FAIL: an XDP program is still attached on host $h"; exit 1
+            fi
+        done
+    fi ;;
 fallback)
     show
     [ "$rc" -eq 0 ] || { echo "FAIL: the job failed ($rc)"; exit 1; }

@@ -49,12 +49,6 @@ static bp_status_t tcp_query(const bpi_config_t *config, char *why, size_t whyle
 }
 
 /*
- * Where to listen. Today: 127.0.0.1, an ephemeral port. A configured interface address
- * (a BP_TCP_* variable in the core's config table) plugs in here; the card carries the
- * address actually bound, and connecting peers only ever read it from the card. (Listening
- * on a wildcard address would need a concrete, routable address put in the card instead.)
- */
-/*
  * Where to listen: the first IPv4 address of BP_TCP_IF (default "lo": 127.0.0.1, so that a
  * job never opens a port on a network it was not told about), port chosen by the kernel.
  */

@@ -220,5 +220,8 @@ bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep);
 void bpi_xdp_tx_init(bpi_tl_iface_t *iface);
 void bpi_xdp_linger(bpi_tl_iface_t *iface);
+bp_status_t bpi_xdp_raw_send(bpi_tl_iface_t *iface, const uint8_t mac[6], int dst,
+                             uint32_t len);
+unsigned bpi_xdp_raw_recv(bpi_tl_iface_t *iface);
 
 #endif

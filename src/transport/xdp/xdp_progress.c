@@ -522,3 +522,51 @@ void bpi_xdp_linger(bpi_tl_iface_t *iface)
         }
     }
 }
+
+/*
+ * The raw probe (bp-bench base --xdp): frames through the same sockets, UMEM and steering
+ * program, without the protocol: what the socket and the kernel path cost by themselves.
+ */
+bp_status_t bpi_xdp_raw_send(bpi_tl_iface_t *iface, const uint8_t mac[6], int dst, uint32_t len)
+{
+    bpi_tl_ep_t ep;
+    uint32_t idx = tx_get(iface);
+
+    if (idx == UINT32_MAX) {
+        return BP_ERR_AGAIN;
+    }
+    memset(&ep, 0, sizeof(ep));
+    memcpy(ep.mac, mac, 6);
+    ep.peer = dst;
+    hdr_fill(iface, &ep, frame_at(iface, idx), BPI_XDP_KIND_DATA, 0, 0, 0);
+    iface->txf[idx].acked = 1; /* free once the kernel has sent it */
+    if (tx_submit(iface, idx, len) != 0) {
+        tx_put(iface, idx);
+        return BP_ERR_AGAIN;
+    }
+    tx_kick(iface);
+    return BP_OK;
+}
+
+unsigned bpi_xdp_raw_recv(bpi_tl_iface_t *iface)
+{
+    bpi_xdp_ring_t *rx = &iface->rx;
+    uint32_t cons = rx->cached;
+    uint32_t prod = atomic_load_explicit(rx->producer, memory_order_acquire);
+    unsigned n = 0;
+
+    for (; cons != prod; cons++, n++) {
+        const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
+        iface->refill[iface->nrefill++] = d->addr & ~(uint64_t)(BPI_XDP_FRAME - 1);
+        if (iface->nrefill == sizeof(iface->refill) / sizeof(iface->refill[0])) {
+            bpi_xdp_fill_flush(iface);
+        }
+    }
+    if (n > 0) {
+        atomic_store_explicit(rx->consumer, cons, memory_order_release);
+        rx->cached = cons;
+        bpi_xdp_fill_flush(iface);
+        tx_reap(iface);
+    }
+    return n;
+}
