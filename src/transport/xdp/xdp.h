@@ -205,7 +205,7 @@ void bpi_xdp_comp_drain(bpi_tl_iface_t *iface);
 bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface);
 bp_status_t bpi_xdp_prog_add_socket(bpi_tl_iface_t *iface);
 void bpi_xdp_prog_detach(bpi_tl_iface_t *iface);
-void bpi_xdp_prog_release(bpi_tl_iface_t *iface); /* the last process out removes it */
+void bpi_xdp_prog_release(bpi_tl_iface_t *iface, int last);
 /* counters of the program attached on ifname (bp-info); BP_ERR_NOTSUP when none */
 bp_status_t bpi_xdp_prog_counters(const char *ifname, uint64_t *cnt, bpi_xdp_cfg_t *cfg);
 bp_status_t bpi_xdp_prog_set_drop(const char *ifname, uint32_t drop_ppm);

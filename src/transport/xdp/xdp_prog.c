@@ -246,6 +246,7 @@ bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface)
     }
     if (rc == 0) {
         iface->prog = prog;
+        iface->bpf_obj = obj;
         iface->shared->via_libxdp = 1;
         iface->shared->prog_id = xdp_program__id(prog);
     } else {
@@ -254,10 +255,9 @@ bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface)
         libxdp_strerror(rc, err, sizeof(err));
         bpi_log_debug("xdp: libxdp could not attach (%s); attaching through libbpf", err);
         if (!libxdp_get_error(prog)) {
-            xdp_program__close(prog); /* closes obj too */
-        } else {
-            bpf_object__close(obj);
+            xdp_program__close(prog); /* the object is ours: libxdp leaves it open */
         }
+        bpf_object__close(obj);
         prog = NULL;
         obj = bpf_object__open_mem(bpi_xdp_obj, (size_t)(bpi_xdp_obj_end - bpi_xdp_obj),
                                    &oopts);
@@ -299,7 +299,7 @@ bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface)
         iface->bpf_obj = obj;
     }
     iface->shared->xdp_flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-    obj = iface->prog != NULL ? xdp_program__bpf_obj(iface->prog) : iface->bpf_obj;
+    obj = iface->bpf_obj;
     iface->xskmap_fd = dup(bpf_object__find_map_fd_by_name(obj, "bp_xsks"));
     iface->cfg_fd = dup(bpf_object__find_map_fd_by_name(obj, "bp_cfg"));
     memset(&cfg, 0, sizeof(cfg));
@@ -340,11 +340,14 @@ void bpi_xdp_prog_detach(bpi_tl_iface_t *iface)
     bpf_map_delete_elem(iface->xskmap_fd, &key);
 }
 
-/* The last process of the host out: detach the program (its maps go with it). */
-void bpi_xdp_prog_release(bpi_tl_iface_t *iface)
+/*
+ * Our handles on the program go (the leader's); the last process of the host out also
+ * detaches it from the interface (its maps go with it).
+ */
+void bpi_xdp_prog_release(bpi_tl_iface_t *iface, int last)
 {
     uint32_t ids[16];
-    int n = prog_find(iface->ifindex, ids, 16);
+    int n = last ? prog_find(iface->ifindex, ids, 16) : 0;
 
     for (int i = 0; i < n; i++) {
         if (ids[i] == iface->shared->prog_id) {

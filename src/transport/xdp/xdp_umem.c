@@ -498,12 +498,13 @@ void bpi_xdp_umem_close(bpi_tl_iface_t *iface)
         last = atomic_fetch_sub(&iface->shared->users, 1) == 1;
     }
     if (iface->xskmap_fd >= 0) {
-        uint32_t key = (uint32_t)iface->rank;
         bpi_xdp_prog_detach(iface); /* our socket out of the map */
-        (void)key;
     }
-    if (last) {
-        bpi_xdp_prog_release(iface);
+    if (iface->shared != NULL) {
+        bpi_xdp_prog_release(iface, last);
+    }
+    if (iface->cfg_fd >= 0) {
+        close(iface->cfg_fd);
     }
     ring_unmap(&iface->rx);
     ring_unmap(&iface->tx);
