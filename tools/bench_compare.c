@@ -43,6 +43,7 @@ enum {
     CMP_BYPASS,
     CMP_BYPASS_TCP,
     CMP_BYPASS_HOSTS,
+    CMP_BYPASS_XDP,
     CMP_TCP,
     CMP_TCP_SPIN,
     CMP_UNIX,
@@ -64,6 +65,7 @@ static const cmp_cfg_t cmp_cfgs[CMP_NCFG] = {
     [CMP_BYPASS] = { "bypass", "bypass shm", CMP_K_BYPASS },
     [CMP_BYPASS_TCP] = { "bypass-tcp", "bypass tcp loopback", CMP_K_BYPASS },
     [CMP_BYPASS_HOSTS] = { "bypass-hosts", "bypass tcp, 2 emulated hosts", CMP_K_BYPASS },
+    [CMP_BYPASS_XDP] = { "bypass-xdp", "bypass xdp, 2 emulated hosts", CMP_K_BYPASS },
     [CMP_TCP] = { "tcp", "kernel TCP loopback", CMP_K_KERNEL },
     [CMP_TCP_SPIN] = { "tcp-spin", "kernel TCP loopback, spin", CMP_K_KERNEL },
     [CMP_UNIX] = { "unix", "kernel UNIX socket", CMP_K_KERNEL },
@@ -235,7 +237,7 @@ static void cmp_find(cmp_t *c)
     for (int k = 0; k < CMP_NCFG; k++) {
         snprintf(c->prog[k], CMP_PATH, "%s", c->self);
     }
-    for (int k = CMP_BYPASS; k <= CMP_BYPASS_HOSTS; k++) {
+    for (int k = CMP_BYPASS; k <= CMP_BYPASS_XDP; k++) {
         if (!c->skip[k]
             && (size_t)snprintf(c->prog[k], CMP_PATH, "%s/bprun", c->bindir) < CMP_PATH
             && access(c->prog[k], X_OK) != 0) {
@@ -244,11 +246,13 @@ static void cmp_find(cmp_t *c)
             c->skip[k] = 1;
         }
     }
-    if (!c->skip[CMP_BYPASS_HOSTS]) {
+    if (!c->skip[CMP_BYPASS_HOSTS] || !c->skip[CMP_BYPASS_XDP]) {
         const char *why = cmp_hosts_up();
-        if (why != NULL) {
-            fprintf(stderr, "compare: %s: skipped: %s\n", cmp_cfgs[CMP_BYPASS_HOSTS].name, why);
-            c->skip[CMP_BYPASS_HOSTS] = 1;
+        for (int k = CMP_BYPASS_HOSTS; k <= CMP_BYPASS_XDP && why != NULL; k++) {
+            if (!c->skip[k]) {
+                fprintf(stderr, "compare: %s: skipped: %s\n", cmp_cfgs[k].name, why);
+                c->skip[k] = 1;
+            }
         }
     }
     for (size_t p = 0; p < sizeof(peers) / sizeof(peers[0]); p++) {
@@ -421,11 +425,12 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
         }
         return;
     case CMP_K_BYPASS:
-        if (k == CMP_BYPASS_HOSTS) {
-            /* every peer through tcp on the namespaces' eth0; rank r in host r */
+        if (k == CMP_BYPASS_HOSTS || k == CMP_BYPASS_XDP) {
+            /* every peer through tcp (or xdp) on the namespaces' eth0; rank r in host r */
             cmp_arg(a, "/usr/bin/env");
-            cmp_arg(a, "BP_TRANSPORTS=tcp");
+            cmp_arg(a, k == CMP_BYPASS_XDP ? "BP_TRANSPORTS=xdp" : "BP_TRANSPORTS=tcp");
             cmp_arg(a, "BP_TCP_IF=eth0");
+            cmp_arg(a, "BP_XDP_IFACE=eth0");
             cmp_arg(a, "%s", c->prog[k]);
             cmp_arg(a, "--timeout");
             cmp_arg(a, "%llu", (unsigned long long)c->timeout);
