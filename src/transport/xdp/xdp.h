@@ -49,9 +49,11 @@
 
 /* Retransmission: timeout from the measured round trip, bounded; give up after this long
  * without any progress on the oldest frame (the peer is declared failed). */
-#define BPI_XDP_RTO_MIN_NS 200000ull    /* 200 us */
+#define BPI_XDP_RTO_MIN_NS 1000000ull   /* 1 ms: above a scheduler's hiccup, far below
+                                           a TCP timeout; real loss is NACKed sooner */
 #define BPI_XDP_RTO_MAX_NS 100000000ull /* 100 ms */
 #define BPI_XDP_RTO_INIT_NS 2000000ull  /* 2 ms, until a round trip is measured */
+#define BPI_XDP_RTO_RESEND 4u           /* frames resent when the timeout expires */
 #define BPI_XDP_GIVEUP_NS 2000000000ull /* 2 s */
 /* A receiver acknowledges on its own (without data to carry the ack) after this long, or
  * once half a window is unacknowledged. */

@@ -7,7 +7,7 @@
  * receiver delivers only the frame it expects next and drops the rest; on a gap it sends
  * one NACK, which makes the sender resend everything from the first unacknowledged frame
  * at once. A sender keeps each frame (in its UMEM transmit frame, no copy) until it is
- * acknowledged, resends from the oldest one when a timeout derived from the measured round
+ * acknowledged, resends its oldest few when a timeout derived from the measured round
  * trip expires (doubling up to BPI_XDP_RTO_MAX_NS), and lets at most BPI_XDP_WINDOW frames
  * be unacknowledged. A receiver acknowledges on its own only when no data flows back within
  * BPI_XDP_ACK_DELAY_NS, or half a window has arrived.
@@ -244,11 +244,11 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     return BP_OK;
 }
 
-/* Resend every unacknowledged frame to ep, oldest first. */
-static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now)
+/* Resend the max oldest unacknowledged frames to ep. */
+static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now, uint32_t max)
 {
     tx_reap(iface); /* frames the kernel has completed can go again */
-    for (uint32_t s = ep->una; s != ep->nxt; s++) {
+    for (uint32_t s = ep->una; s != ep->nxt && s - ep->una < max; s++) {
         uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW];
         bpi_xdp_txf_t *f = &iface->txf[idx];
         if (f->inflight > 0) {
@@ -285,7 +285,7 @@ static void ack_advance(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint32_t ack, ui
         moved = 1;
     }
     if (moved) {
-        uint64_t rto = 4 * ep->srtt_ns + BPI_XDP_ACK_DELAY_NS;
+        uint64_t rto = 4 * ep->srtt_ns + 2 * BPI_XDP_ACK_DELAY_NS;
         ep->rto_ns = rto < BPI_XDP_RTO_MIN_NS ? BPI_XDP_RTO_MIN_NS
                      : rto > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
                                                 : rto;
@@ -361,7 +361,7 @@ static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
         if ((xh.flags & BPI_XDP_F_NACK) && ep->nack_seen != xh.ack + 1 && ep->una != ep->nxt) {
             ep->nack_seen = xh.ack + 1;
             iface->stats.nacks_got++;
-            resend(iface, ep, iface->now_ns);
+            resend(iface, ep, iface->now_ns, BPI_XDP_WINDOW); /* go back N */
         }
         break;
     case BPI_XDP_KIND_ALIVE:
@@ -392,8 +392,10 @@ static void timers(bpi_tl_iface_t *iface, uint64_t now)
             uint64_t quiet = now - (ep->progress_ns > ep->heard_ns ? ep->progress_ns
                                                                    : ep->heard_ns);
             if (now - iface->txf[idx].sent_ns >= ep->rto_ns) {
+                /* the oldest few only: a receiver that has them (our acks were late, or
+                 * lost) acknowledges at once; one that lacks the first NACKs the rest */
                 iface->stats.timeouts++;
-                resend(iface, ep, now);
+                resend(iface, ep, now, BPI_XDP_RTO_RESEND);
                 ep->rto_ns = ep->rto_ns * 2 > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
                                                                  : ep->rto_ns * 2;
                 if (now - ep->progress_ns >= 4 * BPI_XDP_RTO_MAX_NS) {
