@@ -11,7 +11,7 @@ done
 out=$(BP_PROGRESS=block "$info" -c)
 echo "$out" | grep -qx "BP_PROGRESS=block" || { echo "FAIL: -c does not show the current value"; fail=1; }
 out=$(BP_PROGRESS=nope "$info") && { echo "FAIL: invalid env accepted"; fail=1; }
-echo "$out" | grep -q "INVALID: BP_PROGRESS=nope: unknown value; accepted: auto spin block" ||
+echo "$out" | grep -q "INVALID: BP_PROGRESS=nope: unknown value; accepted: auto spin block adaptive" ||
     { echo "FAIL: invalid env not explained"; fail=1; }
 "$info" --bogus 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL: bad argument not exit 2"; fail=1; }
 [ $fail -eq 0 ] && echo "bp_info passed"
