@@ -13,7 +13,8 @@
  *   - bcast (up to BPI_HCOLL_BCAST_MAX bytes): the root copies into one of two buffers and
  *     publishes the bcast's number in `bgen`; readers copy out and count themselves in
  *     `bdone` of that buffer. A root reuses a buffer only once every reader of the bcast
- *     before the last is counted, so it seldom waits;
+ *     before the last is counted, so it seldom waits (and says so in `bwaiter`, so that
+ *     the readers it waits for, of another root's bcast, know whom to wake);
  *   - allreduce (up to BPI_HCOLL_AR_MAX bytes per rank): every rank copies its data into
  *     its own slot, syncs, then reduces all slots in rank order itself (the result is the
  *     same, bit for bit, on every rank). Two sets of slots, used in turn: a rank writes
@@ -65,6 +66,7 @@ typedef struct bpi_hcoll_seg {
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bgen;  /* bcasts posted */
     uint64_t blen[2];                               /* length of each buffer's bcast */
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
+    alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
 } bpi_hcoll_seg_t;
 
 static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its page");
@@ -365,7 +367,7 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
     struct bpi_hcoll *hc = ctx->hcoll;
     bpi_hcoll_seg_t *seg = hc->seg;
     uint64_t b;
-    int p;
+    int p, waiter;
     bp_status_t status;
 
     if (len > BPI_HCOLL_BCAST_MAX) {
@@ -374,10 +376,18 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
     b = hc->bseq++;
     p = (int)(b & 1);
     if (ctx->rank == root) {
-        /* buffer p last carried bcast b - 2: wait until its n - 1 readers are done */
-        status = hcoll_wait(ctx, &seg->bdone[p][0], (b >> 1) * (uint64_t)(ctx->size - 1));
-        if (status != BP_OK) {
-            return status;
+        /* buffer p last carried bcast b - 2: wait until its n - 1 readers are done. Its
+         * readers do not know who will wait for them: say it in bwaiter (seq_cst store,
+         * then the look at bdone; they add, then look at bwaiter: one of us sees the
+         * other). One root at most waits at a time: the next one reads this bcast first. */
+        uint64_t need = (b >> 1) * (uint64_t)(ctx->size - 1);
+        if (atomic_load_explicit(&seg->bdone[p][0], memory_order_acquire) < need) {
+            atomic_store(&seg->bwaiter, ctx->rank + 1);
+            status = hcoll_wait(ctx, &seg->bdone[p][0], need);
+            atomic_store_explicit(&seg->bwaiter, 0, memory_order_relaxed);
+            if (status != BP_OK) {
+                return status;
+            }
         }
         memcpy(hc->bdata[p], buf, len);
         seg->blen[p] = len;
@@ -396,9 +406,12 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
     } else {
         memcpy(buf, hc->bdata[p], len);
     }
-    /* counted even on a mismatch, so the root is not left waiting */
-    atomic_fetch_add_explicit(&seg->bdone[p][0], 1, memory_order_release);
-    hcoll_wake(ctx, root);
+    /* counted even on a mismatch, so that no root is left waiting */
+    atomic_fetch_add(&seg->bdone[p][0], 1);
+    waiter = atomic_load(&seg->bwaiter);
+    if (waiter > 0 && waiter - 1 != ctx->rank) {
+        hcoll_wake(ctx, waiter - 1);
+    }
     return status;
 }
 
