@@ -234,6 +234,7 @@ void bpi_idle_gap_end(bp_context_t *ctx);
 void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos);
 const char *bpi_progress_name(int mode);
 void bpi_progress_report(bp_context_t *ctx);
+void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
 void bpi_cancel_all(bp_context_t *ctx);
 

@@ -15,8 +15,10 @@
  * An idle wait also checks, about once a second, that its peers are alive, so a dead peer
  * completes requests with BP_ERR_PEER instead of hanging them.
  */
+#define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/core.h"
@@ -299,6 +301,32 @@ void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
     ctx->adapt.need_ns = BPI_ADAPT_SPIN_MAX_NS / 2;
     progress_budget(&ctx->adapt);
     bpi_log_debug("progress %s (%s)", bpi_progress_name(ctx->progress_mode), why);
+}
+
+/* For bp-info: what BP_PROGRESS makes of this machine (outside a job: this process's CPUs). */
+void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
+{
+    cpu_set_t set;
+    int ncpus = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        ncpus = CPU_COUNT(&set);
+    }
+    if (cfg->progress == BPI_PROGRESS_AUTO) {
+        snprintf(buf, len,
+                 "  auto: spin while the ranks of a host have a CPU each (counted in the union "
+                 "of their affinity masks), else adaptive\n"
+                 "  here: %d CPUs in this process's affinity mask: spin for up to %d ranks on "
+                 "this host, adaptive beyond\n",
+                 ncpus, ncpus);
+    } else {
+        snprintf(buf, len, "  forced: every rank uses %s (BP_PROGRESS=%s)\n",
+                 bpi_progress_name((int)cfg->progress), bpi_progress_name((int)cfg->progress));
+    }
+    snprintf(buf + strlen(buf), len - strlen(buf),
+             "  adaptive: spin up to %llu us (twice what recent waits needed; none while yields "
+             "show the CPU is shared), then %d sched_yield, then sleep\n",
+             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS);
 }
 
 void bpi_progress_report(bp_context_t *ctx)
