@@ -54,6 +54,10 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SPIN_MAX_NS 20000ull  /* the spin budget's ceiling */
 #define BPI_ADAPT_YIELDS 4              /* sched_yield calls between spinning and sleeping */
 #define BPI_ADAPT_YIELD_BUSY_NS 2000ull /* a yield this long ran someone else */
+/* Yields that take this long on average hand the CPU to others for whole time slices (a
+ * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
+ * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
+#define BPI_ADAPT_YIELD_LONG_NS 200000ull
 
 enum {
     BPI_REQ_SEND = 1,
@@ -146,6 +150,7 @@ typedef struct bpi_adapt {
     uint64_t need_ns;      /* average length of the gaps a spin up to the ceiling caught */
     uint32_t hit;          /* share of gaps no longer than the ceiling */
     uint32_t shared;       /* share of yields that ran another process: the CPU is shared */
+    uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
 } bpi_adapt_t;
 

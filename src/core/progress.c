@@ -8,7 +8,8 @@
  *             then sleep as block does. The budget follows how long recent idle gaps lasted
  *             (a gap: from a wait's first idle poll to the next arrival), and is zero while
  *             yields show that the CPU is shared: spinning then only delays the rank that
- *             would send to us;
+ *             would send to us. Yields are skipped while they take long (a loaded machine
+ *             gives whole time slices to others: a futex wake-up brings us back sooner);
  *   auto      (bp_init, bpi_progress_resolve) spin when every rank of this host has a CPU
  *             of its own, adaptive when ranks outnumber CPUs.
  *
@@ -198,16 +199,21 @@ static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->phase = 1;
     }
     if (a->phase == 1) {
-        if (a->yields < BPI_ADAPT_YIELDS) {
+        uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS ? BPI_ADAPT_YIELDS
+                          : (a->ngaps & 15) == 0                ? 1
+                                                                : 0;
+        if (a->yields < yields) {
             uint64_t took;
             a->yields++;
             a->nyields++;
             sched_yield();
             took = progress_now_ns() - now;
-            /* 1/8 per yield: how often a yield let another process run on this CPU */
+            /* 1/8 per yield: how often a yield let another process run on this CPU, and
+             * for how long */
             a->shared = a->shared - (a->shared >> 3) +
                         (took > BPI_ADAPT_YIELD_BUSY_NS ? 32 : 0);
-            if (a->yields == BPI_ADAPT_YIELDS) {
+            a->yield_ns = a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
+            if (a->yields == yields) {
                 progress_budget(a);
             }
             progress_liveness(ctx);
@@ -336,10 +342,10 @@ void bpi_progress_report(bp_context_t *ctx)
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu yields, %llu sleeps; spin "
                       "budget now %llu ns (CPU shared by %u/256 of yields, %u/256 of gaps "
-                      "short enough to spin through)",
+                      "short enough to spin through, a yield takes %llu ns)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
                       (unsigned long long)a->nsleeps, (unsigned long long)a->spin_ns,
-                      a->shared, a->hit);
+                      a->shared, a->hit, (unsigned long long)a->yield_ns);
     }
 }
 
