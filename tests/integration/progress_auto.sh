@@ -17,9 +17,10 @@ small=2
 out=$(BP_LOG_LEVEL=debug "$bprun" --timeout 60 -n $small "$prog" 2>&1)
 expect "a CPU each" "progress spin (auto: $small ranks on this host, [0-9]* CPUs between them: a CPU each)" "$out"
 
-big=$((ncpus * 2))
-out=$(BP_LOG_LEVEL=debug "$bprun" --timeout 60 -n $big "$prog" 2>&1)
-expect "oversubscribed" "progress adaptive (auto: $big ranks on this host, $ncpus CPUs between them: CPUs are shared)" "$out"
+# oversubscribed on any machine: 3 ranks confined to one CPU (bprun's ranks inherit it)
+cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[,-].*//')
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpu" "$bprun" --timeout 60 -n 3 "$prog" 2>&1)
+expect "oversubscribed" "progress adaptive (auto: 3 ranks on this host, 1 CPUs between them: CPUs are shared)" "$out"
 expect "debug summary" "adaptive progress: [0-9]* idle gaps" "$out"
 expect "shm collectives" "collectives: through shared memory" "$out"
 
