@@ -2,7 +2,8 @@
 # bench-oversub.sh [RUNS] [OUT]: polite progress (docs/PERFORMANCE.md, "Oversubscribed").
 # Run it alone on the machine (it loads every CPU); RUNS (default 5) interleaved runs of each
 # configuration, medians. Writes OUT (default results/oversub): oversub.txt (the tables),
-# oversub.csv (every run: ranks,config,bench,run,value) and raw/ (every run's output).
+# oversub.csv (every run: ranks,config,bench,run,value), oversub-n8.png and oversub-n4.png
+# (gnuplot, when installed) and raw/ (every run's output).
 #
 #   1. 8 ranks, then 4 ranks, on this machine (2 CPUs here): barrier, 8 B allreduce (one
 #      double, sum) and a token around the ring (per hop), in microseconds (bench/oversub_*.c),
@@ -159,4 +160,34 @@ done
     echo
     echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee -a "$txt"
-echo "wrote $txt, $csv and $out/raw/"
+# A plot per job size: microseconds per call (log scale) of each benchmark, one bar per
+# configuration, when gnuplot is installed.
+if command -v gnuplot > /dev/null; then
+    for n in 8 4; do
+        dat="$out/oversub-n$n.dat"
+        {
+            echo "# config barrier allreduce8 ring"
+            for c in "${configs[@]}"; do
+                echo "$c $(median_of "$n" "$c" barrier) $(median_of "$n" "$c" allreduce8)" \
+                     "$(median_of "$n" "$c" ring)"
+            done
+        } | sed 's/ - / NaN /g; s/ -$/ NaN/' > "$dat"
+        gnuplot <<GP || echo "gnuplot failed: no $out/oversub-n$n.png"
+set terminal pngcairo size 900,500
+set output "$out/oversub-n$n.png"
+set title "$n ranks on $(nproc) CPUs: time per call (ring: per hop), median of $runs runs"
+set ylabel "microseconds (log scale)"
+set logscale y
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set xtics nomirror
+plot "$dat" using 2:xtic(1) title "barrier", "" using 3 title "allreduce 8 B", \
+     "" using 4 title "ring hop"
+GP
+    done
+else
+    echo "gnuplot is not installed: no plots (the tables and CSV are written)"
+fi
+echo "wrote $txt, $csv, $out/oversub-n*.png and $out/raw/"
