@@ -358,6 +358,11 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
             bpi_idle(ctx, &idle);
         }
     }
+    /* a wait can end without an arrival (a send that found room): its gap ends here, not
+     * at some later arrival that would make it look long */
+    if (BP_UNLIKELY(ctx->adapt.gap_start_ns != 0)) {
+        progress_gap_end(ctx);
+    }
     return req->status;
 }
 
