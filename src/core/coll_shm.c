@@ -383,6 +383,7 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
         uint64_t need = (b >> 1) * (uint64_t)(ctx->size - 1);
         if (atomic_load_explicit(&seg->bdone[p][0], memory_order_acquire) < need) {
             atomic_store(&seg->bwaiter, ctx->rank + 1);
+            atomic_thread_fence(memory_order_seq_cst); /* before hcoll_wait's first look */
             status = hcoll_wait(ctx, &seg->bdone[p][0], need);
             atomic_store_explicit(&seg->bwaiter, 0, memory_order_relaxed);
             if (status != BP_OK) {
