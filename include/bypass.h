@@ -161,8 +161,53 @@ BP_API bp_status_t bp_iprobe(bp_context_t *ctx, int src, uint64_t tag, uint64_t 
 
 /* --- collectives --------------------------------------------------------------------- */
 
+/*
+ * Collectives are called by every rank of the job, in the same order. When all ranks are on
+ * one host (and reach each other through shm) they go through one shared segment in a
+ * single step; otherwise (several hosts, BP_TRANSPORTS=tcp) through messages. They wait
+ * the way the progress mode says (BP_PROGRESS), and keep point-to-point traffic moving.
+ * A peer that dies during one makes it return BP_ERR_PEER.
+ */
+
 /* Returns once every rank of the job has entered the barrier. */
 BP_API bp_status_t bp_barrier(bp_context_t *ctx);
+
+/*
+ * Copy len bytes of root's buf into buf on every rank (len must be the same everywhere).
+ * Up to 4 KiB goes through shared memory when all ranks share a host; any length works.
+ */
+BP_API bp_status_t bp_bcast(bp_context_t *ctx, void *buf, size_t len, int root);
+
+/* Element types and reduction operations of bp_allreduce. */
+typedef enum bp_dtype {
+    BP_DT_INT32 = 0,
+    BP_DT_INT64 = 1,
+    BP_DT_UINT64 = 2,
+    BP_DT_FLOAT = 3,
+    BP_DT_DOUBLE = 4,
+} bp_dtype_t;
+
+typedef enum bp_op {
+    BP_OP_SUM = 0,
+    BP_OP_PROD = 1,
+    BP_OP_MIN = 2,
+    BP_OP_MAX = 3,
+    BP_OP_LAND = 4, /* logical and/or (result 0 or 1) and bitwise: integer types only */
+    BP_OP_LOR = 5,
+    BP_OP_BAND = 6,
+    BP_OP_BOR = 7,
+    BP_OP_BXOR = 8,
+} bp_op_t;
+
+/*
+ * Combine count elements of every rank's sendbuf element-wise with op; every rank gets the
+ * result in recvbuf, bit-identical on all ranks (the same order of operations everywhere).
+ * sendbuf may be recvbuf. BP_ERR_INVAL for an unknown type or op, or a logical/bitwise op
+ * on float/double. Up to 1 KiB per rank goes through shared memory when all ranks share a
+ * host; any count works.
+ */
+BP_API bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
+                                size_t count, bp_dtype_t dtype, bp_op_t op);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "bypass.h"
 #include "core/config.h"
+#include "core/core.h"
 #include "transport/transport.h"
 
 extern char **environ;
@@ -117,6 +118,12 @@ int main(int argc, char **argv)
                " = %llu bytes, touched as used\n",
                q + 128, (unsigned long long)cfg.shm_max_rings, r + 128,
                4096 + q + 128 + cfg.shm_max_rings * (r + 128));
+    }
+    {
+        char progress[1024];
+        bpi_progress_describe(&cfg, progress, sizeof(progress));
+        printf("\n# Progress (BP_PROGRESS; BP_LOG_LEVEL=debug logs each rank's choice and why)\n"
+               "%s", progress);
     }
     info_config(0);
     return valid ? 0 : 1;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const config_levels[] = {"error", "warn", "info", "debug", NULL};
-static const char *const config_progress[] = {"auto", "spin", "block", NULL};
+static const char *const config_progress[] = {"auto", "spin", "block", "adaptive", NULL};
 static const char *const config_cma[] = {"auto", "on", "off", NULL};
 static const char *const config_boot[] = {"auto",  "pmix",      "pmi2", "pmi1",
                                           "bprun", "singleton", NULL};
@@ -19,8 +19,9 @@ const bpi_config_var_t bpi_config_vars[] = {
     {"BP_LOG_LEVEL", "warn", "what the library logs on stderr", BPI_CONFIG_ENUM,
      config_levels, 0, 0, 0, CFG_OFF(log_level)},
     {"BP_PROGRESS", "auto",
-     "spin: poll (lowest latency); block: sleep on a futex when idle; auto: spin when every "
-     "local rank has its own core, else block",
+     "spin: poll (lowest latency); block: sleep on a futex when idle; adaptive: spin as long "
+     "as recent waits needed (none when cores are shared), yield, then sleep; auto: spin when "
+     "every local rank has its own CPU, else adaptive",
      BPI_CONFIG_ENUM, config_progress, 0, 0, 0, CFG_OFF(progress)},
     {"BP_SHM_SLOT_SIZE", "256", "bytes per shm ring slot (40 of them header)", BPI_CONFIG_UINT,
      NULL, 128, 65536, BPI_CONFIG_MUL64, CFG_OFF(shm_slot_size)},

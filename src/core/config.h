@@ -13,9 +13,10 @@
 #include "core/log.h"
 
 typedef enum bpi_progress_mode {
-    BPI_PROGRESS_AUTO = 0, /* spin when every local rank has a core of its own, else block */
+    BPI_PROGRESS_AUTO = 0, /* spin when every local rank has a core of its own, else adaptive */
     BPI_PROGRESS_SPIN = 1,
     BPI_PROGRESS_BLOCK = 2,
+    BPI_PROGRESS_ADAPTIVE = 3, /* spin a learned while, yield a few times, then block */
 } bpi_progress_mode_t;
 
 typedef struct bpi_config {

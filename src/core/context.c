@@ -86,37 +86,6 @@ static void ctx_hello_pack(bp_context_t *ctx, bpi_card_hdr_t *hdr)
     hdr->host_id = ctx_host_id(hdr->host);
 }
 
-/*
- * BP_PROGRESS=auto: spin when every local rank can have a core of its own, that is when the
- * CPUs the ranks of this host may run on, together, are at least as many as those ranks.
- * Every rank of a host computes this from the same cards, so the host agrees. (A rank bound to one CPU by the
- * launcher sees one CPU in its own mask: only the union says whether cores are shared.)
- */
-static int ctx_progress_resolve(const bp_context_t *ctx, const bpi_card_hdr_t *hellos)
-{
-    uint64_t cpus[4] = {0, 0, 0, 0};
-    int ncpus = 0;
-
-    if (ctx->config.progress != BPI_PROGRESS_AUTO) {
-        return (int)ctx->config.progress;
-    }
-    int nlocal = 0;
-
-    for (int r = 0; r < ctx->size; r++) {
-        if (hellos[r].host_id != hellos[ctx->rank].host_id) {
-            continue; /* ranks elsewhere do not share our cores */
-        }
-        nlocal++;
-        for (int w = 0; w < 4; w++) {
-            cpus[w] |= hellos[r].cpus[w];
-        }
-    }
-    for (int w = 0; w < 4; w++) {
-        ncpus += __builtin_popcountll(cpus[w]);
-    }
-    return nlocal <= ncpus ? BPI_PROGRESS_SPIN : BPI_PROGRESS_BLOCK;
-}
-
 /* Check every peer's hello against ours: the same protocol, the same job. */
 static bp_status_t ctx_cards_check(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
 {
@@ -259,10 +228,11 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
     params.rank = ctx->rank;
     params.size = ctx->size;
     params.jobkey = ctx->boot->jobkey;
-    params.may_sleep = ctx->progress_mode == BPI_PROGRESS_BLOCK;
+    params.may_sleep = ctx->progress_mode != BPI_PROGRESS_SPIN;
     params.config = &ctx->config;
     params.recv_cb = bpi_core_recv_cb;
     params.cb_arg = ctx;
+    params.pending = bpi_hcoll_pending;
     for (size_t k = 0; k < (forced ? 8 : bpi_tl_count); k++) {
         size_t idx = forced ? ((list >> (8 * k)) & 0xff) : k + 1;
         const bpi_tl_ops_t *ops;
@@ -330,6 +300,7 @@ static bp_status_t ctx_fence(bp_context_t *ctx, bp_status_t mine)
 
 static void ctx_free(bp_context_t *ctx)
 {
+    bpi_hcoll_free(ctx);
     if (ctx->peers != NULL) {
         for (int r = 0; r < ctx->size; r++) {
             if (ctx->peers[r].ep != NULL) {
@@ -409,9 +380,13 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     if (status != BP_OK) {
         goto err_free; /* every rank sees every card: all fail alike */
     }
-    ctx->progress_mode = ctx_progress_resolve(ctx, hellos);
+    bpi_progress_resolve(ctx, hellos);
 
     status = ctx_open_transports(ctx, hellos);
+    if (status != BP_OK) {
+        goto err_free;
+    }
+    status = bpi_hcoll_create(ctx); /* before the addresses: peers open it after them */
     if (status != BP_OK) {
         goto err_free;
     }
@@ -423,7 +398,11 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     if (status != BP_OK) {
         goto err_free;
     }
-    status = ctx_fence(ctx, ctx_connect(ctx, hellos, cards));
+    status = ctx_connect(ctx, hellos, cards);
+    if (status == BP_OK) {
+        status = bpi_hcoll_attach(ctx);
+    }
+    status = ctx_fence(ctx, status);
     if (status != BP_OK) {
         goto err_free;
     }
@@ -433,11 +412,12 @@ bp_status_t bp_init(bp_context_t **ctx_p)
             goto err_free;
         }
     }
+    bpi_hcoll_ready(ctx);
     free(cards);
     free(hellos);
     bpi_log_debug("initialised: rank %d of %d, boot %s, progress %s, %u transports in use",
-                  ctx->rank, ctx->size, ctx->boot->name,
-                  ctx->progress_mode == BPI_PROGRESS_SPIN ? "spin" : "block", ctx->nactive);
+                  ctx->rank, ctx->size, ctx->boot->name, bpi_progress_name(ctx->progress_mode),
+                  ctx->nactive);
     *ctx_p = ctx;
     return BP_OK;
 
@@ -457,6 +437,7 @@ bp_status_t bp_finalize(bp_context_t *ctx)
     }
     /* nobody leaves (and unmaps) while a peer may still send to it */
     status = bp_barrier(ctx);
+    bpi_progress_report(ctx);
     bpi_cancel_all(ctx);
     ctx_free(ctx);
     return status;

@@ -45,6 +45,20 @@ static inline void bpi_cpu_relax(void)
 /* Blocking progress over two transports at once: the longest sleep in one of them. */
 #define BPI_BLOCK_MIXED_MS 1
 
+/*
+ * Adaptive progress (progress.c). A futex sleep/wake costs 7-8 us between two CPUs of this
+ * machine and 4 us on one (bench/oversub_probe.c), an idle sched_yield 0.7 us: spinning
+ * longer than about twice a wake-up cannot pay back, and a yield that takes longer than a
+ * few idle ones has run another process, so the CPU is shared.
+ */
+#define BPI_ADAPT_SPIN_MAX_NS 20000ull  /* the spin budget's ceiling */
+#define BPI_ADAPT_YIELDS 4              /* sched_yield calls between spinning and sleeping */
+#define BPI_ADAPT_YIELD_BUSY_NS 2000ull /* a yield this long ran someone else */
+/* Yields that take this long on average hand the CPU to others for whole time slices (a
+ * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
+ * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
+#define BPI_ADAPT_YIELD_LONG_NS 200000ull
+
 enum {
     BPI_REQ_SEND = 1,
     BPI_REQ_RECV = 2,
@@ -124,10 +138,31 @@ typedef struct bpi_ctx_tl {
 
 #define BPI_TL_MAX 8
 
+/*
+ * Adaptive progress: what recent idle gaps (from a wait's first idle poll to the next
+ * arrival) needed, and the spin budget learned from it. Fixed point: ratios in 1/256.
+ */
+typedef struct bpi_adapt {
+    uint64_t gap_start_ns; /* the open gap's start, 0 when none is open */
+    uint32_t phase;        /* of the open gap: 0 spin, 1 yield, 2 sleep */
+    uint32_t yields;       /* yields in the open gap */
+    uint64_t spin_ns;      /* the spin budget */
+    uint64_t need_ns;      /* average length of the gaps a spin up to the ceiling caught */
+    uint32_t hit;          /* share of gaps no longer than the ceiling */
+    uint32_t shared;       /* share of yields that ran another process: the CPU is shared */
+    uint64_t yield_ns;     /* average time a yield took */
+    uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
+} bpi_adapt_t;
+
+struct bpi_hcoll; /* coll_shm.c: the shared-memory collectives of a one-host job */
+
 struct bp_context {
     int rank;
     int size;
-    int progress_mode; /* BPI_PROGRESS_SPIN or BPI_PROGRESS_BLOCK */
+    int progress_mode; /* BPI_PROGRESS_SPIN, _BLOCK or _ADAPTIVE (auto is resolved) */
+    int nlocal;        /* ranks on this host, this one included */
+    bpi_adapt_t adapt;
+    struct bpi_hcoll *hcoll; /* NULL: collectives over messages */
 
     bpi_ctx_tl_t tls[BPI_TL_MAX]; /* opened, in order of preference */
     unsigned ntl;
@@ -193,12 +228,35 @@ void bpi_send_enqueue(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req);
 unsigned bpi_progress(bp_context_t *ctx);
 void bpi_sendq_progress(bp_context_t *ctx);
 bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req);
+/* One per wait, zeroed at its start: the first bpi_idle of a wait opens a new idle gap. */
 typedef struct bpi_idle {
     uint32_t spins;
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
+/* A wait ended without a frame arriving (a collective's shared word): close the gap. */
+void bpi_idle_gap_end(bp_context_t *ctx);
+/* bp_init: resolve BP_PROGRESS (auto: from the hello cards) and say why (debug log). */
+void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos);
+const char *bpi_progress_name(int mode);
+void bpi_progress_report(bp_context_t *ctx);
+void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
 void bpi_cancel_all(bp_context_t *ctx);
+
+/* coll_shm.c: collectives through one shared segment when every rank is on this host */
+bp_status_t bpi_hcoll_create(bp_context_t *ctx);
+bp_status_t bpi_hcoll_attach(bp_context_t *ctx);
+void bpi_hcoll_ready(bp_context_t *ctx);
+void bpi_hcoll_free(bp_context_t *ctx);
+int bpi_hcoll_pending(void *arg);
+bp_status_t bpi_hcoll_barrier(bp_context_t *ctx);
+/* BP_ERR_NOTSUP: too large for the segment, use messages */
+bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root);
+bp_status_t bpi_hcoll_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
+                                size_t count, bp_dtype_t dtype, bp_op_t op);
+/* coll.c */
+size_t bpi_dtype_size(bp_dtype_t dtype);
+void bpi_reduce(void *acc, const void *in, size_t count, bp_dtype_t dtype, bp_op_t op);
 
 static inline int bpi_match(int want_src, uint64_t want_tag, uint64_t ignore, uint8_t want_flags,
                             int src, uint64_t tag, uint8_t flags)

@@ -1,14 +1,30 @@
 /*
- * progress.c - the progress engine: poll the transport, push queued sends, and what a wait
- * does while nothing happens: spin (BP_PROGRESS=spin) or sleep on the transport's wait
- * handle (block). An idle wait also checks, about once a second, that its peers are alive,
- * so a dead peer completes requests with BP_ERR_PEER instead of hanging them.
- * (An `adaptive` mode, spin a while then block, plugs in at bpi_idle.)
+ * progress.c - the progress engine: poll the transports, push queued sends, and what a wait
+ * does while nothing happens (bpi_idle), which BP_PROGRESS chooses:
+ *
+ *   spin      poll with a pause between polls: the lowest latency, a core per waiting rank;
+ *   block     sleep on the transports' wait handles (shm: a futex; tcp: epoll) at once;
+ *   adaptive  spin for a budget learned from recent waits, then sched_yield a few times,
+ *             then sleep as block does. The budget follows how long recent idle gaps lasted
+ *             (a gap: from a wait's first idle poll to the next arrival), and is zero while
+ *             yields show that the CPU is shared: spinning then only delays the rank that
+ *             would send to us. Yields are skipped while they take long (a loaded machine
+ *             gives whole time slices to others: a futex wake-up brings us back sooner);
+ *   auto      (bp_init, bpi_progress_resolve) spin when every rank of this host has a CPU
+ *             of its own, adaptive when ranks outnumber CPUs.
+ *
+ * An idle wait also checks, about once a second, that its peers are alive, so a dead peer
+ * completes requests with BP_ERR_PEER instead of hanging them.
  */
+#define _GNU_SOURCE
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/core.h"
+
+static void progress_gap_end(bp_context_t *ctx);
 
 unsigned bpi_progress(bp_context_t *ctx)
 {
@@ -20,6 +36,9 @@ unsigned bpi_progress(bp_context_t *ctx)
 
     if (BP_UNLIKELY(!bpi_list_empty(&ctx->sendq_peers))) {
         bpi_sendq_progress(ctx);
+    }
+    if (BP_UNLIKELY(n > 0 && ctx->adapt.gap_start_ns != 0)) {
+        progress_gap_end(ctx); /* adaptive: an idle gap ended with an arrival */
     }
     return n;
 }
@@ -108,20 +127,113 @@ static void progress_liveness(bp_context_t *ctx)
     }
 }
 
+/*
+ * Sleep on the transports' wait handles (block, and adaptive's last phase). A rank whose
+ * sends wait for room yields instead: nothing would wake it when the room comes, and the
+ * receiver that must make it may share its core.
+ */
+static void progress_sleep(bp_context_t *ctx)
+{
+    if (!bpi_list_empty(&ctx->sendq_peers)) {
+        sched_yield();
+    } else if (ctx->nactive == 1) {
+        ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_MS);
+    } else if (ctx->nactive > 1) {
+        /* one sleep cannot watch two kinds of wait handle (a futex, an epoll set):
+         * sleep briefly in the last one (the network), then look at all again */
+        bpi_ctx_tl_t *tl = ctx->active[ctx->nactive - 1];
+        tl->ops->wait(tl->iface, BPI_BLOCK_MIXED_MS);
+    }
+}
+
+/* The spin budget from what recent gaps needed: twice their average length, when enough
+ * of them were short enough to catch and the CPU is not shared; else none. */
+static void progress_budget(bpi_adapt_t *a)
+{
+    if (a->shared >= 128 || a->hit < 64) {
+        a->spin_ns = 0;
+    } else {
+        a->spin_ns = 2 * a->need_ns < BPI_ADAPT_SPIN_MAX_NS ? 2 * a->need_ns
+                                                           : BPI_ADAPT_SPIN_MAX_NS;
+    }
+}
+
+static void progress_gap_end(bp_context_t *ctx)
+{
+    bpi_adapt_t *a = &ctx->adapt;
+    uint64_t len = progress_now_ns() - a->gap_start_ns;
+    int hit = len <= BPI_ADAPT_SPIN_MAX_NS;
+
+    a->gap_start_ns = 0;
+    a->ngaps++;
+    /* exponentially weighted, 1/8 per gap: a few gaps change the budget */
+    a->hit = a->hit - (a->hit >> 3) + (hit ? 32 : 0);
+    if (hit) {
+        a->need_ns = a->need_ns - (a->need_ns >> 3) + (len >> 3);
+    }
+    progress_budget(a);
+}
+
+void bpi_idle_gap_end(bp_context_t *ctx)
+{
+    if (ctx->adapt.gap_start_ns != 0) {
+        progress_gap_end(ctx);
+    }
+}
+
+static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
+{
+    bpi_adapt_t *a = &ctx->adapt;
+    uint64_t now = progress_now_ns();
+
+    if (idle->spins++ == 0 || a->gap_start_ns == 0) {
+        a->gap_start_ns = now;
+        a->phase = 0;
+        a->yields = 0;
+    }
+    if (a->phase == 0) {
+        if (now - a->gap_start_ns < a->spin_ns) {
+            bpi_cpu_relax();
+            return;
+        }
+        a->phase = 1;
+    }
+    if (a->phase == 1) {
+        uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS ? BPI_ADAPT_YIELDS
+                          : (a->ngaps & 15) == 0                ? 1
+                                                                : 0;
+        if (a->yields < yields) {
+            uint64_t took;
+            a->yields++;
+            a->nyields++;
+            sched_yield();
+            took = progress_now_ns() - now;
+            /* 1/8 per yield: how often a yield let another process run on this CPU, and
+             * for how long */
+            a->shared = a->shared - (a->shared >> 3) +
+                        (took > BPI_ADAPT_YIELD_BUSY_NS ? 32 : 0);
+            a->yield_ns = a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
+            if (a->yields == yields) {
+                progress_budget(a);
+            }
+            progress_liveness(ctx);
+            return;
+        }
+        a->phase = 2;
+        a->nsleeps++;
+    }
+    progress_sleep(ctx);
+    progress_liveness(ctx);
+}
+
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
 {
+    if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
+        progress_adaptive(ctx, idle);
+        return;
+    }
     if (ctx->progress_mode == BPI_PROGRESS_BLOCK) {
-        if (!bpi_list_empty(&ctx->sendq_peers)) {
-            /* waiting for a receiver to make room: let it run (it may share our core) */
-            sched_yield();
-        } else if (ctx->nactive == 1) {
-            ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_MS);
-        } else if (ctx->nactive > 1) {
-            /* one sleep cannot watch two kinds of wait handle (a futex, an epoll set):
-             * sleep briefly in the last one (the network), then look at all again */
-            bpi_ctx_tl_t *tl = ctx->active[ctx->nactive - 1];
-            tl->ops->wait(tl->iface, BPI_BLOCK_MIXED_MS);
-        }
+        progress_sleep(ctx);
         progress_liveness(ctx);
         return;
     }
@@ -133,6 +245,110 @@ void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
     }
 }
 
+const char *bpi_progress_name(int mode)
+{
+    switch (mode) {
+    case BPI_PROGRESS_SPIN:
+        return "spin";
+    case BPI_PROGRESS_BLOCK:
+        return "block";
+    case BPI_PROGRESS_ADAPTIVE:
+        return "adaptive";
+    default:
+        return "auto";
+    }
+}
+
+/*
+ * BP_PROGRESS=auto: spin when every rank of this host can have a CPU of its own, that is
+ * when the CPUs the ranks of this host may run on, together, are at least as many as those
+ * ranks; adaptive otherwise. Every rank of a host computes this from the same cards, so
+ * the host agrees. (A rank bound to one CPU by the launcher sees one CPU in its own mask:
+ * only the union says whether CPUs are shared.) CPUs are the kernel's logical CPUs, the
+ * hardware threads: two ranks spinning on the two threads of one core slow each other a
+ * little but never wait for a time slice, which is what makes spinning collapse; so no
+ * topology library (hwloc) is needed to decide.
+ */
+void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
+{
+    uint64_t cpus[4] = {0, 0, 0, 0};
+    int ncpus = 0, nlocal = 0;
+    char why[160];
+
+    for (int r = 0; r < ctx->size; r++) {
+        if (hellos[r].host_id != hellos[ctx->rank].host_id) {
+            continue; /* ranks elsewhere do not share our CPUs */
+        }
+        nlocal++;
+        for (int w = 0; w < 4; w++) {
+            cpus[w] |= hellos[r].cpus[w];
+        }
+    }
+    for (int w = 0; w < 4; w++) {
+        ncpus += __builtin_popcountll(cpus[w]);
+    }
+    ctx->nlocal = nlocal;
+    if (ctx->config.progress != BPI_PROGRESS_AUTO) {
+        ctx->progress_mode = (int)ctx->config.progress;
+        snprintf(why, sizeof(why), "BP_PROGRESS=%s; %d ranks on this host, %d CPUs between "
+                 "them", bpi_progress_name(ctx->progress_mode), nlocal, ncpus);
+    } else if (nlocal <= ncpus) {
+        ctx->progress_mode = BPI_PROGRESS_SPIN;
+        snprintf(why, sizeof(why), "auto: %d ranks on this host, %d CPUs between them: a CPU "
+                 "each", nlocal, ncpus);
+    } else {
+        ctx->progress_mode = BPI_PROGRESS_ADAPTIVE;
+        snprintf(why, sizeof(why), "auto: %d ranks on this host, %d CPUs between them: CPUs "
+                 "are shared", nlocal, ncpus);
+    }
+    /* adaptive starts from what auto knows: no spinning where CPUs are shared */
+    ctx->adapt.shared = nlocal > ncpus ? 256 : 0;
+    ctx->adapt.hit = 256;
+    ctx->adapt.need_ns = BPI_ADAPT_SPIN_MAX_NS / 2;
+    progress_budget(&ctx->adapt);
+    bpi_log_debug("progress %s (%s)", bpi_progress_name(ctx->progress_mode), why);
+}
+
+/* For bp-info: what BP_PROGRESS makes of this machine (outside a job: this process's CPUs). */
+void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
+{
+    cpu_set_t set;
+    int ncpus = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        ncpus = CPU_COUNT(&set);
+    }
+    if (cfg->progress == BPI_PROGRESS_AUTO) {
+        snprintf(buf, len,
+                 "  auto: spin while the ranks of a host have a CPU each (counted in the union "
+                 "of their affinity masks), else adaptive\n"
+                 "  here: %d CPUs in this process's affinity mask: spin for up to %d ranks on "
+                 "this host, adaptive beyond\n",
+                 ncpus, ncpus);
+    } else {
+        snprintf(buf, len, "  forced: every rank uses %s (BP_PROGRESS=%s)\n",
+                 bpi_progress_name((int)cfg->progress), bpi_progress_name((int)cfg->progress));
+    }
+    snprintf(buf + strlen(buf), len - strlen(buf),
+             "  adaptive: spin up to %llu us (twice what recent waits needed; none while yields "
+             "show the CPU is shared), then %d sched_yield, then sleep\n",
+             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS);
+}
+
+void bpi_progress_report(bp_context_t *ctx)
+{
+    bpi_adapt_t *a = &ctx->adapt;
+
+    if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
+        bpi_log_debug("adaptive progress: %llu idle gaps, %llu yields, %llu sleeps; spin "
+                      "budget now %llu ns (CPU shared by %u/256 of yields, %u/256 of gaps "
+                      "short enough to spin through, a yield takes %llu ns)",
+                      (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
+                      (unsigned long long)a->nsleeps, (unsigned long long)a->spin_ns,
+                      a->shared, a->hit, (unsigned long long)a->yield_ns);
+    }
+}
+
 bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
 {
     bpi_idle_t idle = {0};
@@ -141,6 +357,11 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
         if (bpi_progress(ctx) == 0 && !req->done) {
             bpi_idle(ctx, &idle);
         }
+    }
+    /* a wait can end without an arrival (a send that found room): its gap ends here, not
+     * at some later arrival that would make it look long */
+    if (BP_UNLIKELY(ctx->adapt.gap_start_ns != 0)) {
+        progress_gap_end(ctx);
     }
     return req->status;
 }

@@ -37,6 +37,11 @@ bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep)
     return BP_OK;
 }
 
+bp_status_t bpi_tl_notsup_ep_wake(bpi_tl_ep_t *ep)
+{
+    return BP_ERR_NOTSUP;
+}
+
 bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr,
                                    size_t len)
 {

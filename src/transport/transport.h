@@ -34,6 +34,12 @@ typedef struct bpi_tl_params {
     const bpi_config_t *config;
     bpi_tl_recv_cb_t recv_cb;
     void *cb_arg;
+    /*
+     * Optional (may be NULL): nonzero when the core has work that came without a frame (a
+     * shared-memory collective moved on). A wait that can be woken by ep_wake calls it in its
+     * last look, after announcing that it sleeps, and does not sleep when it says so.
+     */
+    int (*pending)(void *arg);
 } bpi_tl_params_t;
 
 typedef struct bpi_tl_ops {
@@ -84,6 +90,15 @@ typedef struct bpi_tl_ops {
     bp_status_t (*ep_check)(bpi_tl_ep_t *ep);
 
     /*
+     * Wake the peer if it sleeps in wait, so that it looks again at what params.pending
+     * watches (the core's shared-memory collectives). Call after the store the peer waits
+     * for; the transport orders that store before its look at the peer's sleep flag.
+     * BP_ERR_NOTSUP where the transport cannot: the core then runs its collectives over
+     * messages instead.
+     */
+    bp_status_t (*ep_wake)(bpi_tl_ep_t *ep);
+
+    /*
      * Bulk move for rendezvous: copy len bytes at remote_addr in the peer's address space to
      * local, in one copy (shm: process_vm_readv). BP_ERR_NOTSUP when there is no such path
      * to this peer (the core then has the data streamed through send); returns when done.
@@ -101,6 +116,7 @@ typedef struct bpi_tl_ops {
 bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);
 bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep);
+bp_status_t bpi_tl_notsup_ep_wake(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote_addr,
                                    size_t len);
 bp_status_t bpi_tl_notsup_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,

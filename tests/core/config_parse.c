@@ -94,6 +94,8 @@ static void config_each_variable_accepted(void)
     check_accepted("BP_PROGRESS=auto", offsetof(bpi_config_t, progress), BPI_PROGRESS_AUTO);
     check_accepted("BP_PROGRESS=spin", offsetof(bpi_config_t, progress), BPI_PROGRESS_SPIN);
     check_accepted("BP_PROGRESS=block", offsetof(bpi_config_t, progress), BPI_PROGRESS_BLOCK);
+    check_accepted("BP_PROGRESS=adaptive", offsetof(bpi_config_t, progress),
+                   BPI_PROGRESS_ADAPTIVE);
     check_accepted("BP_SHM_SLOT_SIZE=128", offsetof(bpi_config_t, shm_slot_size), 128);
     check_accepted("BP_SHM_SLOT_SIZE=576", offsetof(bpi_config_t, shm_slot_size), 576);
     check_accepted("BP_SHM_SLOT_SIZE=65536", offsetof(bpi_config_t, shm_slot_size), 65536);

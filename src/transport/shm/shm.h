@@ -126,6 +126,7 @@ struct bpi_tl_ep {
 
 /* shm_ep.c */
 bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+bp_status_t bpi_shm_ep_wake(bpi_tl_ep_t *ep);
 void bpi_shm_wake(bpi_shm_seg_hdr_t *seg);
 
 /* shm_cma.c */

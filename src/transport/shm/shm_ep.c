@@ -56,6 +56,13 @@ static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
     }
 }
 
+/* The core changed shared state the peer may sleep on (a collective's word): same protocol. */
+bp_status_t bpi_shm_ep_wake(bpi_tl_ep_t *ep)
+{
+    shm_wake_if_sleeping(ep);
+    return BP_OK;
+}
+
 static bp_status_t shm_send_queue_frame(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
                                         const void *payload)
 {

@@ -303,6 +303,7 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .progress = bpi_shm_progress,
     .wait = bpi_shm_wait,
     .ep_check = shm_ep_check,
+    .ep_wake = bpi_shm_ep_wake,
     .bulk_get = bpi_shm_bulk_get,
     .bulk_put = bpi_shm_bulk_put,
     .info = bpi_shm_info,

@@ -1,7 +1,8 @@
 /*
  * shm_progress.c - the receive side: read committed frames from this process's shared queue
  * and from the fast rings it handed out, hand them to the core, and sleep on the segment's
- * futex in blocking mode.
+ * futex in blocking mode (woken by a sender's frame, or by bpi_shm_ep_wake when the core's
+ * shared-memory collectives move on).
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -100,7 +101,10 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
      * the sender's fence between its commit and its read of `sleeping` (shm_ep.c) */
     atomic_thread_fence(memory_order_seq_cst);
     val = atomic_load_explicit(&seg->futex, memory_order_acquire);
-    if (!shm_anything_waiting(iface)) {
+    /* the core's own last look (a collective's word), under the same fence: its writers
+     * call bpi_shm_ep_wake after their store */
+    if (!shm_anything_waiting(iface) &&
+        (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg))) {
         ts.tv_sec = timeout_ms / 1000;
         ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
         /* returns at once if a sender bumped `futex` after we read val */

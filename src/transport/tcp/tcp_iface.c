@@ -499,6 +499,7 @@ const bpi_tl_ops_t bpi_tl_tcp = {
     .progress = bpi_tcp_progress,
     .wait = bpi_tcp_wait,
     .ep_check = tcp_ep_check,
+    .ep_wake = bpi_tl_notsup_ep_wake, /* epoll cannot see shared memory: no shm collectives */
     .bulk_get = bpi_tl_notsup_bulk_get,
     .bulk_put = bpi_tl_notsup_bulk_put,
     .info = bpi_tl_notsup_info,

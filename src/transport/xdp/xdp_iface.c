@@ -340,6 +340,7 @@ const bpi_tl_ops_t bpi_tl_xdp = {
     .progress = bpi_xdp_progress,
     .wait = bpi_xdp_wait,
     .ep_check = bpi_xdp_ep_check,
+    .ep_wake = bpi_tl_notsup_ep_wake, /* no one-host collectives across hosts */
     .bulk_get = bpi_tl_notsup_bulk_get,
     .bulk_put = bpi_tl_notsup_bulk_put,
     .info = xdp_info,
