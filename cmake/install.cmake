@@ -66,6 +66,11 @@ endfunction()
 bp_pc_path(BP_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 bp_pc_path(BP_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 set(BP_PC_PREFIX "@BP_PC_PREFIX@") # kept as a placeholder for the install-time pass
+if(BP_HAVE_XDP)
+    set(BP_PC_REQUIRES_PRIVATE "libxdp libbpf") # the static library's xdp transport
+else()
+    set(BP_PC_REQUIRES_PRIVATE "")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bypass.pc.in
     ${PROJECT_BINARY_DIR}/bypass.pc.stage @ONLY)
 install(CODE "
