@@ -6,7 +6,7 @@
  *
  * Algorithms, chosen by size as MPICH and Open MPI do (thresholds in bytes of the whole
  * message unless said; docs/MPI.md has the table):
- *   Barrier        native bp_barrier on MPI_COMM_WORLD, dissemination elsewhere
+ *   Barrier        dissemination (ceil(log2 n) rounds of zero-byte messages)
  *   Bcast          binomial tree; >= COLL_BCAST_LONG and >= 3 ranks: binomial scatter + ring
  *                  allgather (van de Geijn)
  *   Reduce         binomial tree (rooted at 0 then forwarded for non-commutative operations)
@@ -233,9 +233,9 @@ static int coll_barrier(MPI_Comm comm)
     coll_t c;
     char dummy;
 
-    if (comm == MPI_COMM_WORLD && bpmpi.n_service == 0) {
-        return coll_status(bp_barrier(bpmpi.ctx));
-    }
+    /* Not bp_barrier on MPI_COMM_WORLD: while blocked in a barrier a rank may still owe an
+     * ack to a synchronous sender (mpi_p2p.c), which only the MPI layer's waits send; and
+     * every rank must use the same algorithm whatever it has pending. */
     coll_begin(&c, comm);
     for (int dist = 1, round = 0; dist < comm->size; dist <<= 1, round++) {
         int to = (comm->rank + dist) % comm->size;
