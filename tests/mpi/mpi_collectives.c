@@ -52,7 +52,7 @@ static affine_t affine_fold(int from, int to, int i) /* ranks from..to-1, in ord
 
 static void test_bcast(MPI_Comm comm, int rank, int n, int count)
 {
-    long long *buf = malloc(((size_t)count + 1) * sizeof(*buf));
+    long long *buf = calloc(1, ((size_t)count + 1) * sizeof(*buf));
 
     for (int root = 0; root < n; root += (count > 300 ? n - 1 > 0 ? n - 1 : 1 : 1)) {
         for (int i = 0; i < count; i++) {
@@ -68,8 +68,8 @@ static void test_bcast(MPI_Comm comm, int rank, int n, int count)
 
 static void test_reduce(MPI_Comm comm, int rank, int n, int count)
 {
-    long long *in = malloc(((size_t)count + 1) * sizeof(long long));
-    long long *out = malloc(((size_t)count + 1) * sizeof(long long));
+    long long *in = calloc(1, ((size_t)count + 1) * sizeof(long long));
+    long long *out = calloc(1, ((size_t)count + 1) * sizeof(long long));
     int root = n / 2;
 
     for (int i = 0; i < count; i++) {
@@ -99,10 +99,10 @@ static void test_reduce(MPI_Comm comm, int rank, int n, int count)
 
 static void test_allreduce(MPI_Comm comm, int rank, int n, int count)
 {
-    long long *in = malloc(((size_t)count + 1) * sizeof(long long));
-    long long *out = malloc(((size_t)count + 1) * sizeof(long long));
-    double *d = malloc(((size_t)count + 1) * sizeof(double));
-    int *bits = malloc(((size_t)count + 1) * sizeof(int));
+    long long *in = calloc(1, ((size_t)count + 1) * sizeof(long long));
+    long long *out = calloc(1, ((size_t)count + 1) * sizeof(long long));
+    double *d = calloc(1, ((size_t)count + 1) * sizeof(double));
+    int *bits = calloc(1, ((size_t)count + 1) * sizeof(int));
 
     for (int i = 0; i < count; i++) {
         in[i] = val(rank, i);
@@ -155,8 +155,8 @@ static void test_loc_and_user(MPI_Comm comm, int rank, int n, int count)
     struct {
         double v;
         int i;
-    } *p = malloc(((size_t)count + 1) * sizeof(*p));
-    affine_t *a = malloc(((size_t)count + 1) * sizeof(*a));
+    } *p = calloc(1, ((size_t)count + 1) * sizeof(*p));
+    affine_t *a = calloc(1, ((size_t)count + 1) * sizeof(*a));
     MPI_Datatype aff;
     MPI_Op op;
 
@@ -221,8 +221,8 @@ static void test_loc_and_user(MPI_Comm comm, int rank, int n, int count)
 
 static void test_scan(MPI_Comm comm, int rank, int n, int count)
 {
-    long long *in = malloc(((size_t)count + 1) * sizeof(long long));
-    long long *out = malloc(((size_t)count + 1) * sizeof(long long));
+    long long *in = calloc(1, ((size_t)count + 1) * sizeof(long long));
+    long long *out = calloc(1, ((size_t)count + 1) * sizeof(long long));
 
     for (int i = 0; i < count; i++) {
         in[i] = val(rank, i);
@@ -259,9 +259,9 @@ static int vc(int r, int count)
 static void test_gather_scatter(MPI_Comm comm, int rank, int n, int count)
 {
     size_t total = (size_t)n * (size_t)(count + 4);
-    long long *mine = malloc(((size_t)count + 2) * sizeof(long long));
-    long long *all = malloc((total + 1) * sizeof(long long));
-    int *rc = malloc((size_t)n * sizeof(int)), *dis = malloc((size_t)n * sizeof(int));
+    long long *mine = calloc(1, ((size_t)count + 2) * sizeof(long long));
+    long long *all = calloc(1, (total + 1) * sizeof(long long));
+    int *rc = calloc(1, (size_t)n * sizeof(int)), *dis = calloc(1, (size_t)n * sizeof(int));
     int root = n - 1, off = 0;
 
     for (int r = 0; r < n; r++) {
@@ -368,9 +368,9 @@ static void test_alltoall(MPI_Comm comm, int rank, int n, int count)
 {
     int c = count > 1000 ? 1000 : count; /* n * n blocks */
     size_t total = (size_t)n * (size_t)(c + 4);
-    long long *s = malloc((total + 1) * sizeof(long long)), *r = malloc((total + 1) * sizeof(long long));
-    int *sc = malloc((size_t)n * sizeof(int)), *sd = malloc((size_t)n * sizeof(int));
-    int *rcv = malloc((size_t)n * sizeof(int)), *rd = malloc((size_t)n * sizeof(int));
+    long long *s = calloc(1, (total + 1) * sizeof(long long)), *r = calloc(1, (total + 1) * sizeof(long long));
+    int *sc = calloc(1, (size_t)n * sizeof(int)), *sd = calloc(1, (size_t)n * sizeof(int));
+    int *rcv = calloc(1, (size_t)n * sizeof(int)), *rd = calloc(1, (size_t)n * sizeof(int));
 
     for (int p = 0; p < n; p++) {
         for (int i = 0; i < c; i++) {
@@ -432,15 +432,15 @@ static void test_alltoall(MPI_Comm comm, int rank, int n, int count)
 
 static void test_reduce_scatter(MPI_Comm comm, int rank, int n, int count)
 {
-    int *rc = malloc((size_t)n * sizeof(int)), total = 0, off = 0;
+    int *rc = calloc(1, (size_t)n * sizeof(int)), total = 0, off = 0;
     long long *in, *out;
 
     for (int r = 0; r < n; r++) {
         rc[r] = vc(r, count);
         total += rc[r];
     }
-    in = malloc(((size_t)total + (size_t)n * count + 1) * sizeof(long long));
-    out = malloc(((size_t)total + (size_t)n * count + 1) * sizeof(long long));
+    in = calloc(1, ((size_t)total + (size_t)n * count + 1) * sizeof(long long));
+    out = calloc(1, ((size_t)total + (size_t)n * count + 1) * sizeof(long long));
     for (int i = 0; i < total; i++) {
         in[i] = val(rank, i);
     }
@@ -471,7 +471,7 @@ static void test_reduce_scatter(MPI_Comm comm, int rank, int n, int count)
 static void test_vector(MPI_Comm comm, int rank, int n, int count)
 {
     MPI_Datatype v;
-    double *buf = malloc(((size_t)count * 2 + 2) * sizeof(double));
+    double *buf = calloc(1, ((size_t)count * 2 + 2) * sizeof(double));
 
     MT_OK(MPI_Type_vector(count, 1, 2, MPI_DOUBLE, &v));
     MT_OK(MPI_Type_commit(&v));
