@@ -49,7 +49,7 @@ install(EXPORT bypassTargets
 # is moved: RPATH $ORIGIN/<bindir-to-libdir>.
 file(RELATIVE_PATH bp_bin_to_lib
     ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
-foreach(tool bprun bp-info bp-bench)
+foreach(tool bprun bp-info bp-bench bp-bench-bpmpi)
     if(TARGET ${tool})
         set_target_properties(${tool} PROPERTIES INSTALL_RPATH "\$ORIGIN/${bp_bin_to_lib}")
     endif()
