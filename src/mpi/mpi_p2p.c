@@ -541,11 +541,21 @@ static void req_poll(struct bpmpi_request *r)
     req_maybe_finish(r);
 }
 
-/* Nonblocking progress of everything that needs service. */
-static void p2p_poll_service(void)
+/*
+ * Nonblocking progress of everything that needs service. Test loops call it, so it runs one
+ * call in P2P_SERVICE_EVERY (or when asked to): each bp_test of a pending request polls the
+ * transports, which a test loop with many receives posted should not pay on every call.
+ */
+#define P2P_SERVICE_EVERY 16
+
+static void p2p_poll_service(int force)
 {
+    static unsigned calls;
     struct bpmpi_request *r = bpmpi.active, *next;
 
+    if (!force && (++calls % P2P_SERVICE_EVERY) != 0) {
+        return;
+    }
     for (; r != NULL; r = next) {
         next = r->next; /* r may be released */
         if (r->serviced) {
@@ -557,6 +567,7 @@ static void p2p_poll_service(void)
 /* Blocks until r is complete. */
 static void req_block(struct bpmpi_request *r)
 {
+    req_poll(r); /* most often done already: no need to gather the others */
     while (!r->complete) {
         int others = bpmpi.n_service - (r->serviced ? 1 : 0);
         if (others == 0) {
@@ -861,7 +872,7 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     comm = r->comm;
     req_poll(r);
     if (!r->complete && bpmpi.n_service > 0) {
-        p2p_poll_service();
+        p2p_poll_service(0);
     }
     *flag = r->complete;
     if (!r->complete) {
@@ -898,6 +909,11 @@ int MPI_Waitall(int count, MPI_Request array_of_requests[], MPI_Status array_of_
     if (count < 0 || (count > 0 && array_of_requests == NULL)) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Waitall");
     }
+    for (int i = 0; i < count; i++) { /* what is done already, without blocking */
+        if (!req_inactive(array_of_requests[i])) {
+            req_poll(array_of_requests[i]);
+        }
+    }
     for (int i = 0; i < count; i++) {
         if (!req_inactive(array_of_requests[i])) {
             comm = array_of_requests[i]->comm;
@@ -926,7 +942,7 @@ int MPI_Testall(int count, MPI_Request array_of_requests[], int *flag,
         }
     }
     if (!all && bpmpi.n_service > 0) {
-        p2p_poll_service();
+        p2p_poll_service(0);
     }
     *flag = all;
     if (!all) {
@@ -962,7 +978,7 @@ static int p2p_some(const char *call, int count, MPI_Request reqs[], bool block,
             break;
         }
         if (wait_step(NULL, NULL, NULL, 0, reqs, count) != BP_OK) {
-            p2p_poll_service();
+            p2p_poll_service(1);
         }
     }
     if (active == 0) {
@@ -970,7 +986,7 @@ static int p2p_some(const char *call, int count, MPI_Request reqs[], bool block,
         return MPI_SUCCESS;
     }
     if (n == 0 && bpmpi.n_service > 0) {
-        p2p_poll_service();
+        p2p_poll_service(0);
     }
     n = 0;
     for (int i = 0; i < count; i++) {
@@ -1234,7 +1250,7 @@ static int p2p_probe(const char *call, int source, int tag, MPI_Comm comm, int b
         if (found || !block) {
             break;
         }
-        p2p_poll_service();
+        p2p_poll_service(0);
     }
     if (flag != NULL) {
         *flag = found;
