@@ -44,6 +44,7 @@ typedef intptr_t MPI_Aint;
 typedef long long MPI_Offset;
 typedef long long MPI_Count;
 typedef int MPI_Fint;
+typedef int MPI_Info; /* only MPI_INFO_NULL exists */
 
 typedef struct MPI_Status {
     int MPI_SOURCE;
@@ -90,6 +91,8 @@ extern BPMPI_API char bpmpi_in_place;
 #define MPI_BOTTOM ((void *)0)
 #define MPI_STATUS_IGNORE ((MPI_Status *)0)
 #define MPI_STATUSES_IGNORE ((MPI_Status *)0)
+#define MPI_INFO_NULL ((MPI_Info)0)
+#define MPI_COMM_TYPE_SHARED 1
 
 /* Predefined datatypes. */
 #define MPI_CHAR (&bpmpi_dt_char)
@@ -222,6 +225,8 @@ BPMPI_API double MPI_Wtime(void);
 BPMPI_API double MPI_Wtick(void);
 BPMPI_API int MPI_Query_thread(int *provided);
 BPMPI_API int MPI_Is_thread_main(int *flag);
+BPMPI_API int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr);
+BPMPI_API int MPI_Free_mem(void *base);
 
 /* --- errors --------------------------------------------------------------------------- */
 
@@ -303,6 +308,8 @@ BPMPI_API int MPI_Comm_rank(MPI_Comm comm, int *rank);
 BPMPI_API int MPI_Comm_size(MPI_Comm comm, int *size);
 BPMPI_API int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm);
 BPMPI_API int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm);
+BPMPI_API int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
+                                  MPI_Comm *newcomm);
 BPMPI_API int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm);
 BPMPI_API int MPI_Comm_free(MPI_Comm *comm);
 BPMPI_API int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result);

@@ -958,7 +958,10 @@ static int coll_allgather(const void *sendbuf, int scount, MPI_Datatype stype, v
     for (int i = 0; i < n; i++) {
         len[i] = (size_t)(rcounts != NULL ? rcounts[i] : rcount1) * rtype->size;
         off[i] = total;
-        total += len[i];
+        if (__builtin_add_overflow(total, len[i], &total) || total > (size_t)PTRDIFF_MAX) {
+            err = MPI_ERR_COUNT;
+            goto out;
+        }
     }
     /* equal blocks of a contiguous type: work in recvbuf itself */
     direct = (displs == NULL && bpmpi_dt_contig(rtype, rcount1 * n));
@@ -1150,8 +1153,12 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
         rl[i] = (size_t)(rcounts != NULL ? rcounts[i] : rcount1) * rtype->size;
         so[i] = stot;
         ro[i] = rtot;
-        stot += sl[i];
-        rtot += rl[i];
+        if (__builtin_add_overflow(stot, sl[i], &stot) ||
+            __builtin_add_overflow(rtot, rl[i], &rtot) || stot > (size_t)PTRDIFF_MAX ||
+            rtot > (size_t)PTRDIFF_MAX) {
+            err = MPI_ERR_COUNT;
+            goto out;
+        }
     }
     if ((sb = coll_alloc(stot)) == NULL || (rb = coll_alloc(rtot)) == NULL) {
         goto out;

@@ -221,6 +221,48 @@ out:
     return bpmpi_error(comm, err, "MPI_Comm_split");
 }
 
+/* MPI_COMM_TYPE_SHARED: the ranks of one host (same host name), as a Comm_split whose
+ * colour is the lowest rank of comm on this host. */
+int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
+                        MPI_Comm *newcomm)
+{
+    char *names;
+    int color = MPI_UNDEFINED, err;
+
+    BPMPI_CHECK_INIT("MPI_Comm_split_type");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_split_type");
+    }
+    if (split_type != MPI_COMM_TYPE_SHARED && split_type != MPI_UNDEFINED) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_split_type");
+    }
+    names = calloc((size_t)comm->size, MPI_MAX_PROCESSOR_NAME);
+    if (names == NULL) {
+        return bpmpi_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_split_type");
+    }
+    {
+        char mine[MPI_MAX_PROCESSOR_NAME] = {0};
+        int len;
+        MPI_Get_processor_name(mine, &len);
+        err = MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names,
+                            MPI_MAX_PROCESSOR_NAME, MPI_CHAR, comm);
+    }
+    if (err == MPI_SUCCESS && split_type == MPI_COMM_TYPE_SHARED) {
+        for (int i = 0; i < comm->size && color == MPI_UNDEFINED; i++) {
+            if (strncmp(names + (size_t)i * MPI_MAX_PROCESSOR_NAME,
+                        names + (size_t)comm->rank * MPI_MAX_PROCESSOR_NAME,
+                        MPI_MAX_PROCESSOR_NAME) == 0) {
+                color = i;
+            }
+        }
+    }
+    free(names);
+    if (err != MPI_SUCCESS) {
+        return err;
+    }
+    return MPI_Comm_split(comm, color, key, newcomm);
+}
+
 int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 {
     uint32_t ctx;

@@ -1119,23 +1119,22 @@ int MPI_Request_free(MPI_Request *request)
     return MPI_SUCCESS;
 }
 
-/* Finalize: requests the user freed while active must end before the context does. */
+/*
+ * Finalize: requests the user freed while active end before the context does (a freed send
+ * must still be delivered; a freed receive nothing matched is cancelled first). Requests
+ * never waited for (an erroneous program) are let go: bp_finalize cancels their native
+ * requests, and waiting here could hang on a peer that never answers.
+ */
 void bpmpi_p2p_fini(void)
 {
     while (bpmpi.active != NULL) {
         struct bpmpi_request *r = bpmpi.active;
         if (r->user_freed) {
+            if (r->kind == BPMPI_RQ_RECV && r->nreq != NULL) {
+                bp_cancel(r->nreq);
+            }
             req_block(r); /* releases it */
         } else {
-            /* never waited for (erroneous): let go of it */
-            if (r->nreq != NULL) {
-                bp_cancel(r->nreq);
-                bp_wait(&r->nreq, NULL);
-            }
-            if (r->ackreq != NULL) {
-                bp_cancel(r->ackreq);
-                bp_wait(&r->ackreq, NULL);
-            }
             free(r->tmp);
             r->tmp = NULL;
             req_list_remove(r);

@@ -158,6 +158,18 @@ int main(int argc, char **argv)
         MT_OK(MPI_Comm_free(&c));
         MT_CHECK(c == MPI_COMM_NULL);
     }
+    /* 5. Comm_split_type SHARED: under bprun every rank is on this host */
+    {
+        MPI_Comm node;
+        int ns, nr;
+        MT_OK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                                  &node));
+        MT_OK(MPI_Comm_size(node, &ns));
+        MT_OK(MPI_Comm_rank(node, &nr));
+        MT_EQ(ns, n);
+        MT_EQ(nr, rank);
+        MT_OK(MPI_Comm_free(&node));
+    }
     MT_OK(MPI_Comm_free(&split));
     MT_OK(MPI_Comm_free(&dup));
     return mtest_fini("mpi_comm_isolation");
