@@ -108,6 +108,7 @@ int main(int argc, char **argv)
         MT_OK(MPI_Send(ten, 10, MPI_INT, 0, 21, MPI_COMM_WORLD));
         MT_OK(MPI_Send(ten, 10, MPI_INT, 0, 22, MPI_COMM_WORLD));
         MT_OK(MPI_Send(ten, 3, MPI_INT, 0, 23, MPI_COMM_WORLD));
+        MT_OK(MPI_Send(ten, 7, MPI_BYTE, 0, 25, MPI_COMM_WORLD));
     } else if (rank == 0) {
         int count = -1;
         for (int i = 0; i < 16; i++) {
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
             MT_EQ(sts[1].MPI_ERROR, MPI_SUCCESS);
             MT_OK(MPI_Recv(&one, 1, MPI_INT, 0, 24, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         }
+        /* 7 bytes are not a whole number of ints */
+        MT_OK(MPI_Recv(buf, 16, MPI_BYTE, 1, 25, MPI_COMM_WORLD, &st));
+        MT_OK(MPI_Get_count(&st, MPI_INT, &count));
+        MT_EQ(count, MPI_UNDEFINED);
+        MT_OK(MPI_Get_count(&st, MPI_BYTE, &count));
+        MT_EQ(count, 7);
     }
 
     MT_OK(MPI_Barrier(MPI_COMM_WORLD));

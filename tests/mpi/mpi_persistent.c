@@ -1,8 +1,10 @@
 /*
  * Persistent requests: Send_init / Recv_init started many times with Start and Startall
  * around a ring, the buffers reread at every start; an inactive persistent request
- * completes at once in Wait/Test; Request_free of an inactive one; and Request_free of an
- * active nonblocking send (the message still arrives).
+ * completes at once in Wait/Test; Request_free of an inactive one; Request_free of an
+ * active nonblocking send (the message still arrives); Cancel of a receive nothing matches
+ * (Test_cancelled says so, and a later message goes to the next receive); Sendrecv_replace
+ * around the ring with a noncontiguous type.
  */
 #include "mtest.h"
 
@@ -68,6 +70,42 @@ int main(int argc, char **argv)
         }
         /* MPI: only a later handshake tells the sender its buffer is free again */
         MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+    /* Cancel: a receive that nothing will match */
+    {
+        MPI_Request r;
+        MPI_Status cst;
+        int flag = 0, v = -1, w = rank;
+        MT_OK(MPI_Irecv(&v, 1, MPI_INT, left, 60, MPI_COMM_WORLD, &r));
+        MT_OK(MPI_Cancel(&r));
+        MT_OK(MPI_Wait(&r, &cst));
+        MT_OK(MPI_Test_cancelled(&cst, &flag));
+        MT_EQ(flag, 1);
+        MT_EQ(v, -1);
+        /* once every rank has cancelled, a message with that tag goes to the next receive */
+        MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+        MT_OK(MPI_Sendrecv(&w, 1, MPI_INT, right, 60, &v, 1, MPI_INT, left, 60, MPI_COMM_WORLD,
+                           &cst));
+        MT_EQ(v, left);
+        MT_OK(MPI_Test_cancelled(&cst, &flag));
+        MT_EQ(flag, 0);
+    }
+
+    /* Sendrecv_replace with every other int of a buffer */
+    {
+        int buf[20];
+        MPI_Datatype every2;
+        MT_OK(MPI_Type_vector(10, 1, 2, MPI_INT, &every2));
+        MT_OK(MPI_Type_commit(&every2));
+        for (int i = 0; i < 20; i++) {
+            buf[i] = (i % 2) ? -1 : rank * 100 + i;
+        }
+        MT_OK(MPI_Sendrecv_replace(buf, 1, every2, right, 7, left, 7, MPI_COMM_WORLD, &st));
+        MT_EQ(st.MPI_SOURCE, left);
+        for (int i = 0; i < 20; i++) {
+            MT_EQ(buf[i], (i % 2) ? -1 : left * 100 + i);
+        }
+        MT_OK(MPI_Type_free(&every2));
     }
     return mtest_fini("mpi_persistent");
 }
