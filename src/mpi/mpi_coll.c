@@ -95,10 +95,13 @@ static int c_recv(const coll_t *c, void *buf, size_t n, int peer, int step, size
     return coll_status(st);
 }
 
+/* The receive is posted before the send, on every rank: a blocking send (even a rendezvous
+ * one) then cannot deadlock against a peer doing the same, because that peer's receive is
+ * there to match it. */
 static int c_sendrecv(const coll_t *c, const void *sbuf, size_t sn, int dst, void *rbuf,
                       size_t rn, int src, int step, size_t *got_p)
 {
-    bp_request_t *reqs[2];
+    bp_request_t *reqs[2] = {NULL, NULL};
     bp_msginfo_t infos[2] = {{.length = 0}, {.length = 0}};
     bp_status_t st;
 
@@ -106,13 +109,22 @@ static int c_sendrecv(const coll_t *c, const void *sbuf, size_t sn, int dst, voi
     if (st != BP_OK) {
         return coll_status(st);
     }
-    st = bp_isend(bpmpi.ctx, sbuf, sn, c->comm->world[dst], coll_tag(c, step), &reqs[1]);
-    if (st != BP_OK) {
+    if (BPMPI_LIKELY(bpmpi.n_service == 0)) {
+        /* the common case: no request object for the send */
+        st = bp_send(bpmpi.ctx, sbuf, sn, c->comm->world[dst], coll_tag(c, step));
+        if (st == BP_OK) {
+            st = bp_wait(&reqs[0], &infos[0]);
+        }
+    } else {
+        st = bp_isend(bpmpi.ctx, sbuf, sn, c->comm->world[dst], coll_tag(c, step), &reqs[1]);
+        if (st == BP_OK) {
+            st = bpmpi_nwait(reqs, infos, 2);
+        }
+    }
+    if (reqs[0] != NULL) { /* the send failed: let go of the receive */
         bp_cancel(reqs[0]);
         bp_wait(&reqs[0], NULL);
-        return coll_status(st);
     }
-    st = bpmpi_nwait(reqs, infos, 2);
     if (got_p != NULL) {
         *got_p = infos[0].length < rn ? infos[0].length : rn;
     }
