@@ -16,9 +16,11 @@ cp "$src" hello.c
 "$bin/bpcc" -Wall -Wextra -Werror hello.c
 out=$("$bin/mpiexec" --timeout 60 -n 2 ./a.out)
 echo "$out"
-[ "$(echo "$out" | grep -c '^hello from rank [01] of 2')" -eq 2 ] || { echo "FAIL: mpiexec -n 2"; exit 1; }
+[ "$(echo "$out" | grep -c '^hello from rank [01] of 2')" -eq 2 ] ||
+    { echo "FAIL: mpiexec -n 2"; exit 1; }
 out=$("$bin/mpirun" -np 3 ./a.out)
 [ "$(echo "$out" | grep -c 'of 3')" -eq 3 ] || { echo "FAIL: mpirun -np 3"; exit 1; }
 out=$("$bin/mpiexec" ./a.out)
-[ "$(echo "$out" | grep -c 'of 1')" -eq 1 ] || { echo "FAIL: mpiexec without -n runs 1 rank"; exit 1; }
+[ "$(echo "$out" | grep -c 'of 1')" -eq 1 ] ||
+    { echo "FAIL: mpiexec without -n runs 1 rank"; exit 1; }
 echo "mpi_bpcc passed"

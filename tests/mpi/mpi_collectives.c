@@ -368,7 +368,7 @@ static void test_alltoall(MPI_Comm comm, int rank, int n, int count)
 {
     int c = count > 1000 ? 1000 : count; /* n * n blocks */
     size_t total = (size_t)n * (size_t)(c + 4);
-    long long *s = calloc(1, (total + 1) * sizeof(long long)), *r = calloc(1, (total + 1) * sizeof(long long));
+    long long *s = calloc(total + 1, sizeof(long long)), *r = calloc(total + 1, sizeof(long long));
     int *sc = calloc(1, (size_t)n * sizeof(int)), *sd = calloc(1, (size_t)n * sizeof(int));
     int *rcv = calloc(1, (size_t)n * sizeof(int)), *rd = calloc(1, (size_t)n * sizeof(int));
 

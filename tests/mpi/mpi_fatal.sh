@@ -7,7 +7,8 @@ out=$("$bprun" --timeout 30 -n 2 "$prog" 2>&1)
 rc=$?
 echo "$out"
 [ "$rc" -ne 0 ] || { echo "FAIL: the job should have failed"; exit 1; }
-echo "$out" | grep -q "MPI_Send: MPI_ERR_RANK" || { echo "FAIL: no message naming MPI_Send and MPI_ERR_RANK"; exit 1; }
+echo "$out" | grep -q "MPI_Send: MPI_ERR_RANK" ||
+    { echo "FAIL: no message naming MPI_Send and MPI_ERR_RANK"; exit 1; }
 if echo "$out" | grep -q "still running\|nobody sent"; then
     echo "FAIL: a rank went on after the fatal error"
     exit 1

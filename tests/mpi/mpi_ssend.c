@@ -81,6 +81,23 @@ int main(int argc, char **argv)
     }
     MT_OK(MPI_Barrier(MPI_COMM_WORLD));
 
+    /* 3b. the receiver's Irecv is matched while it waits in a collective: the Ssend must
+     *     complete before the sender reaches that collective */
+    if (peer != MPI_PROC_NULL) {
+        int x = 5, y = -1;
+        if (rank % 2 == 0) {
+            MT_OK(MPI_Ssend(&x, 1, MPI_INT, peer, 10, MPI_COMM_WORLD));
+            MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+        } else {
+            MT_OK(MPI_Irecv(&y, 1, MPI_INT, peer, 10, MPI_COMM_WORLD, &r));
+            MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+            MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+            MT_EQ(y, 5);
+        }
+    } else {
+        MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+
     /* 4. Bsend returns before the receive is posted; Buffer_detach waits for delivery */
     if (peer != MPI_PROC_NULL) {
         int size = 4 * (100 * (int)sizeof(int) + MPI_BSEND_OVERHEAD), dsize;
