@@ -402,17 +402,14 @@ static void wait_push(size_t *n, bp_request_t *req, struct bpmpi_request *r, int
 }
 
 /*
- * One blocking step: waits until one native request completes among the caller's raw ones,
- * those of the requests in want, and those of every request that needs service; records
- * it. Returns an error only when waiting itself failed.
+ * Gathers into wait_arr the native requests to wait on: the caller's raw ones, those of the
+ * requests in want, and those of every request that needs service. *n_p: how many.
  */
-static bp_status_t wait_step(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo_t *raw_info,
-                             int nraw, struct bpmpi_request *const *want, int nwant)
+static bp_status_t wait_gather(bp_request_t **raw, int nraw, struct bpmpi_request *const *want,
+                               int nwant, size_t *n_p)
 {
-    size_t n = 0, idx;
+    size_t n = 0;
     size_t need = (size_t)nraw + 2 * (size_t)nwant + 2 * (size_t)bpmpi.n_service;
-    bp_msginfo_t info;
-    bp_status_t st;
 
     if (wait_reserve(need) != 0) {
         return BP_ERR_NOMEM;
@@ -422,17 +419,22 @@ static bp_status_t wait_step(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo
             wait_push(&n, raw[i], NULL, i);
         }
     }
-    for (int i = 0; i < nwant; i++) {
-        struct bpmpi_request *r = want[i];
-        if (r == NULL || r->complete || r->mark) {
-            continue;
-        }
-        r->mark = true;
-        if (r->nreq != NULL) {
-            wait_push(&n, r->nreq, r, 0);
-        }
-        if (r->ackreq != NULL) {
-            wait_push(&n, r->ackreq, r, 1);
+    /* sends first: they mostly complete at once, and bp_waitany takes the first done entry,
+     * so a done send behind a pending receive would cost a scan each time */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < nwant; i++) {
+            struct bpmpi_request *r = want[i];
+            if (r == NULL || r->complete || r->mark ||
+                r->kind != (pass == 0 ? BPMPI_RQ_SEND : BPMPI_RQ_RECV)) {
+                continue;
+            }
+            r->mark = true;
+            if (r->nreq != NULL) {
+                wait_push(&n, r->nreq, r, 0);
+            }
+            if (r->ackreq != NULL) {
+                wait_push(&n, r->ackreq, r, 1);
+            }
         }
     }
     for (struct bpmpi_request *r = bpmpi.active; r != NULL; r = r->next) {
@@ -450,13 +452,26 @@ static bp_status_t wait_step(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo
             want[i]->mark = false;
         }
     }
-    if (n == 0) {
-        return BP_OK;
-    }
-    st = bp_waitany(n, wait_arr, &idx, &info);
-    if (idx >= n) {
+    *n_p = n;
+    return BP_OK;
+}
+
+/*
+ * Waits for one of wait_arr[start, n) and records its completion where it belongs. Returns
+ * an error only when waiting itself failed.
+ */
+static bp_status_t wait_one(size_t start, size_t n, bp_request_t **raw, bp_status_t *raw_st,
+                            bp_msginfo_t *raw_info)
+{
+    bp_msginfo_t info;
+    bp_status_t st;
+    size_t idx;
+
+    st = bp_waitany(n - start, wait_arr + start, &idx, &info);
+    if (idx >= n - start) {
         return st != BP_OK ? st : BP_ERR_STATE;
     }
+    idx += start;
     if (wait_slots[idx].r == NULL) {
         int i = wait_slots[idx].which;
         raw[i] = NULL;
@@ -479,6 +494,57 @@ static bp_status_t wait_step(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo
     return BP_OK;
 }
 
+/* One blocking step: one native request of those wait_gather names completes. */
+static bp_status_t wait_step(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo_t *raw_info,
+                             int nraw, struct bpmpi_request *const *want, int nwant)
+{
+    size_t n;
+    bp_status_t st = wait_gather(raw, nraw, want, nwant, &n);
+
+    if (st != BP_OK || n == 0) {
+        return st;
+    }
+    return wait_one(0, n, raw, raw_st, raw_info);
+}
+
+/*
+ * Waits until every raw request and every request of want is complete, servicing the rest
+ * meanwhile. The array is gathered once (nothing new can start while we wait) and waited on
+ * from its first live entry: completions mostly come in order, so this stays linear in the
+ * number of requests where a fresh gather per completion would be quadratic.
+ */
+static bp_status_t wait_all(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo_t *raw_info,
+                            int nraw, struct bpmpi_request *const *want, int nwant)
+{
+    size_t n, start = 0;
+    bp_status_t st = wait_gather(raw, nraw, want, nwant, &n);
+
+    if (st != BP_OK) {
+        return st;
+    }
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < nraw && !pending; i++) {
+            pending = (raw[i] != NULL);
+        }
+        for (int i = 0; i < nwant && !pending; i++) {
+            pending = (want[i] != NULL && want[i]->active && !want[i]->complete);
+        }
+        if (!pending) {
+            return BP_OK;
+        }
+        while (start < n && wait_arr[start] == NULL) {
+            start++;
+        }
+        if (start == n) {
+            return BP_ERR_STATE; /* cannot happen: what is pending is in the array */
+        }
+        if ((st = wait_one(start, n, raw, raw_st, raw_info)) != BP_OK) {
+            return st;
+        }
+    }
+}
+
 bp_status_t bpmpi_nwait(bp_request_t **reqs, bp_msginfo_t *infos, int n)
 {
     bp_status_t first = BP_OK, st, sts[8], *stv = sts;
@@ -492,18 +558,8 @@ bp_status_t bpmpi_nwait(bp_request_t **reqs, bp_msginfo_t *infos, int n)
     for (int i = 0; i < n; i++) {
         stv[i] = BP_OK;
     }
-    for (;;) {
-        int pending = 0;
-        for (int i = 0; i < n; i++) {
-            pending |= (reqs[i] != NULL);
-        }
-        if (!pending) {
-            break;
-        }
-        if ((st = wait_step(reqs, stv, infos, n, NULL, 0)) != BP_OK) {
-            first = st;
-            break;
-        }
+    if ((st = wait_all(reqs, stv, infos, n, NULL, 0)) != BP_OK) {
+        first = st;
     }
     for (int i = 0; i < n && first == BP_OK; i++) {
         if (stv[i] != BP_OK) {
@@ -909,10 +965,11 @@ int MPI_Waitall(int count, MPI_Request array_of_requests[], MPI_Status array_of_
     if (count < 0 || (count > 0 && array_of_requests == NULL)) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Waitall");
     }
-    for (int i = 0; i < count; i++) { /* what is done already, without blocking */
-        if (!req_inactive(array_of_requests[i])) {
-            req_poll(array_of_requests[i]);
-        }
+    /* Nothing to service: sends only, each straight to bp_wait. Else one wait over the set
+     * and what needs service. */
+    if (bpmpi.n_service > 0 &&
+        wait_all(NULL, NULL, NULL, 0, array_of_requests, count) != BP_OK) {
+        /* no memory for the wait set: one request at a time still completes them all */
     }
     for (int i = 0; i < count; i++) {
         if (!req_inactive(array_of_requests[i])) {
