@@ -3,6 +3,11 @@
 #   <prefix>/<libdir>/libbypass.so.<major> (+ .so.<version>, .so)   the shared library
 #   <prefix>/<libdir>/libbypass.a                                     the static library
 #   <prefix>/<includedir>/bypass.h                                    the only public header
+#   <prefix>/<libdir>/libbpmpi.so.<major> (+ ...), libbpmpi.a         the MPI layer
+#   <prefix>/<includedir>/bypass/mpi.h     its header, in a folder of its own so that it
+#                                          never shadows a system mpi.h (bpcc adds -I)
+#   <prefix>/<bindir>/bpcc, mpicc, mpiexec, mpirun   the MPI wrappers (bypass's own bin
+#                                          directory only; mpicc is bpcc under MPI's name)
 #   <prefix>/<libdir>/cmake/bypass/        find_package(bypass): bypass::bypass (shared),
 #                                          bypass::bypass_static
 #   <prefix>/<libdir>/pkgconfig/bypass.pc  pkg-config bypass [--static]
@@ -16,7 +21,7 @@ set(BP_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/bypass)
 set(BP_PKGCONFIG_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # Libraries, header and the export set.
-install(TARGETS bypass bypass_static
+install(TARGETS bypass bypass_static bpmpi bpmpi_static
     EXPORT bypassTargets
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -24,6 +29,17 @@ install(TARGETS bypass bypass_static
 # (The include directory comes with the targets: their INSTALL_INTERFACE include path.)
 install(FILES ${PROJECT_SOURCE_DIR}/include/bypass.h
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/src/mpi/mpi.h
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bypass)
+# The MPI wrappers: the installed bpcc finds its prefix from where it lies (src/mpi makes it).
+foreach(name bpcc mpicc)
+    install(PROGRAMS ${PROJECT_BINARY_DIR}/src/mpi/install/bpcc
+        DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME ${name})
+endforeach()
+foreach(name mpiexec mpirun)
+    install(PROGRAMS ${PROJECT_SOURCE_DIR}/src/mpi/mpiexec.sh
+        DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME ${name})
+endforeach()
 install(EXPORT bypassTargets
     NAMESPACE bypass::
     FILE bypassTargets.cmake
@@ -33,11 +49,16 @@ install(EXPORT bypassTargets
 # is moved: RPATH $ORIGIN/<bindir-to-libdir>.
 file(RELATIVE_PATH bp_bin_to_lib
     ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
-foreach(tool bprun bp-info bp-bench)
+foreach(tool bprun bp-info bp-bench bp-bench-bpmpi)
     if(TARGET ${tool})
         set_target_properties(${tool} PROPERTIES INSTALL_RPATH "\$ORIGIN/${bp_bin_to_lib}")
     endif()
 endforeach()
+
+# libbpmpi finds libbypass beside it: a program built by bpcc names only libbpmpi when the
+# linker drops libbypass as not needed (--as-needed), and its RUNPATH does not reach
+# libbpmpi's own dependencies.
+set_target_properties(bpmpi PROPERTIES INSTALL_RPATH "\$ORIGIN")
 
 # CMake package: bypassConfig.cmake (finds Threads, which the static library needs at
 # link time) and bypassConfigVersion.cmake (any 0.x accepts a request for 0.y <= 0.x).

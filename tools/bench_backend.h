@@ -3,7 +3,8 @@
  * bytes. The benchmarks are written once against this table; a backend fills it:
  *
  *   bench_be_bypass.c  the native API (bp-bench, under bprun)
- *   bench_be_mpi.c     any mpi.h (bp-bench-openmpi, bp-bench-mpich, built with mpicc.*)
+ *   bench_be_mpi.c     any mpi.h (bp-bench-openmpi, bp-bench-mpich, built with mpicc.*;
+ *                      bp-bench-bpmpi, built against bypass's own mpi.h)
  *   bench_be_sock.c    kernel baselines: TCP over 127.0.0.1 and a UNIX socketpair, blocking
  *                      or busy-polling; the process forks its peer itself (standalone)
  *
@@ -37,6 +38,10 @@ typedef struct bench_be {
     /* A receive of exactly len bytes: any other length is an error. */
     int (*recv)(void *buf, size_t len, int peer);
     int (*barrier)(void);
+    /* Collectives of `coll` beyond the barrier, over every rank; NULL where the backend has
+     * none (the native API, the kernel baselines): coll then measures the barrier only. */
+    int (*bcast)(void *buf, size_t len, int root);
+    int (*allreduce_sum)(const double *in, double *out, size_t count); /* MPI_SUM of doubles */
     int (*finalize)(void);
 } bench_be_t;
 

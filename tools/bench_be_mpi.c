@@ -1,8 +1,9 @@
 /*
  * bench_be_mpi.c - bp-bench's backend over MPI: the same benchmarks, built with an MPI
  * library's compiler wrapper (CMake: bp-bench-openmpi with mpicc.openmpi, bp-bench-mpich with
- * mpicc.mpich) and started by its launcher. Only MPI-1 point to point and a barrier on
- * MPI_COMM_WORLD, with MPI_BYTE and one tag, so any mpi.h builds it.
+ * mpicc.mpich; bp-bench-bpmpi against bypass's own mpi.h) and started by its launcher. Only
+ * MPI-1 point to point, and Barrier, Bcast and Allreduce on MPI_COMM_WORLD, with MPI_BYTE,
+ * MPI_DOUBLE and one tag, so any mpi.h builds it.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -179,6 +180,28 @@ static int mpib_barrier(void)
     return (err != MPI_SUCCESS) ? mpib_fail("MPI_Barrier", err) : 0;
 }
 
+static int mpib_bcast(void *buf, size_t len, int root)
+{
+    int count, err;
+
+    if (mpib_count(len, &count) != 0) {
+        return -1;
+    }
+    err = MPI_Bcast(buf, count, MPI_BYTE, root, MPI_COMM_WORLD);
+    return BENCH_UNLIKELY(err != MPI_SUCCESS) ? mpib_fail("MPI_Bcast", err) : 0;
+}
+
+static int mpib_allreduce_sum(const double *in, double *out, size_t count)
+{
+    int n, err;
+
+    if (mpib_count(count, &n) != 0) {
+        return -1;
+    }
+    err = MPI_Allreduce((void *)(uintptr_t)in, out, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    return BENCH_UNLIKELY(err != MPI_SUCCESS) ? mpib_fail("MPI_Allreduce", err) : 0;
+}
+
 static int mpib_finalize(void)
 {
     int err = MPI_Finalize();
@@ -198,5 +221,7 @@ const bench_be_t bench_be_main = {
     .send = mpib_send,
     .recv = mpib_recv,
     .barrier = mpib_barrier,
+    .bcast = mpib_bcast,
+    .allreduce_sum = mpib_allreduce_sum,
     .finalize = mpib_finalize,
 };

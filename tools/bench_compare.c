@@ -16,6 +16,8 @@
  * A peer that is not installed is skipped with one line. The launchers can be renamed with
  * BPBENCH_MPIRUN_OPENMPI and BPBENCH_MPIEXEC_MPICH (a name that does not exist hides the
  * peer; the tests use that). Not BP_*: bp_init rejects unknown BP_ variables.
+ * The collectives (barrier, bcast, allreduce: one `bp-bench coll` run each) are measured
+ * where there are collectives: the MPI builds, and native bypass for the barrier.
  */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <fcntl.h>
@@ -44,6 +46,7 @@ enum {
     CMP_BYPASS_TCP,
     CMP_BYPASS_HOSTS,
     CMP_BYPASS_XDP,
+    CMP_BYPASS_MPI,
     CMP_TCP,
     CMP_TCP_SPIN,
     CMP_UNIX,
@@ -66,6 +69,7 @@ static const cmp_cfg_t cmp_cfgs[CMP_NCFG] = {
     [CMP_BYPASS_TCP] = { "bypass-tcp", "bypass tcp loopback", CMP_K_BYPASS },
     [CMP_BYPASS_HOSTS] = { "bypass-hosts", "bypass tcp, 2 emulated hosts", CMP_K_BYPASS },
     [CMP_BYPASS_XDP] = { "bypass-xdp", "bypass xdp, 2 emulated hosts", CMP_K_BYPASS },
+    [CMP_BYPASS_MPI] = { "bypass-mpi", "bypass MPI layer (shm)", CMP_K_BYPASS },
     [CMP_TCP] = { "tcp", "kernel TCP loopback", CMP_K_KERNEL },
     [CMP_TCP_SPIN] = { "tcp-spin", "kernel TCP loopback, spin", CMP_K_KERNEL },
     [CMP_UNIX] = { "unix", "kernel UNIX socket", CMP_K_KERNEL },
@@ -77,6 +81,7 @@ static const cmp_cfg_t cmp_cfgs[CMP_NCFG] = {
 
 typedef struct cmp_bench {
     const char *name;
+    const char *mode;  /* bp-bench's mode that measures it */
     const char *col;   /* the CSV column compared */
     const char *unit;
     const char *title;
@@ -85,13 +90,20 @@ typedef struct cmp_bench {
 } cmp_bench_t;
 
 static const cmp_bench_t cmp_benches[] = {
-    { "lat", "latency_us", "us", "latency (us), lower is better", 1, "0:1M", "0,8,4K" },
-    { "bw", "bandwidth_MBps", "MB/s", "bandwidth (MB/s, 1 MB = 1e6 B), higher is better", 0,
-      "1:4M", "8,64K" },
-    { "bibw", "bandwidth_MBps", "MB/s", "bidirectional bandwidth (MB/s), higher is better", 0,
-      "1:4M", "8,64K" },
-    { "mr", "messages_per_s", "msg/s", "message rate (messages/s, window 64), higher is "
+    { "lat", "lat", "latency_us", "us", "latency (us), lower is better", 1, "0:1M",
+      "0,8,4K" },
+    { "bw", "bw", "bandwidth_MBps", "MB/s", "bandwidth (MB/s, 1 MB = 1e6 B), higher is better",
+      0, "1:4M", "8,64K" },
+    { "bibw", "bibw", "bandwidth_MBps", "MB/s", "bidirectional bandwidth (MB/s), higher is "
+      "better", 0, "1:4M", "8,64K" },
+    { "mr", "mr", "messages_per_s", "msg/s", "message rate (messages/s, window 64), higher is "
       "better", 0, "1,8,64,512,4K,32K", "8" },
+    { "barrier", "coll", "barrier_us", "us", "MPI_Barrier latency, 2 ranks (us), lower is "
+      "better", 1, "8", "8" },
+    { "bcast", "coll", "bcast_us", "us", "MPI_Bcast latency, 2 ranks (us), lower is better", 1,
+      "8", "8" },
+    { "allreduce", "coll", "allreduce_us", "us", "MPI_Allreduce latency, doubles, MPI_SUM, 2 "
+      "ranks (us), lower is better", 1, "8", "8" },
 };
 #define CMP_NBENCH (sizeof(cmp_benches) / sizeof(cmp_benches[0]))
 
@@ -237,7 +249,7 @@ static void cmp_find(cmp_t *c)
     for (int k = 0; k < CMP_NCFG; k++) {
         snprintf(c->prog[k], CMP_PATH, "%s", c->self);
     }
-    for (int k = CMP_BYPASS; k <= CMP_BYPASS_XDP; k++) {
+    for (int k = CMP_BYPASS; k <= CMP_BYPASS_MPI; k++) {
         if (!c->skip[k]
             && (size_t)snprintf(c->prog[k], CMP_PATH, "%s/bprun", c->bindir) < CMP_PATH
             && access(c->prog[k], X_OK) != 0) {
@@ -245,6 +257,14 @@ static void cmp_find(cmp_t *c)
                     cmp_cfgs[k].name, c->prog[k]);
             c->skip[k] = 1;
         }
+    }
+    if (!c->skip[CMP_BYPASS_MPI]
+        && ((size_t)snprintf(c->peer_bin[CMP_BYPASS_MPI], CMP_PATH, "%s/bp-bench-bpmpi",
+                             c->bindir) >= CMP_PATH
+            || access(c->peer_bin[CMP_BYPASS_MPI], X_OK) != 0)) {
+        fprintf(stderr, "compare: %s: skipped: no bp-bench-bpmpi beside bp-bench (%s)\n",
+                cmp_cfgs[CMP_BYPASS_MPI].name, c->peer_bin[CMP_BYPASS_MPI]);
+        c->skip[CMP_BYPASS_MPI] = 1;
     }
     if (!c->skip[CMP_BYPASS_HOSTS] || !c->skip[CMP_BYPASS_XDP]) {
         const char *why = cmp_hosts_up();
@@ -448,7 +468,7 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
         cmp_arg(a, "%llu", (unsigned long long)c->timeout);
         cmp_arg(a, "-n");
         cmp_arg(a, "2");
-        cmp_arg(a, "%s", c->self);
+        cmp_arg(a, "%s", k == CMP_BYPASS_MPI ? c->peer_bin[k] : c->self);
         break;
     case CMP_K_KERNEL:
         cmp_arg(a, "%s", c->self);
@@ -479,7 +499,7 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
         cmp_arg(a, "%s", c->peer_bin[k]);
         break;
     }
-    cmp_arg(a, "%s", b->name);
+    cmp_arg(a, "%s", b->mode);
     if (cmp_cfgs[k].kind == CMP_K_KERNEL) {
         cmp_arg(a, "--backend");
         cmp_arg(a, "%s", cmp_cfgs[k].name);
@@ -659,8 +679,9 @@ static void cmp_report(cmp_t *c, const cmp_bench_t *b, const size_t *sizes, size
     cmp_print(txt, "# median of %d run%s on cpus %d,%d; spread = (max - min) / median; "
               "x base: / the hardware baseline%s; x best peer: / the best MPI library\n",
               c->runs, c->runs == 1 ? "" : "s", c->cpus[0], c->cpus[1],
-              strcmp(b->name, "lat") == 0   ? " (cache-line ping-pong)"
-              : strcmp(b->name, "mr") == 0 ? " (none for a message rate)"
+              strcmp(b->name, "lat") == 0    ? " (cache-line ping-pong)"
+              : strcmp(b->name, "mr") == 0  ? " (none for a message rate)"
+              : strcmp(b->mode, "coll") == 0 ? " (none for collectives)"
                                            : " (memcpy, 1 KiB and up)");
     cmp_print(txt, "%-10s %-27s %14s %8s %9s %12s\n", "# size", "configuration", b->unit,
               "spread", "x base", "x best peer");
@@ -806,13 +827,27 @@ static void cmp_plot(cmp_t *c, const cmp_bench_t *b)
 
 /* --- the whole comparison ------------------------------------------------------------- */
 
+/* Whether configuration k measures benchmark b: the collectives need collectives (the MPI
+ * builds; native bypass has a barrier, over shm). */
+static int cmp_applies(int k, const cmp_bench_t *b)
+{
+    if (strcmp(b->mode, "coll") != 0) {
+        return 1;
+    }
+    if (k == CMP_BYPASS) {
+        return strcmp(b->name, "barrier") == 0;
+    }
+    return k == CMP_BYPASS_MPI || cmp_cfgs[k].kind == CMP_K_PEER;
+}
+
 static int cmp_one_bench(cmp_t *c, const cmp_bench_t *b)
 {
     const char *spec = c->opts->quick ? b->sizes_quick : b->sizes_full;
     size_t sizes[BENCH_MAX_SIZES], nsizes = c->opts->nsizes;
     char sizes_str[1024], base_sizes[1024];
     double *vals;
-    int skip_base = c->skip[CMP_BASE] || strcmp(b->name, "mr") == 0;
+    int skip_base = c->skip[CMP_BASE] || strcmp(b->name, "mr") == 0
+                    || strcmp(b->mode, "coll") == 0;
 
     if (nsizes > 0) {
         memcpy(sizes, c->opts->sizes, nsizes * sizeof(sizes[0]));
@@ -846,7 +881,7 @@ static int cmp_one_bench(cmp_t *c, const cmp_bench_t *b)
             cmp_argv_t a = { .n = 0 };
             double t0 = cmp_now();
 
-            if (c->skip[k] || (k == CMP_BASE && skip_base)) {
+            if (c->skip[k] || (k == CMP_BASE && skip_base) || !cmp_applies(k, b)) {
                 continue;
             }
             snprintf(out, sizeof(out), "%s/raw/%s-%s-%d.csv", c->out_dir, b->name,
@@ -947,19 +982,20 @@ int bench_compare_run(const bench_opts_t *opts, const char *self)
     }
     if (opts->what == NULL || strcmp(opts->what, "all") == 0) {
         for (size_t k = 0; k < CMP_NBENCH; k++) {
-            if (strcmp(cmp_benches[k].name, "bibw") != 0) { /* "all": lat, bw, mr */
+            if (strcmp(cmp_benches[k].name, "bibw") != 0) { /* "all": all but bibw */
                 todo[ntodo++] = &cmp_benches[k];
             }
         }
     } else {
         for (size_t k = 0; k < CMP_NBENCH; k++) {
-            if (strcmp(opts->what, cmp_benches[k].name) == 0) {
+            if (strcmp(opts->what, cmp_benches[k].name) == 0
+                || strcmp(opts->what, cmp_benches[k].mode) == 0) { /* coll: all three */
                 todo[ntodo++] = &cmp_benches[k];
             }
         }
         if (ntodo == 0) {
-            fprintf(stderr, "bp-bench compare: '%s': expected lat, bw, bibw, mr or all\n",
-                    opts->what);
+            fprintf(stderr, "bp-bench compare: '%s': expected lat, bw, bibw, mr, coll, "
+                    "barrier, bcast, allreduce or all\n", opts->what);
             return BENCH_EXIT_USAGE;
         }
     }
@@ -978,8 +1014,8 @@ int bench_compare_run(const bench_opts_t *opts, const char *self)
             }
             if (!found) {
                 fprintf(stderr, "bp-bench compare: --skip %s: unknown configuration '%s'; "
-                        "expected base, bypass, tcp, tcp-spin, unix, unix-spin, openmpi, "
-                        "openmpi-tcp, mpich\n", opts->skip, t);
+                        "expected base, bypass, bypass-mpi, tcp, tcp-spin, unix, unix-spin, "
+                        "openmpi, openmpi-tcp, mpich\n", opts->skip, t);
                 return BENCH_EXIT_USAGE;
             }
         }

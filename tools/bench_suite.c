@@ -10,6 +10,11 @@
  *         8 KiB, 20 and 2 above);
  *   bibw  both sides post 64 receives and 64 sends, then wait; both directions' bytes count;
  *   mr    bw's pattern, reported as messages per second (and MB/s), summed over the pairs.
+ *   coll  osu_barrier, osu_bcast and osu_allreduce at once: the mean time of one
+ *         MPI_Barrier, one MPI_Bcast of the size (root 0) and one MPI_Allreduce of size / 8
+ *         doubles (MPI_SUM), every rank timing its own calls (a barrier, untimed, between two
+ *         bcasts or allreduces), averaged over the ranks; default size 8 B, iterations as
+ *         lat. A backend without bcast and allreduce (the native API) reports the barrier.
  * --pairs P: 2P ranks, rank r < P paired with rank r + P, all pairs at once; lat reports the
  * mean of the pairs' latencies (osu_multi_lat), bw, bibw and mr the sum of their rates.
  * A barrier before each size; buffers allocated once at the largest size, page-aligned and
@@ -41,15 +46,18 @@ typedef struct suite_ctx {
 
 struct suite_mode {
     const char *name;
-    size_t min_default;                  /* default sizes: min_default:4M */
+    size_t min_default;                  /* default sizes: min_default:max_default */
+    size_t max_default;                  /* 0: SUITE_MAX_DEFAULT */
     uint64_t iters_small, iters_large;   /* timed iterations up to / above SUITE_LARGE */
     uint64_t warmup_small, warmup_large;
     size_t ncols;
-    const char *cols[2];                 /* CSV and JSON column names */
-    const char *titles[2];               /* table headers */
+    const char *cols[BENCH_MAX_COLS];    /* CSV and JSON column names */
+    const char *titles[BENCH_MAX_COLS];  /* table headers */
     /* Measures one size; on rank 0 fills values[] (ncols of them). 0 or -1. */
     int (*measure)(const suite_ctx_t *c, size_t size, uint64_t warmup, uint64_t iters,
                    double *values);
+    /* The columns this backend can fill (the first ones); NULL: all ncols. */
+    size_t (*ncols_for)(const bench_be_t *be);
 };
 
 #define SUITE_TRY(call)                                                                      \
@@ -223,6 +231,119 @@ static int mr_measure(const suite_ctx_t *c, size_t size, uint64_t warmup, uint64
     return 0;
 }
 
+/* --- coll --------------------------------------------------------------------------- */
+
+/* Every rank but 0 sends its value to rank 0, which returns the mean over the 2P ranks. */
+static int coll_mean(const suite_ctx_t *c, double value, double *mean_p)
+{
+    int n = 2 * c->pairs;
+
+    *mean_p = value;
+    if (c->rank == 0) {
+        for (int r = 1; r < n; r++) {
+            double v;
+
+            SUITE_TRY(c->be->recv(&v, sizeof(v), r));
+            *mean_p += v;
+        }
+        *mean_p /= (double)n;
+    } else {
+        SUITE_TRY(c->be->send(&value, sizeof(value), 0));
+    }
+    return 0;
+}
+
+static size_t coll_ncols(const bench_be_t *be)
+{
+    return (be->bcast != NULL && be->allreduce_sum != NULL) ? 3 : 1;
+}
+
+/* warmup + iters calls of op, each timed alone, a barrier after each; mean us per call. */
+static int coll_timed(const suite_ctx_t *c, int (*op)(const suite_ctx_t *, size_t), size_t size,
+                      uint64_t warmup, uint64_t iters, double *us_p)
+{
+    uint64_t total = 0;
+
+    SUITE_TRY(c->be->barrier());
+    for (uint64_t i = 0; i < warmup + iters; i++) {
+        uint64_t t0 = bench_now_ns();
+
+        SUITE_TRY(op(c, size));
+        if (i >= warmup) {
+            total += bench_now_ns() - t0;
+        }
+        SUITE_TRY(c->be->barrier());
+    }
+    *us_p = (double)total / 1e3 / (double)iters;
+    return 0;
+}
+
+static int coll_bcast_op(const suite_ctx_t *c, size_t size)
+{
+    return c->be->bcast(c->rank == 0 ? c->sbuf : c->rbuf, size, 0);
+}
+
+static int coll_allreduce_op(const suite_ctx_t *c, size_t size)
+{
+    return c->be->allreduce_sum(c->sbuf, c->rbuf, size / sizeof(double));
+}
+
+static int coll_measure(const suite_ctx_t *c, size_t size, uint64_t warmup, uint64_t iters,
+                        double *values)
+{
+    const bench_be_t *be = c->be;
+    double us[3] = { 0.0, 0.0, 0.0 };
+    int n = 2 * c->pairs;
+    uint64_t t0, t1;
+
+    /* barrier: back to back, as osu_barrier */
+    SUITE_TRY(be->barrier());
+    for (uint64_t i = 0; i < warmup; i++) {
+        SUITE_TRY(be->barrier());
+    }
+    t0 = bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        SUITE_TRY(be->barrier());
+    }
+    t1 = bench_now_ns();
+    us[0] = suite_secs(t0, t1) * 1e6 / (double)iters;
+
+    if (coll_ncols(be) == 3) {
+        size_t count = size / sizeof(double), bad;
+        double *in = c->sbuf, *out = c->rbuf;
+
+        if (size < sizeof(double) || size % sizeof(double) != 0) {
+            fprintf(stderr, "bp-bench coll: size %zu: allreduce sums doubles: sizes are "
+                    "multiples of 8\n", size);
+            return -1;
+        }
+        bench_pattern_fill(c->sbuf, size, (uint64_t)size);
+        bench_pattern_fill(c->rbuf, size, (uint64_t)size + 1);
+        SUITE_TRY(coll_timed(c, coll_bcast_op, size, warmup, iters, &us[1]));
+        bad = (c->rank == 0) ? size : bench_pattern_check(c->rbuf, size, (uint64_t)size);
+        if (bad != size) {
+            fprintf(stderr, "bp-bench coll: rank %d: size %zu: bcast delivered wrong data at "
+                    "byte %zu\n", c->rank, size, bad);
+            return -1;
+        }
+        for (size_t i = 0; i < count; i++) {
+            in[i] = (double)(c->rank + 1);
+        }
+        SUITE_TRY(coll_timed(c, coll_allreduce_op, size, warmup, iters, &us[2]));
+        for (size_t i = 0; i < count; i++) {
+            if (out[i] != (double)n * (n + 1) / 2) {
+                fprintf(stderr, "bp-bench coll: rank %d: allreduce gave %g at %zu, expected "
+                        "%g\n", c->rank, out[i], i, (double)n * (n + 1) / 2);
+                return -1;
+            }
+        }
+    }
+    for (size_t k = 0; k < coll_ncols(be); k++) {
+        SUITE_TRY(coll_mean(c, us[k], &values[k]));
+    }
+    return 0;
+}
+
 /* --- the table of benchmarks, and the common run ------------------------------------- */
 
 static const suite_mode_t suite_modes[] = {
@@ -239,6 +360,11 @@ static const suite_mode_t suite_modes[] = {
       .warmup_small = 10, .warmup_large = 2, .ncols = 2,
       .cols = { "bandwidth_MBps", "messages_per_s" },
       .titles = { "MB/s", "Messages/s" }, .measure = mr_measure },
+    { .name = "coll", .min_default = 8, .max_default = 8, .iters_small = 10000,
+      .iters_large = 1000, .warmup_small = 1000, .warmup_large = 100, .ncols = 3,
+      .cols = { "barrier_us", "bcast_us", "allreduce_us" },
+      .titles = { "Barrier (us)", "Bcast (us)", "Allreduce (us)" }, .measure = coll_measure,
+      .ncols_for = coll_ncols },
 };
 
 static const suite_mode_t *suite_mode_find(const char *name)
@@ -293,11 +419,13 @@ int bench_suite_run(const bench_be_t *be, const bench_opts_t *opts, int *argc_p,
     int format = bench_out_format(opts->csv, opts->json);
     int progress, njob;
     suite_ctx_t c = { .be = be, .pairs = opts->pairs > 0 ? opts->pairs : 1 };
+    size_t ncols = m->ncols_for != NULL ? m->ncols_for(be) : m->ncols;
     bench_out_t out;
 
     if (nsizes == 0) {
-        nsizes = bench_sizes_pow2(m->min_default, SUITE_MAX_DEFAULT, default_sizes,
-                                  BENCH_MAX_SIZES);
+        nsizes = bench_sizes_pow2(m->min_default,
+                                  m->max_default != 0 ? m->max_default : SUITE_MAX_DEFAULT,
+                                  default_sizes, BENCH_MAX_SIZES);
         sizes = default_sizes;
     }
     for (size_t k = 0; k < nsizes; k++) {
@@ -335,12 +463,12 @@ int bench_suite_run(const bench_be_t *be, const bench_opts_t *opts, int *argc_p,
 
     progress = (c.rank == 0 && !opts->quiet && (format != BENCH_FMT_TABLE || !isatty(1)));
     if (c.rank == 0) {
-        bench_out_begin(&out, format, m->ncols, m->cols);
+        bench_out_begin(&out, format, ncols, m->cols);
         bench_out_meta(&out, "benchmark", "%s", m->name);
         bench_out_meta(&out, "backend", "%s", be->name);
         bench_out_meta(&out, "library", "%s", be->describe());
         bench_out_meta(&out, "pairs", "%d", c.pairs);
-        bench_out_table(&out, m->ncols, m->titles);
+        bench_out_table(&out, ncols, m->titles);
     }
 
     for (size_t k = 0; k < nsizes; k++) {
@@ -350,7 +478,7 @@ int bench_suite_run(const bench_be_t *be, const bench_opts_t *opts, int *argc_p,
                                           : (large ? m->iters_large : m->iters_small);
         uint64_t warmup = opts->warmup >= 0 ? (uint64_t)opts->warmup
                                             : (large ? m->warmup_large : m->warmup_small);
-        double values[2] = { 0.0, 0.0 };
+        double values[BENCH_MAX_COLS] = { 0.0, 0.0, 0.0, 0.0 };
 
         if (m->measure(&c, size, warmup, iters, values) != 0) {
             if (c.rank == 0) {
@@ -359,11 +487,11 @@ int bench_suite_run(const bench_be_t *be, const bench_opts_t *opts, int *argc_p,
             return BENCH_EXIT_FAIL;
         }
         if (c.rank == 0) {
-            bench_out_rowv(&out, m->name, size, m->ncols, values);
+            bench_out_rowv(&out, m->name, size, ncols, values);
             if (progress) {
                 fprintf(stderr, "bp-bench %s: %s: size %zu done (%zu/%zu): %.3f %s\n",
-                        m->name, be->name, size, k + 1, nsizes, values[m->ncols - 1],
-                        m->cols[m->ncols - 1]);
+                        m->name, be->name, size, k + 1, nsizes, values[ncols - 1],
+                        m->cols[ncols - 1]);
             }
         }
     }

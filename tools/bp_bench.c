@@ -3,6 +3,7 @@
  * wrapper and -DBENCH_MPI, bp-bench-openmpi / bp-bench-mpich: the same benchmarks over MPI).
  *
  *   bprun -n 2 bp-bench lat|bw|bibw|mr   the message benchmarks over bypass (bench_suite.c)
+ *   bprun -n 2 bp-bench coll             barrier (and over MPI bcast, allreduce) latency
  *   bp-bench lat --backend unix-spin     the same over kernel sockets (bench_be_sock.c)
  *   bp-bench base                        the same two cores without any library: a cache line
  *                                        bouncing between two processes, and memcpy bandwidth
@@ -48,12 +49,13 @@
 static void bench_usage(FILE *f)
 {
     fprintf(f,
-            "usage: %s <lat|bw|bibw|mr> [--sizes LIST|MIN:MAX] [--iters N] [--warmup N]\n"
-            "                [--pairs P] [--backend NAME] [--transport NAME] [--cpus A,B]\n"
+            "usage: %s <lat|bw|bibw|mr|coll> [--sizes LIST|MIN:MAX] [--iters N]\n"
+            "                [--warmup N] [--pairs P] [--backend NAME] [--transport NAME]\n"
+            "                [--cpus A,B]\n"
             "                [--csv|--json] [--quiet]\n"
             "       bp-bench base [--sizes LIST] [--iters N] [--cpus A,B] [--csv|--json]\n"
-            "       bp-bench compare [lat|bw|mr|all] [--runs N] [--out DIR] [--quick]\n"
-            "                [--skip LIST] [--sizes LIST] [--iters N] [--cpus A,B]\n"
+            "       bp-bench compare [lat|bw|bibw|mr|coll|all] [--runs N] [--out DIR]\n"
+            "                [--quick] [--skip LIST] [--sizes LIST] [--iters N] [--cpus A,B]\n"
             "                [--timeout S]\n"
             "modes:\n"
             "  lat     ping-pong latency, half the round trip (bprun -n 2 bp-bench lat)\n"
@@ -61,11 +63,15 @@ static void bench_usage(FILE *f)
             "          1 MB = 1e6 bytes)\n"
             "  bibw    the same in both directions at once\n"
             "  mr      message rate (messages/s, window 64), summed over --pairs\n"
+            "  coll    collective latency (osu_barrier, osu_bcast, osu_allreduce): one barrier,\n"
+            "          one bcast of SIZE bytes and one allreduce of SIZE/8 doubles, in us,\n"
+            "          averaged over the ranks (default size 8; the native API: barrier only)\n"
             "  base    the hardware's limit, without any library and not under a launcher: a\n"
             "          cache line bouncing between two CPUs, and one CPU's memcpy bandwidth\n"
             "  compare runs base, bypass, the kernel baselines and the installed MPI\n"
             "          libraries on the same two CPUs, RUNS times each; prints tables of\n"
-            "          medians and ratios, writes CSV and PNG plots into DIR\n"
+            "          medians and ratios, writes CSV and PNG plots into DIR (all: lat, bw,\n"
+            "          mr and coll's barrier, bcast and allreduce at 8 B)\n"
             "options:\n"
             "  --sizes LIST|MIN:MAX  sizes in bytes, K and M suffixes for KiB and MiB: a comma\n"
             "                        list, or the powers of two from MIN to MAX (0 included if\n"
@@ -91,8 +97,9 @@ static void bench_usage(FILE *f)
             "  --out DIR             results folder (default results)\n"
             "  --quick               few sizes and iterations (a smoke test, not figures)\n"
             "  --skip LIST           configurations to leave out, comma-separated: base,\n"
-            "                        bypass, bypass-tcp, bypass-hosts, bypass-xdp, tcp,\n"
-            "                        tcp-spin, unix, unix-spin, openmpi, openmpi-tcp, mpich\n"
+            "                        bypass, bypass-mpi, bypass-tcp, bypass-hosts,\n"
+            "                        bypass-xdp, tcp, tcp-spin, unix, unix-spin, openmpi,\n"
+            "                        openmpi-tcp, mpich\n"
             "  --timeout S           seconds before one run is killed (default 600; --quick\n"
             "                        60)\n"
             "  --help                this text\n"

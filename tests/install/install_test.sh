@@ -7,6 +7,8 @@
 #   2. pkg-config --static, -l:libbypass.a               static, run with no library path
 #   3. tests/install/consumer: find_package(bypass)      bypass::bypass and
 #                                                        bypass::bypass_static
+#   4. the MPI wrappers: bpcc hello_mpi.c && mpiexec -n 2, from the prefix and from a copy
+#      of it moved elsewhere; mpi.h only under <includedir>/bypass
 # and checks that each program runs, uses the installed library and reports the version
 # that pkg-config and the CMake package report. Any failed step fails the test.
 # Compiler, generator, install dirs and sanitizers are read from BUILD_DIR's CMakeCache.txt.
@@ -163,5 +165,40 @@ run_hello hello_shared -u LD_LIBRARY_PATH
 is_static_link "$work/hello_static"
 run_hello hello_static -u LD_LIBRARY_PATH
 [ "$hello_version" = "$pc_version" ] || fail "bypass::bypass_static reports $hello_version"
+
+step "MPI: installed bpcc builds an MPI hello, installed mpiexec runs it"
+for f in bin/bpcc bin/mpicc bin/mpiexec bin/mpirun "$includedir/bypass/mpi.h" \
+    "$libdir/libbpmpi.so" "$libdir/libbpmpi.a"; do
+    [ -e "$prefix/$f" ] || fail "missing $prefix/$f"
+    echo "ok $f"
+done
+[ ! -e "$prefix/$includedir/mpi.h" ] || fail "mpi.h installed where it shadows a system mpi.h"
+show=$("$prefix/bin/bpcc" -show hello.c)
+echo "bpcc -show: $show"
+case "$show" in
+*"-I$prefix/$includedir/bypass"*"-L$prefix/$libdir"*) ;;
+*) fail "installed bpcc -show does not name the prefix's include and lib dirs" ;;
+esac
+"$prefix/bin/bpcc" -Wall -Wextra -Werror -o "$work/hello_mpi" "$src/tests/mpi/hello.c"
+line=$(ldd "$work/hello_mpi" | grep 'libbpmpi\.so') || fail "hello_mpi does not need libbpmpi.so"
+case "$line" in
+*"=> $prefix/"*) echo "$line" ;;
+*) fail "hello_mpi loads libbpmpi from outside the install prefix: $line" ;;
+esac
+out=$("$prefix/bin/mpiexec" --timeout 60 -n 2 "$work/hello_mpi") || fail "mpiexec -n 2 failed"
+printf '%s\n' "$out"
+[ "$(printf '%s\n' "$out" | grep -c '^hello from rank [01] of 2')" -eq 2 ] ||
+    fail "mpiexec -n 2 did not run two ranks of hello_mpi"
+# a moved tree: the wrappers find their new prefix
+cp -a "$prefix" "$work/moved"
+show=$("$work/moved/bin/mpicc" -show hello.c)
+case "$show" in
+*"-I$work/moved/$includedir/bypass"*) echo "moved: $show" ;;
+*) fail "bpcc in a moved tree still points elsewhere: $show" ;;
+esac
+"$work/moved/bin/mpicc" -o "$work/hello_mpi_moved" "$src/tests/mpi/hello.c"
+out=$("$work/moved/bin/mpirun" --timeout 60 -np 2 "$work/hello_mpi_moved") ||
+    fail "mpirun -np 2 in the moved tree failed"
+[ "$(printf '%s\n' "$out" | grep -c 'of 2')" -eq 2 ] || fail "moved tree: not two ranks"
 
 step "PASS"

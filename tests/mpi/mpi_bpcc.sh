@@ -1,0 +1,26 @@
+#!/bin/sh
+# mpi_bpcc.sh BINDIR SRC WORKDIR: the README's steps from the build tree:
+# `bpcc hello.c && mpiexec -n 2 ./a.out`, plus `bpcc -show` naming bypass's mpi.h
+# directory and libbpmpi, and mpirun -np / mpiexec defaults.
+bin=$1 src=$2 work=$3
+set -e
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+show=$("$bin/bpcc" -show hello.c)
+echo "bpcc -show: $show"
+case $show in *-lbpmpi*) ;; *) echo "FAIL: -show does not link libbpmpi"; exit 1 ;; esac
+[ "$("$bin/mpicc" -show -c x.c)" != "" ] || { echo "FAIL: mpicc -show printed nothing"; exit 1; }
+case $("$bin/mpicc" -show -c x.c) in *-lbpmpi*) echo "FAIL: -c must not link"; exit 1 ;; esac
+cp "$src" hello.c
+"$bin/bpcc" -Wall -Wextra -Werror hello.c
+out=$("$bin/mpiexec" --timeout 60 -n 2 ./a.out)
+echo "$out"
+[ "$(echo "$out" | grep -c '^hello from rank [01] of 2')" -eq 2 ] ||
+    { echo "FAIL: mpiexec -n 2"; exit 1; }
+out=$("$bin/mpirun" -np 3 ./a.out)
+[ "$(echo "$out" | grep -c 'of 3')" -eq 3 ] || { echo "FAIL: mpirun -np 3"; exit 1; }
+out=$("$bin/mpiexec" ./a.out)
+[ "$(echo "$out" | grep -c 'of 1')" -eq 1 ] ||
+    { echo "FAIL: mpiexec without -n runs 1 rank"; exit 1; }
+echo "mpi_bpcc passed"
