@@ -43,6 +43,7 @@
 #define BPI_XDP_KICK_BATCH 16u        /* frames per kick in a burst (see tx_kick) */
 #define BPI_XDP_KICK_GAP_NS 2000ull   /* a send this long after the last kick kicks at once */
 #define BPI_XDP_ETH_HLEN 14u
+#define BPI_XDP_RX_HEADROOM 256u /* XDP_PACKET_HEADROOM: before every received frame */
 #define BPI_XDP_HDRS (BPI_XDP_ETH_HLEN + sizeof(bpi_xdp_hdr_t) + sizeof(bpi_wire_hdr_t))
 /* Where a transmit frame's Ethernet header starts: the bypass header is then 8-aligned. */
 #define BPI_XDP_TX_OFF 2u

@@ -177,10 +177,11 @@ static bp_status_t xdp_open(const bpi_tl_params_t *params, bpi_tl_iface_t **ifac
     if ((status = xdp_link_info(iface)) != BP_OK) {
         goto err;
     }
-    /* a frame: Ethernet header, then at most MTU bytes, within one UMEM chunk */
-    room = iface->mtu < BPI_XDP_FRAME - BPI_XDP_TX_OFF - BPI_XDP_ETH_HLEN
+    /* a frame: Ethernet header, then at most MTU bytes, within one UMEM chunk after the
+     * headroom the kernel keeps in front of a received frame (XDP_PACKET_HEADROOM) */
+    room = iface->mtu < BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM - BPI_XDP_ETH_HLEN
                ? iface->mtu
-               : BPI_XDP_FRAME - BPI_XDP_TX_OFF - BPI_XDP_ETH_HLEN;
+               : BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM - BPI_XDP_ETH_HLEN;
     if (room < 256 + BPI_XDP_HDRS) {
         bpi_log_error("xdp: the MTU of %s (%u) is too small", iface->ifname, iface->mtu);
         status = BP_ERR_NOTSUP;
