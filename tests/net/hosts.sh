@@ -70,3 +70,14 @@ hosts_exec() { # HOST cmd...
 hosts_addr() { # HOST
     echo "$HOSTS_NET.$(($1 + 1))"
 }
+
+hosts_xdp_clean() { # fails, saying where, when an XDP program is still attached on a host
+    i=0
+    while [ "$i" -lt "$HOSTS_N" ]; do
+        if ip -n "$HOSTS_PREFIX-$i" link show eth0 | grep -q "prog/xdp"; then
+            echo "FAIL: an XDP program is still attached on host $i"
+            return 1
+        fi
+        i=$((i + 1))
+    done
+}

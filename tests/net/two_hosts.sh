@@ -26,9 +26,5 @@ echo "$out" | grep -q "bypass\[0\] debug: rank $last (host .*): through $remote_
 echo "$out" | grep -q "bypass\[$last\] debug: rank 0 (host .*): through $remote_tl" ||
     { echo "FAIL: rank $last does not reach rank 0 (other host) through $remote_tl"; exit 1; }
 # nothing left on the interfaces: the hosts' XDP programs went with the job
-for h in 0 1; do
-    if hosts_exec "$h" ip link show eth0 | grep -q "xdp"; then
-        echo "FAIL: an XDP program is still attached on host $h"; exit 1
-    fi
-done
+hosts_xdp_clean || exit 1
 echo "two_hosts passed"

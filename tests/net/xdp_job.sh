@@ -28,11 +28,7 @@ pass)
     show
     [ "$rc" -eq 0 ] || { echo "FAIL: the job failed ($rc)"; echo "$out" | grep -v libxdp | tail -40; exit 1; }
     via xdp || { echo "FAIL: rank 0 does not reach rank $last through xdp"; exit 1; }
-    for h in 0 1; do
-        if hosts_exec "$h" ip link show eth0 | grep -q "prog/xdp"; then
-            echo "FAIL: an XDP program is still attached on host $h"; exit 1
-        fi
-    done ;;
+    hosts_xdp_clean || exit 1 ;;
 death)
     show 20
     [ "$rc" -ne 0 ] || { echo "FAIL: bprun should report the dead rank"; exit 1; }
@@ -49,11 +45,7 @@ death)
         [ "$rc" -eq 0 ] || { echo "FAIL: the next job failed ($rc)"; exit 1; }
         echo "$out" | grep -q "removing a stale steering program" ||
             { echo "FAIL: the next job did not replace the stale program"; exit 1; }
-        for h in 0 1; do
-            if hosts_exec "$h" ip link show eth0 | grep -q "prog/xdp"; then
-                echo "FAIL: an XDP program is still attached on host $h"; exit 1
-            fi
-        done
+        hosts_xdp_clean || exit 1
     fi ;;
 fallback)
     show
