@@ -15,6 +15,9 @@ bp_status_t bp_barrier(bp_context_t *ctx)
         return BP_ERR_INVAL;
     }
     epoch = ctx->barrier_epoch++;
+    if (BP_UNLIKELY(ctx->nfailed > 0)) {
+        return BP_ERR_PEER; /* a rank is gone: no barrier can complete (see bypass.h) */
+    }
     for (int dist = 1, round = 0; dist < ctx->size; dist <<= 1, round++) {
         int to = (ctx->rank + dist) % ctx->size;
         int from = (ctx->rank - dist + ctx->size) % ctx->size;

@@ -144,6 +144,7 @@ struct bp_context {
     bpi_list_t unexp_free;  /* pool of small unexpected buffers */
     uint64_t barrier_epoch;
     uint64_t last_liveness_ns;
+    int nfailed; /* peers found dead: any-source receives and collectives fail from then on */
 
     /* rendezvous: messages in flight, by id (see rndv.c) */
     struct bpi_rndv_slot *rndv;
@@ -198,6 +199,7 @@ typedef struct bpi_idle {
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
+int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags);
 void bpi_cancel_all(bp_context_t *ctx);
 
 static inline int bpi_match(int want_src, uint64_t want_tag, uint64_t ignore, uint8_t want_flags,

@@ -263,7 +263,7 @@ void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
         u = bpi_unexp_find(ctx, req->peer, req->tag, req->ignore, req->flags);
     }
     if (u == NULL) {
-        if (BP_UNLIKELY(req->peer != BP_ANY_SOURCE && ctx->peers[req->peer].failed)) {
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
             bpi_req_complete(req, BP_ERR_PEER);
             return;
         }

@@ -72,9 +72,10 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
     if (!bpi_list_empty(&peer->sendq_link)) {
         bpi_list_remove(&peer->sendq_link);
     }
+    ctx->nfailed++;
     bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
         bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
-        if (req->peer == rank) {
+        if (bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
             bpi_list_remove(&req->link);
             req->queued = 0;
             bpi_req_complete(req, BP_ERR_PEER);
@@ -90,6 +91,20 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
         bpi_log_error("rank %d is gone: %u pending requests completed with an error", rank,
                       nfailed);
     }
+}
+
+/*
+ * Once a peer has failed, does a receive from src (a rank or BP_ANY_SOURCE) with these flags
+ * fail instead of waiting? From a failed rank, yes. From any source, yes: the dead rank may
+ * have been the sender it waits for (MPI ULFM fails such receives too; without an
+ * acknowledge call they keep failing). The core's own traffic (the barrier), yes: a
+ * collective involves every rank, and a survivor waiting for another survivor that has
+ * already left the barrier with this error would wait forever.
+ */
+int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags)
+{
+    return src == BP_ANY_SOURCE || (flags & BPI_WIRE_F_INTERNAL) != 0 ||
+           ctx->peers[src].failed;
 }
 
 static void progress_liveness(bp_context_t *ctx)

@@ -601,7 +601,7 @@ bp_status_t bp_probe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
         return status;
     }
     while (!probe_once(ctx, src, tag, ignore, info_p)) {
-        if (src != BP_ANY_SOURCE && ctx->peers[src].failed) {
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, src, 0)) {
             return BP_ERR_PEER;
         }
         if (bpi_progress(ctx) == 0) {
