@@ -1067,7 +1067,12 @@ static int bprun_loop(bprun_job_t *job)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* fuzz/fuzz_bprun.c includes this file to drive the server side with another main. */
+#ifndef BPRUN_MAIN
+#define BPRUN_MAIN main
+#endif
+
+int BPRUN_MAIN(int argc, char **argv)
 {
     bprun_job_t job = { .exit_code = -1, .sigfd = -1 };
     sigset_t mask;

@@ -155,6 +155,10 @@ struct bp_context {
     bpi_boot_t *boot;
 };
 
+/* context.c: the business card, checked as it comes from other processes */
+bp_status_t bpi_card_check(const bpi_card_hdr_t *hellos, int size, int rank);
+const bpi_card_tl_t *bpi_card_find(const char *card, const char *name);
+
 /* match.c: the arrival callback and the queues */
 void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
 void bpi_recv_post(bp_context_t *ctx, bp_request_t *req);
@@ -164,6 +168,14 @@ void bpi_req_complete(bp_request_t *req, bp_status_t status);
 void bpi_unexp_pool_free(bp_context_t *ctx);
 
 /* request.c */
+/* What a request points to when the caller gave NULL (zero bytes): arithmetic on a NULL
+ * pointer, even + 0, is undefined (clang's UBSan found it: fuzz/fuzz_frames.c). Set once
+ * per request, never per frame. */
+extern char bpi_nobuf[1];
+static inline char *bpi_buf(const void *buf)
+{
+    return buf != NULL ? (char *)buf : bpi_nobuf;
+}
 bp_request_t *bpi_req_get(bp_context_t *ctx);
 void bpi_req_put(bp_request_t *req);
 void bpi_req_pool_free(bp_context_t *ctx);

@@ -111,6 +111,13 @@ static BP_NOINLINE void match_unexp_store(bp_context_t *ctx, bpi_peer_t *peer,
     int src = (int)hdr->src;
     bpi_unexp_t *u;
 
+    if (BP_UNLIKELY(hdr->msg_len > SIZE_MAX / 2)) {
+        /* no process can hold it, and the buffer's size would overflow (found by
+         * fuzz/fuzz_frames.c): a peer's corrupt or hostile header */
+        bpi_log_error("rank %d announced a message of %llu bytes, more than this process can "
+                      "hold: dropped", src, (unsigned long long)hdr->msg_len);
+        return;
+    }
     u = match_unexp_alloc(ctx, hdr->msg_len);
     if (BP_UNLIKELY(u == NULL)) {
         /* Nothing to put it in: the message is lost, say so loudly. */

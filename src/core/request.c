@@ -12,6 +12,8 @@
 
 #include "core/core.h"
 
+char bpi_nobuf[1];
+
 /* --- the request pool ---------------------------------------------------------------- */
 
 #define REQ_CHUNK 64
@@ -290,7 +292,7 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
     req->flags = flags;
     req->peer = dest;
     req->tag = tag;
-    req->buf = (char *)buf;
+    req->buf = bpi_buf(buf);
     req->len = len;
     status = bpi_send_start(ctx, req);
     if (status < 0 && status != BP_ERR_PEER) {
@@ -328,7 +330,7 @@ static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf,
     req.type = BPI_REQ_SEND;
     req.peer = dest;
     req.tag = tag;
-    req.buf = (char *)buf;
+    req.buf = bpi_buf(buf);
     req.len = len;
     status = bpi_send_start(ctx, &req);
     if (status != BP_INPROGRESS) {
@@ -374,7 +376,7 @@ bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_
     req->peer = src;
     req->tag = tag;
     req->ignore = ignore;
-    req->buf = buf;
+    req->buf = bpi_buf(buf);
     req->len = len;
     bpi_recv_post(ctx, req);
     *req_p = req;
@@ -429,7 +431,7 @@ bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t 
     req.peer = src;
     req.tag = tag;
     req.ignore = ignore;
-    req.buf = buf;
+    req.buf = bpi_buf(buf);
     req.len = len;
     req.msg_len = 0;
     req.offset = 0;

@@ -142,6 +142,7 @@ void bpi_tcp_ep_fail(bpi_tl_ep_t *ep);
 void bpi_tcp_fd_close(bpi_tl_iface_t *iface, int fd);
 
 /* tcp_progress.c */
+unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget);
 unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget);
 bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 void bpi_tcp_events(bpi_tl_iface_t *iface, int timeout_ms, unsigned budget, unsigned *n_p,

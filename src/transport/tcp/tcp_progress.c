@@ -60,8 +60,10 @@ static void tcp_rx_proto_error(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr)
     bpi_tcp_ep_fail(ep);
 }
 
-/* Deliver complete frames from the reassembly buffer, at most budget. */
-static unsigned tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
+/* Deliver complete frames from the reassembly buffer, at most budget. Every header is
+ * checked here, before the core sees it: this is where untrusted bytes become frames
+ * (fuzz/fuzz_frames.c drives it). */
+unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
 {
     bpi_tl_iface_t *iface = ep->iface;
     unsigned n = 0;
@@ -145,11 +147,11 @@ static void tcp_rx_settle(bpi_tl_ep_t *ep)
 
 static unsigned tcp_ep_input(bpi_tl_ep_t *ep, unsigned budget)
 {
-    unsigned n = tcp_rx_deliver(ep, budget);
+    unsigned n = bpi_tcp_rx_deliver(ep, budget);
 
     if (n < budget && ep->fd >= 0) {
         tcp_rx_read(ep);
-        n += tcp_rx_deliver(ep, budget - n);
+        n += bpi_tcp_rx_deliver(ep, budget - n);
     }
     tcp_rx_settle(ep);
     return n;
@@ -167,7 +169,7 @@ static unsigned tcp_rx_list_progress(bpi_tl_iface_t *iface, unsigned budget)
         ep->rx_listed = 0;
         ep->rx_next = NULL;
         if (n < budget) {
-            n += tcp_rx_deliver(ep, budget - n);
+            n += bpi_tcp_rx_deliver(ep, budget - n);
         }
         tcp_rx_settle(ep);
         ep = next;
