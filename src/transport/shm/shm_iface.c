@@ -36,6 +36,24 @@ static int shm_pidfd_open(pid_t pid)
 #endif
 }
 
+/* Has the process exited? A zombie has (its init may be slow to reap it, or never do:
+ * some containers' pid 1), which kill(pid, 0) cannot tell; a pidfd can. */
+static int shm_pid_gone(pid_t pid)
+{
+    int fd = shm_pidfd_open(pid);
+
+    if (fd >= 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int gone = poll(&pfd, 1, 0) > 0;
+        close(fd);
+        return gone;
+    }
+    if (errno == ESRCH) {
+        return 1;
+    }
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 static bp_status_t shm_query(const bpi_config_t *config, char *why, size_t whylen)
 {
     if (access("/dev/shm", W_OK) != 0) {
@@ -69,8 +87,9 @@ static void shm_seg_name(char *buf, size_t len, uint64_t jobkey, int rank)
  * A rank killed between creating its segment and the fence after which every segment name
  * is unlinked (a kill -9 during bp_init) leaves its name in /dev/shm. Remove the names
  * whose owner process is gone: ours (same user; /dev/shm is sticky, so only those can be
- * removed anyway), of our pid namespace, whose owner pid does not exist. A name in the old
- * form, of another namespace, or whose pid was reused, is left alone: never guess.
+ * removed anyway), of our pid namespace, whose owner process has exited (shm_pid_gone). A
+ * name in the old form, of another namespace, or whose pid was reused, is left alone:
+ * never guess.
  */
 static void shm_sweep_stale(void)
 {
@@ -95,7 +114,7 @@ static void shm_sweep_stale(void)
             continue;
         }
         if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            st.st_uid != getuid() || kill(pid, 0) == 0 || errno != ESRCH) {
+            st.st_uid != getuid() || !shm_pid_gone(pid)) {
             continue;
         }
         if (unlinkat(dirfd(dir), de->d_name, 0) == 0) {
