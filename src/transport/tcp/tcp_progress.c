@@ -77,7 +77,7 @@ unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
             break;
         }
         memcpy(&hdr, frame, sizeof(hdr));
-        if (BPI_TCP_UNLIKELY(hdr.frame_len > BPI_TCP_MAX_FRAME || hdr.src != (uint32_t)ep->peer)) {
+        if (BPI_TCP_UNLIKELY(!bpi_wire_hdr_ok(&hdr, (uint32_t)ep->peer, BPI_TCP_MAX_FRAME))) {
             tcp_rx_proto_error(ep, &hdr);
             break;
         }
