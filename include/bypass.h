@@ -62,10 +62,12 @@ typedef enum bp_status {
      * The name MPI's fault-tolerance work (ULFM: MPI_ERR_PROC_FAILED) leads readers to look
      * for; the same code as BP_ERR_PEER. A peer found dead (its process gone, its connection
      * closed) completes, within about 250 ms of the death: every request to or from it,
-     * every BP_ANY_SOURCE receive that no message already matched, and every barrier. From
-     * then on such receives and barriers fail at once (there is no way to acknowledge a
-     * failure and go on with the rest of the job); receives from and sends to live ranks
-     * work as before.
+     * every BP_ANY_SOURCE receive that no message already matched, and every barrier
+     * (noticed while a call waits, or polls with bp_test / bp_progress). From then on such
+     * receives, barriers and probes that find nothing fail at once (there is no way to
+     * acknowledge a failure and go on with the rest of the job); receives from and sends to
+     * live ranks work as before. A send to a rank that died may still return BP_OK before
+     * its death is noticed (its bytes are lost), as an eager send in MPI.
      */
     BP_ERR_PEER_FAILED = BP_ERR_PEER,
 } bp_status_t;

@@ -472,6 +472,8 @@ bp_status_t bp_progress(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    bpi_progress(ctx);
+    if (bpi_progress(ctx) == 0) {
+        bpi_liveness_tick(ctx);
+    }
     return BP_OK;
 }

@@ -145,6 +145,7 @@ struct bp_context {
     uint64_t barrier_epoch;
     uint64_t last_liveness_ns;
     int nfailed; /* peers found dead: any-source receives and collectives fail from then on */
+    uint32_t liveness_ticks; /* polls through bp_test / bp_progress (bpi_liveness_tick) */
 
     /* rendezvous: messages in flight, by id (see rndv.c) */
     struct bpi_rndv_slot *rndv;
@@ -211,6 +212,7 @@ typedef struct bpi_idle {
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
+void bpi_liveness_tick(bp_context_t *ctx);
 int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags);
 void bpi_cancel_all(bp_context_t *ctx);
 

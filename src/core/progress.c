@@ -123,6 +123,18 @@ static void progress_liveness(bp_context_t *ctx)
     }
 }
 
+/*
+ * A program that polls with bp_test or bp_progress instead of waiting never reaches
+ * bpi_idle: every 1024th such poll that finds its request unfinished also looks at the
+ * clock, so a dead peer fails its requests there too (not per message: a counter).
+ */
+void bpi_liveness_tick(bp_context_t *ctx)
+{
+    if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {
+        progress_liveness(ctx);
+    }
+}
+
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
 {
     if (ctx->progress_mode == BPI_PROGRESS_BLOCK) {

@@ -480,6 +480,7 @@ bp_status_t bp_test(bp_request_t **req_p, int *done_p, bp_msginfo_t *info_p)
         bpi_progress((*req_p)->ctx);
     }
     if (!(*req_p)->done) {
+        bpi_liveness_tick((*req_p)->ctx);
         *done_p = 0;
         return BP_OK;
     }
@@ -590,6 +591,12 @@ bp_status_t bp_iprobe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
     }
     bpi_progress(ctx);
     *found_p = probe_once(ctx, src, tag, ignore, info_p);
+    if (!*found_p) {
+        bpi_liveness_tick(ctx);
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, src, 0)) {
+            return BP_ERR_PEER; /* nothing can come from it any more (see bypass.h) */
+        }
+    }
     return BP_OK;
 }
 

@@ -4,7 +4,7 @@
  * fault_kill.sh, which starts it under bprun, kills the victim (or lets it kill itself)
  * and checks what every rank printed, what bprun said and what is left in /dev/shm.
  *
- *   fault_kill pingpong|alltoall|barrier
+ *   fault_kill pingpong|testloop|alltoall|barrier   (testloop: polls with bp_test)
  *
  * Environment: FAULT_VICTIM (the rank that dies), FAULT_SELF_AT (if set, the victim
  * raises SIGKILL itself before that iteration; else it is killed from outside while it
@@ -57,6 +57,29 @@ static bp_status_t fault_pingpong(bp_context_t *ctx, int rank, long it, char *bu
     return st != BP_OK ? st : bp_send(ctx, buf, len, peer, 2);
 }
 
+/* The same exchange, polled with bp_test as a program that computes between polls does. */
+static bp_status_t fault_testloop(bp_context_t *ctx, int rank, long it, char *sbuf, char *rbuf)
+{
+    bp_request_t *reqs[2];
+    int peer = rank ^ 1;
+    size_t len = fault_len(it);
+    bp_status_t st = bp_irecv(ctx, rbuf, len, peer, (uint64_t)it, 0, &reqs[0]);
+
+    if (st != BP_OK || (st = bp_isend(ctx, sbuf, len, peer, (uint64_t)it, &reqs[1])) != BP_OK) {
+        return st;
+    }
+    for (int i = 0; i < 2; i++) {
+        int done = 0;
+        while (!done) {
+            st = bp_test(&reqs[i], &done, NULL);
+            if (st != BP_OK) {
+                return st;
+            }
+        }
+    }
+    return BP_OK;
+}
+
 static bp_status_t fault_alltoall(bp_context_t *ctx, int rank, int size, long it, char *sbuf,
                                   char *rbuf)
 {
@@ -106,7 +129,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fault: bp_init failed\n");
         return 1;
     }
-    if (size > FAULT_MAX_RANKS || (strcmp(pattern, "pingpong") == 0 && size % 2 != 0)) {
+    if (size > FAULT_MAX_RANKS ||
+        ((strcmp(pattern, "pingpong") == 0 || strcmp(pattern, "testloop") == 0) &&
+         size % 2 != 0)) {
         fprintf(stderr, "fault: %d ranks do not fit pattern '%s'\n", size, pattern);
         return 1;
     }
@@ -134,6 +159,8 @@ int main(int argc, char **argv)
             st = fault_pingpong(ctx, rank, it, sbuf);
         } else if (strcmp(pattern, "alltoall") == 0) {
             st = fault_alltoall(ctx, rank, size, it, sbuf, rbuf);
+        } else if (strcmp(pattern, "testloop") == 0) {
+            st = fault_testloop(ctx, rank, it, sbuf, rbuf);
         } else if (strcmp(pattern, "barrier") == 0) {
             st = bp_barrier(ctx);
         } else {
