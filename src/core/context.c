@@ -442,8 +442,14 @@ bp_status_t bp_finalize(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    /* nobody leaves (and unmaps) while a peer may still send to it */
-    status = bp_barrier(ctx);
+    /* nobody leaves (and unmaps) while a peer may still send to it; once a rank has
+     * failed, no barrier can complete (docs/RELIABILITY.md) */
+    if (ctx->nfailed > 0) {
+        status = BP_ERR_PEER;
+    } else {
+        ctx->finalizing = 1;
+        status = bp_barrier(ctx);
+    }
     bpi_cancel_all(ctx);
     ctx_free(ctx);
     return status;

@@ -146,6 +146,7 @@ struct bp_context {
     uint64_t last_liveness_ns;
     int nfailed; /* peers found dead: any-source receives and collectives fail from then on */
     uint32_t liveness_ticks; /* polls through bp_test / bp_progress (bpi_liveness_tick) */
+    int finalizing; /* in bp_finalize: peers may now leave without having failed */
 
     /* rendezvous: messages in flight, by id (see rndv.c) */
     struct bpi_rndv_slot *rndv;

@@ -103,8 +103,12 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
  */
 int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags)
 {
-    return src == BP_ANY_SOURCE || (flags & BPI_WIRE_F_INTERNAL) != 0 ||
-           ctx->peers[src].failed;
+    if (src != BP_ANY_SOURCE && ctx->peers[src].failed) {
+        return 1;
+    }
+    /* in bp_finalize's barrier a rank that has passed it may exit before a slower one has
+     * heard from a third: that is the end of the job, not a failure of it */
+    return !ctx->finalizing && (src == BP_ANY_SOURCE || (flags & BPI_WIRE_F_INTERNAL) != 0);
 }
 
 static void progress_liveness(bp_context_t *ctx)

@@ -5,7 +5,7 @@
 # of the same user; names of live owners, of other pid namespaces and of the old form stay.
 #   1. a job whose ranks are held inside bp_init, after their segments exist and before
 #      the names are unlinked (BPI_TEST_SHM_STALL_MS), is killed with kill -9 together
-#      with its bprun: its names are left in /dev/shm;
+#      with its bprun (so bprun cannot clean up either): its names are left in /dev/shm;
 #   2. fake names: owner dead, owner alive (this script), another pid namespace, old form;
 #   3. one more job runs: the names of dead owners are gone, the others are still there.
 set -uo pipefail
@@ -38,8 +38,9 @@ done
 kill -9 -- "-$pgid"
 wait 2>/dev/null
 sleep 0.2
+# (a bp_init of any other job of this user, e.g. a test running beside this one, may sweep
+# them from now on: that is the feature, so their absence here proves nothing either way)
 for f in $left; do
-    [ -e "/dev/shm/$f" ] || fail "$f vanished before any sweep: the test did not reproduce the leak"
     fakes+=("$f") # removed at exit should the sweep fail
 done
 echo "killed during bp_init, left behind: $(echo $left)"
