@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# shm_stale.sh BPRUN PROG (tests/integration/init_only): shared memory left by ranks killed
+# shm_stale.sh BPRUN PROG [bprun|hydra] (PROG: tests/integration/init_only; the job is
+# started by bprun or by MPICH's mpiexec.hydra): shared memory left by ranks killed
 # during bp_init, where no bprun is there to clean up (srun, Hydra, mpirun: the launcher
 # kills the ranks and knows nothing of /dev/shm), is removed by the next bp_init of any job
 # of the same user; names of live owners, of other pid namespaces and of the old form stay.
@@ -10,7 +11,15 @@
 #   3. one more job runs: the names of dead owners are gone, the others are still there.
 set -uo pipefail
 
-bprun=$1 prog=$2
+bprun=$1 prog=$2 launcher=${3:-bprun}
+case $launcher in
+bprun) start=("$bprun" --timeout 60 -n 2) ;;
+hydra)
+    command -v mpiexec.hydra >/dev/null || { echo "SKIP: mpiexec.hydra is not installed"; exit 77; }
+    start=(mpiexec.hydra -n 2)
+    ;;
+*) echo "usage: $0 BPRUN PROG [bprun|hydra]" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d)
 ns=$(printf '%08x' "$(stat -L -c %i /proc/self/ns/pid)")
 fakes=()
@@ -21,21 +30,30 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; cat "$tmp"/* 2>/dev/null; exit 1; }
 
-# 1. killed inside bp_init
-env BPI_TEST_SHM_STALL_MS=20000 setsid "$bprun" --timeout 60 -n 2 "$prog" >"$tmp/out" 2>&1 &
-pgid=$!
+# 1. killed inside bp_init: the launcher and everything it started, in their own session
+env BPI_TEST_SHM_STALL_MS=20000 setsid "${start[@]}" "$prog" >"$tmp/out" 2>&1 &
+sid=$!
 left=
+tree() { # a process and its descendants (Hydra puts its proxy and each rank in a session
+    # of its own, so neither a process group nor a session holds them all)
+    local p
+    echo "$1"
+    for p in $(pgrep -P "$1"); do tree "$p"; done
+}
+killall_job() { # every process of the job, by pid, at once
+    kill -9 $(tree "$sid") 2>/dev/null
+}
 for _ in $(seq 1 200); do
-    ranks=$(pgrep -P "$pgid" | tr '\n' '|')
-    ranks=${ranks%|}
-    if [ -n "$ranks" ]; then
-        left=$(ls /dev/shm | grep -E "^bp-[0-9a-f]{16}-[0-9]+-($ranks)-$ns\$" || true)
+    pids=$(tree "$sid" | tr '\n' '|')
+    pids=${pids%|}
+    if [ -n "$pids" ]; then
+        left=$(ls /dev/shm | grep -E "^bp-[0-9a-f]{16}-[0-9]+-($pids)-$ns\$" || true)
         [ "$(echo "$left" | grep -c .)" -ge 2 ] && break
     fi
     sleep 0.1
 done
-[ "$(echo "$left" | grep -c .)" -ge 2 ] || { kill -9 -- "-$pgid"; fail "the ranks' segments never appeared"; }
-kill -9 -- "-$pgid"
+[ "$(echo "$left" | grep -c .)" -ge 2 ] || { killall_job; fail "the ranks' segments never appeared"; }
+killall_job
 wait 2>/dev/null
 sleep 0.2
 # (a bp_init of any other job of this user, e.g. a test running beside this one, may sweep
@@ -67,4 +85,4 @@ done
 for f in "$fake_live" "$fake_ns" "$fake_old"; do
     [ -e "/dev/shm/$f" ] || fail "$f was removed though its owner is alive or cannot be judged"
 done
-echo "shm_stale passed: the names of ranks killed during bp_init were removed by the next job"
+echo "shm_stale ($launcher) passed: the names of ranks killed during bp_init were removed by the next job"
