@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOSTILE_SECONDS 4
+#define HOSTILE_SECONDS 4 /* unless argv[1] says how long */
 
 static double hostile_now(void)
 {
@@ -33,7 +33,7 @@ static void hostile_check(int ok, int rank, const char *what)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const char *key = getenv("BPRUN_JOBKEY");
     bp_context_t *ctx;
@@ -51,7 +51,7 @@ int main(void)
     fflush(stdout);
 
     /* rank 0 decides when to stop (msg[1] = 1), so both do the same number of trips */
-    end = hostile_now() + HOSTILE_SECONDS;
+    end = hostile_now() + (argc > 1 ? atof(argv[1]) : HOSTILE_SECONDS);
     for (;;) {
         bp_msginfo_t info;
         if (rank == 0) {

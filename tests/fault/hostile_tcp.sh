@@ -2,7 +2,9 @@
 # hostile_tcp.sh BPRUN PROG: strangers connect to the tcp listeners of a running job
 # (hostile_tcp.c, 2 ranks, BP_TRANSPORTS=tcp) and send garbage, a wrong tcp protocol
 # version, another job's key, a wrong cookie, and half a handshake then close. Each rank
-# must log each rejection, and the job must finish with every message intact.
+# must log each rejection, and the job must finish with every message intact. A stranger
+# that sends half a handshake and stays silent is closed once 10 s have passed (seen at the
+# next connection the rank accepts).
 set -uo pipefail
 
 bprun=$1 prog=$2
@@ -15,7 +17,7 @@ fail() {
 }
 command -v ss >/dev/null || { echo "SKIP: no ss (iproute2) to find the listeners"; exit 0; }
 
-env BP_TRANSPORTS=tcp "$bprun" --timeout 60 -n 2 "$prog" >"$tmp/out" 2>"$tmp/err" &
+env BP_TRANSPORTS=tcp "$bprun" --timeout 60 -n 2 "$prog" 14 >"$tmp/out" 2>"$tmp/err" &
 bp=$!
 for _ in $(seq 1 300); do
     [ "$(grep -c ' ready$' "$tmp/out")" -ge 2 ] && break
@@ -55,6 +57,21 @@ for r in 0 1; do
         fi
     done
 done
+# the silent stranger: half a handshake to rank 1, then nothing; 11 s later one more
+# connection makes rank 1 look at its pending ones, and the silent one must be closed
+pid1=$(sed -n "s/^hostile: rank 1 pid \([0-9]*\) .*/\1/p" "$tmp/out")
+port1=$(ss -ltnpH 2>/dev/null | grep "pid=$pid1," | awk '{print $4}' | sed 's/.*://' | head -1)
+exec 4<>"/dev/tcp/127.0.0.1/$port1" || { kill $bp; wait $bp; fail "could not connect to rank 1"; }
+printf "$magic$v1" >&4
+sleep 11
+exec 3<>"/dev/tcp/127.0.0.1/$port1" && printf 'garbage-garbage-garbage-garbage-garbage-' >&3
+sleep 0.5
+exec 3>&-
+read -r -t 3 -u 4 _
+rd=$? # 1: end of stream (closed by the rank), > 128: still open after 3 s
+exec 4>&-
+[ $rd -gt 128 ] && { kill $bp; wait $bp; fail "rank 1 kept a silent stranger's connection open past 10 s"; }
+
 wait $bp
 rc=$?
 [ $rc -eq 0 ] || fail "the job failed (bprun exit $rc)"
@@ -65,5 +82,7 @@ for r in 0 1; do
         grep -q "^bypass\[$r\] warn: tcp: .*$why" "$tmp/err" || fail "rank $r did not log: $why"
     done
 done
+grep -q "^bypass\[1\] warn: tcp: closed a connection from .*: no handshake within 10 s" "$tmp/err" ||
+    fail "rank 1 did not log the silent stranger's closing"
 echo "hostile_tcp passed: every stranger refused with a log line, the job intact"
 cat "$tmp/out"

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -212,8 +213,37 @@ void bpi_tcp_pending_free(bpi_tl_iface_t *iface, bpi_tcp_pending_t *p)
     free(p);
 }
 
+static int64_t tcp_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Strangers that connected and never sent a whole handshake: each holds a descriptor. */
+static void tcp_pending_expire(bpi_tl_iface_t *iface, int64_t now)
+{
+    bpi_tcp_pending_t *p = iface->pending;
+
+    while (p != NULL) {
+        bpi_tcp_pending_t *next = p->next;
+        if (p->src < 0 && now >= p->deadline_ms) {
+            bpi_log_warn("tcp: closed a connection from %s: no handshake within %d s "
+                         "(%u of %zu bytes)",
+                         p->peer_name, BPI_TCP_HS_TIMEOUT_MS / 1000, p->have, sizeof(p->hs));
+            iface->rejected++;
+            bpi_tcp_pending_free(iface, p);
+        }
+        p = next;
+    }
+}
+
 static void tcp_accept(bpi_tl_iface_t *iface)
 {
+    int64_t now = tcp_mono_ms();
+
+    tcp_pending_expire(iface, now);
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t salen = sizeof(sa);
@@ -241,6 +271,7 @@ static void tcp_accept(bpi_tl_iface_t *iface)
         p->kind = BPI_TCP_KIND_PENDING;
         p->fd = fd;
         p->src = -1;
+        p->deadline_ms = now + BPI_TCP_HS_TIMEOUT_MS;
         tcp_sockaddr_name(&sa, p->peer_name, sizeof(p->peer_name));
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         memset(&ev, 0, sizeof(ev));
