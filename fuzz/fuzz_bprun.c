@@ -61,13 +61,17 @@ static void fz_client_read(const bprun_job_t *job, fz_client_t *c)
     }
 }
 
+/* What bprun's poll loop does, until nothing moves any more (bounded). */
 static void fz_serve(bprun_job_t *job, fz_client_t *cl)
 {
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < 8; round++) {
+        int moved = 0;
         for (int r = 0; r < job->size; r++) {
             bprun_rank_t *rk = &job->ranks[r];
             if (rk->sock >= 0 && !rk->rep_pending) {
+                size_t before = rk->req_got + rk->body_got + (size_t)rk->ready;
                 bprun_sock_read(job, rk);
+                moved |= rk->sock < 0 || rk->req_got + rk->body_got + (size_t)rk->ready != before;
             }
         }
         bprun_rounds_serve(job);
@@ -75,8 +79,14 @@ static void fz_serve(bprun_job_t *job, fz_client_t *cl)
             bprun_rank_t *rk = &job->ranks[r];
             if (rk->sock >= 0 && rk->rep_pending) {
                 bprun_sock_write(job, rk);
+                moved = 1;
             }
-            fz_client_read(job, &cl[r]);
+            if (cl[r].fd >= 0 && moved) {
+                fz_client_read(job, &cl[r]);
+            }
+        }
+        if (!moved) {
+            break;
         }
     }
 }
