@@ -338,7 +338,7 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     ep->peer_may_sleep = seg->may_sleep;
     ep->peer = peer;
     ep->pid = card.pid;
-    ep->pidfd = shm_pidfd_open(card.pid);
+    ep->pidfd = -1;
     ep->iface = iface;
     bpi_shm_ring_view(&ep->queue, (char *)seg + seg->queue_off, seg->queue_slots,
                       seg->slot_size);
@@ -346,6 +346,7 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     if (status != BP_OK) {
         goto err_unmap;
     }
+    ep->pidfd = shm_pidfd_open(card.pid);
     *ep_p = ep;
     return BP_OK;
 
