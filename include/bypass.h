@@ -52,12 +52,24 @@ typedef enum bp_status {
     BP_ERR_CANCELED = -5,  /* the request was cancelled */
     BP_ERR_VERSION = -6,   /* peers speak different protocol versions */
     BP_ERR_CONFIG = -7,    /* an unknown BP_* variable or an unknown value */
-    BP_ERR_PEER = -8,      /* a peer failed or went away */
+    BP_ERR_PEER = -8,      /* a peer failed or went away (see BP_ERR_PEER_FAILED) */
     BP_ERR_AGAIN = -9,     /* no resources right now, try again (flow control) */
     BP_ERR_NOTSUP = -10,   /* not supported here */
     BP_ERR_BOOT = -11,     /* the launcher / bootstrap failed */
     BP_ERR_STATE = -12,    /* called in the wrong state (e.g. after finalize) */
     BP_ERR_PROTO = -13,    /* malformed or foreign data on the wire */
+    /*
+     * The name MPI's fault-tolerance work (ULFM: MPI_ERR_PROC_FAILED) leads readers to look
+     * for; the same code as BP_ERR_PEER. A peer found dead (its process gone, its connection
+     * closed) completes, within about 250 ms of the death: every request to or from it,
+     * every BP_ANY_SOURCE receive that no message already matched, and every barrier
+     * (noticed while a call waits, or polls with bp_test / bp_progress). From then on such
+     * receives, barriers and probes that find nothing fail at once (there is no way to
+     * acknowledge a failure and go on with the rest of the job); receives from and sends to
+     * live ranks work as before. A send to a rank that died may still return BP_OK before
+     * its death is noticed (its bytes are lost), as an eager send in MPI.
+     */
+    BP_ERR_PEER_FAILED = BP_ERR_PEER,
 } bp_status_t;
 
 #define BP_ANY_SOURCE (-1)

@@ -53,6 +53,7 @@ packages=(
     pkg-config      # install test: pkg-config --cflags --libs bypass
     git
     clang llvm      # the XDP program is compiled to BPF with clang
+    libclang-rt-dev # libFuzzer and clang's sanitizer runtimes: fuzz/ (BP_FUZZ=ON)
     libbpf-dev      # XDP transport: BPF maps and AF_XDP sockets
     libxdp-dev      # XDP transport: loading the XDP program
     gnuplot-nox     # bp-bench plots (PNG)

@@ -79,6 +79,7 @@ typedef struct bprun_rank {
 } bprun_rank_t;
 
 typedef struct bprun_job {
+    char host[256]; /* ours (and every rank's): named when a rank fails */
     int size;
     int started;
     int nalive;
@@ -843,13 +844,13 @@ static void bprun_reap(bprun_job_t *job)
             continue;
         }
         if (WIFEXITED(wstatus)) {
-            bprun_err("rank %d (pid %ld) exited with status %d; killing the other ranks", r,
-                      (long)pid, WEXITSTATUS(wstatus));
+            bprun_err("rank %d (pid %ld) on host %s exited with status %d; killing the other "
+                      "ranks", r, (long)pid, job->host, WEXITSTATUS(wstatus));
             bprun_stop(job, WEXITSTATUS(wstatus));
         } else {
             int sig = WTERMSIG(wstatus);
-            bprun_err("rank %d (pid %ld) killed by signal %d (%s); killing the other ranks", r,
-                      (long)pid, sig, strsignal(sig));
+            bprun_err("rank %d (pid %ld) on host %s killed by signal %d (%s); killing the "
+                      "other ranks", r, (long)pid, job->host, sig, strsignal(sig));
             bprun_stop(job, 128 + sig);
         }
     }
@@ -1067,7 +1068,12 @@ static int bprun_loop(bprun_job_t *job)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* fuzz/fuzz_bprun.c includes this file to drive the server side with another main. */
+#ifndef BPRUN_MAIN
+#define BPRUN_MAIN main
+#endif
+
+int BPRUN_MAIN(int argc, char **argv)
 {
     bprun_job_t job = { .exit_code = -1, .sigfd = -1 };
     sigset_t mask;
@@ -1079,6 +1085,9 @@ int main(int argc, char **argv)
         return rc;
     }
     job.jobkey = bprun_jobkey_new();
+    if (gethostname(job.host, sizeof(job.host) - 1) != 0) {
+        snprintf(job.host, sizeof(job.host), "?");
+    }
     job.ranks = calloc((size_t)job.size, sizeof(*job.ranks));
     if (job.ranks == NULL) {
         bprun_err("out of memory for %d ranks", job.size);

@@ -64,6 +64,9 @@ bp_status_t bp_barrier(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
+    if (BP_UNLIKELY(ctx->nfailed > 0)) {
+        return BP_ERR_PEER; /* a rank is gone: no collective can complete (see bypass.h) */
+    }
     if (ctx->hcoll != NULL) {
         return bpi_hcoll_barrier(ctx);
     }
@@ -118,6 +121,9 @@ bp_status_t bp_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
         bpi_log_error("bp_bcast: root %d of %d ranks, buffer %p for %zu bytes", root,
                       ctx->size, buf, len);
         return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
     }
     if (ctx->size == 1) {
         return BP_OK;
@@ -292,6 +298,9 @@ bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf, 
         bpi_log_error("bp_allreduce: %zu elements of %zu bytes, buffers %p and %p", count,
                       esize, sendbuf, recvbuf);
         return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
     }
     bytes = count * esize;
     if (ctx->hcoll != NULL) {

@@ -86,13 +86,14 @@ static void ctx_hello_pack(bp_context_t *ctx, bpi_card_hdr_t *hdr)
     hdr->host_id = ctx_host_id(hdr->host);
 }
 
-/* Check every peer's hello against ours: the same protocol, the same job. */
-static bp_status_t ctx_cards_check(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
+/* Check every peer's hello against ours (rank's): the same protocol, the same job. Pure:
+ * the cards come from other processes, so fuzz/fuzz_card.c drives it. */
+bp_status_t bpi_card_check(const bpi_card_hdr_t *hellos, int size, int rank)
 {
-    const bpi_card_hdr_t *mine = &hellos[ctx->rank];
+    const bpi_card_hdr_t *mine = &hellos[rank];
     bp_status_t status = BP_OK;
 
-    for (int r = 0; r < ctx->size; r++) {
+    for (int r = 0; r < size; r++) {
         const bpi_card_hdr_t *hdr = &hellos[r];
         if (hdr->magic != BPI_WIRE_MAGIC) {
             bpi_log_error("rank %d sent a foreign business card (magic %#x, expected %#x)", r,
@@ -102,7 +103,7 @@ static bp_status_t ctx_cards_check(bp_context_t *ctx, const bpi_card_hdr_t *hell
         if (hdr->version != mine->version) {
             bpi_log_error("protocol version mismatch: rank %d speaks version %u, this rank "
                           "(%d) speaks version %u",
-                          r, hdr->version, ctx->rank, mine->version);
+                          r, hdr->version, rank, mine->version);
             status = BP_ERR_VERSION;
             continue;
         }
@@ -131,14 +132,22 @@ static void ctx_addr_pack(bp_context_t *ctx, char *card)
     }
 }
 
-/* The address block a peer's card has for the transport `name`, or NULL. */
-static const bpi_card_tl_t *ctx_card_find(const char *card, const char *name)
+/* The address block a peer's card (BPI_CARD_ADDR_SIZE bytes) has for the transport
+ * `name`, or NULL; the block's len bytes lie inside the card. */
+const bpi_card_tl_t *bpi_card_find(const char *card, const char *name)
 {
     size_t off = 0;
 
     while (off + sizeof(bpi_card_tl_t) <= BPI_CARD_ADDR_SIZE) {
         const bpi_card_tl_t *tl = (const bpi_card_tl_t *)(card + off);
-        if (tl->name[0] == '\0' || tl->len > BPI_CARD_ADDR_SIZE - off - sizeof(*tl)) {
+        if (tl->name[0] == '\0') {
+            return NULL;
+        }
+        if (tl->len > BPI_CARD_ADDR_SIZE - off - sizeof(*tl) || tl->len % 8 != 0) {
+            /* blocks are padded to 8 (ctx_addr_pack): anything else is not ours, and would
+             * leave the next block misaligned (found by fuzz/fuzz_card.c) */
+            bpi_log_error("a business card's address block (%.8s) has a bad length %u: "
+                          "ignored", tl->name, tl->len);
             return NULL;
         }
         if (strncmp(tl->name, name, sizeof(tl->name)) == 0) {
@@ -166,7 +175,7 @@ static bp_status_t ctx_connect(bp_context_t *ctx, const bpi_card_hdr_t *hellos,
         }
         for (unsigned i = 0; i < ctx->ntl && status == BP_ERR_NOTSUP; i++) {
             bpi_ctx_tl_t *tl = &ctx->tls[i];
-            const bpi_card_tl_t *block = ctx_card_find(cards + r * BPI_CARD_ADDR_SIZE,
+            const bpi_card_tl_t *block = bpi_card_find(cards + r * BPI_CARD_ADDR_SIZE,
                                                        tl->ops->name);
             if (block == NULL ||
                 (tl->ops->local_only && hellos[r].host_id != hellos[ctx->rank].host_id)) {
@@ -376,7 +385,7 @@ bp_status_t bp_init(bp_context_t **ctx_p)
     if (status != BP_OK) {
         goto err_free;
     }
-    status = ctx_cards_check(ctx, hellos);
+    status = bpi_card_check(hellos, ctx->size, ctx->rank);
     if (status != BP_OK) {
         goto err_free; /* every rank sees every card: all fail alike */
     }
@@ -435,8 +444,14 @@ bp_status_t bp_finalize(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    /* nobody leaves (and unmaps) while a peer may still send to it */
-    status = bp_barrier(ctx);
+    /* nobody leaves (and unmaps) while a peer may still send to it; once a rank has
+     * failed, no barrier can complete (docs/RELIABILITY.md) */
+    if (ctx->nfailed > 0) {
+        status = BP_ERR_PEER;
+    } else {
+        ctx->finalizing = 1;
+        status = bp_barrier(ctx);
+    }
     bpi_progress_report(ctx);
     bpi_cancel_all(ctx);
     ctx_free(ctx);
@@ -466,6 +481,8 @@ bp_status_t bp_progress(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    bpi_progress(ctx);
+    if (bpi_progress(ctx) == 0) {
+        bpi_liveness_tick(ctx);
+    }
     return BP_OK;
 }

@@ -179,6 +179,9 @@ struct bp_context {
     bpi_list_t unexp_free;  /* pool of small unexpected buffers */
     uint64_t barrier_epoch;
     uint64_t last_liveness_ns;
+    int nfailed; /* peers found dead: any-source receives and collectives fail from then on */
+    uint32_t liveness_ticks; /* polls through bp_test / bp_progress (bpi_liveness_tick) */
+    int finalizing; /* in bp_finalize: peers may now leave without having failed */
 
     /* rendezvous: messages in flight, by id (see rndv.c) */
     struct bpi_rndv_slot *rndv;
@@ -189,6 +192,10 @@ struct bp_context {
     bpi_boot_t *boot;
 };
 
+/* context.c: the business card, checked as it comes from other processes */
+bp_status_t bpi_card_check(const bpi_card_hdr_t *hellos, int size, int rank);
+const bpi_card_tl_t *bpi_card_find(const char *card, const char *name);
+
 /* match.c: the arrival callback and the queues */
 void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
 void bpi_recv_post(bp_context_t *ctx, bp_request_t *req);
@@ -198,6 +205,14 @@ void bpi_req_complete(bp_request_t *req, bp_status_t status);
 void bpi_unexp_pool_free(bp_context_t *ctx);
 
 /* request.c */
+/* What a request points to when the caller gave NULL (zero bytes): arithmetic on a NULL
+ * pointer, even + 0, is undefined (clang's UBSan found it: fuzz/fuzz_frames.c). Set once
+ * per request, never per frame. */
+extern char bpi_nobuf[1];
+static inline char *bpi_buf(const void *buf)
+{
+    return buf != NULL ? (char *)buf : bpi_nobuf;
+}
 bp_request_t *bpi_req_get(bp_context_t *ctx);
 void bpi_req_put(bp_request_t *req);
 void bpi_req_pool_free(bp_context_t *ctx);
@@ -241,6 +256,8 @@ const char *bpi_progress_name(int mode);
 void bpi_progress_report(bp_context_t *ctx);
 void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
+void bpi_liveness_tick(bp_context_t *ctx);
+int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags);
 void bpi_cancel_all(bp_context_t *ctx);
 
 /* coll_shm.c: collectives through one shared segment when every rank is on this host */

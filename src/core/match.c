@@ -54,6 +54,41 @@ static bpi_unexp_t *match_unexp_alloc(bp_context_t *ctx, size_t msg_len)
     return u;
 }
 
+/*
+ * An unexpected message's buffer is allocated whole up to this size (every eager message
+ * with the default BP_RNDV_THRESH), larger ones grow as their fragments arrive: the length
+ * in a header is only a claim, and memory should follow the bytes that came, not the claim
+ * (fuzz/fuzz_frames.c: a forged msg_len of a few GB made one frame allocate them).
+ */
+#define MATCH_UNEXP_UPFRONT (1u << 20)
+
+/* Room for `need` bytes in a growing unexpected message; NULL (message dropped) if none. */
+static BP_SLOWPATH bpi_unexp_t *match_unexp_grow(bp_context_t *ctx, bpi_peer_t *peer,
+                                                 bpi_unexp_t *u, size_t need)
+{
+    size_t cap = u->cap * 2 > need ? u->cap * 2 : need;
+    bpi_unexp_t *n;
+
+    if (cap > u->msg_len) {
+        cap = u->msg_len;
+    }
+    n = realloc(u, sizeof(*n) + cap);
+    if (n == NULL) {
+        bpi_log_error("out of memory for an unexpected message of %zu bytes from rank %d: "
+                      "dropped", u->msg_len, u->source);
+        bpi_list_remove(&u->link);
+        peer->rx_unexp = NULL;
+        free(u);
+        return NULL;
+    }
+    /* it may have moved: its neighbours in ctx->unexp still point to the old place */
+    n->link.prev->next = &n->link;
+    n->link.next->prev = &n->link;
+    n->cap = cap;
+    peer->rx_unexp = n;
+    return n;
+}
+
 static void match_unexp_free(bp_context_t *ctx, bpi_unexp_t *u)
 {
     if (u->cap == BPI_UNEXP_SMALL) {
@@ -111,7 +146,16 @@ static BP_NOINLINE void match_unexp_store(bp_context_t *ctx, bpi_peer_t *peer,
     int src = (int)hdr->src;
     bpi_unexp_t *u;
 
-    u = match_unexp_alloc(ctx, hdr->msg_len);
+    if (BP_UNLIKELY(hdr->msg_len > SIZE_MAX / 2)) {
+        /* no process can hold it, and the buffer's size would overflow (found by
+         * fuzz/fuzz_frames.c): a peer's corrupt or hostile header */
+        bpi_log_error("rank %d announced a message of %llu bytes, more than this process can "
+                      "hold: dropped", src, (unsigned long long)hdr->msg_len);
+        return;
+    }
+    u = match_unexp_alloc(ctx, hdr->msg_len <= MATCH_UNEXP_UPFRONT ? hdr->msg_len
+                               : hdr->frame_len > MATCH_UNEXP_UPFRONT ? hdr->frame_len
+                                                                      : MATCH_UNEXP_UPFRONT);
     if (BP_UNLIKELY(u == NULL)) {
         /* Nothing to put it in: the message is lost, say so loudly. */
         bpi_log_error("out of memory for an unexpected message of %llu bytes from rank %d: "
@@ -220,6 +264,12 @@ static BP_NOINLINE void match_next_frame(bp_context_t *ctx, bpi_peer_t *peer, co
         return;
     }
     if (u != NULL && u->received + hdr->frame_len <= u->msg_len) {
+        if (BP_UNLIKELY(u->received + hdr->frame_len > u->cap)) {
+            u = match_unexp_grow(ctx, peer, u, u->received + hdr->frame_len);
+            if (u == NULL) {
+                return;
+            }
+        }
         bpi_copy(u->data + u->received, payload, hdr->frame_len);
         u->received += hdr->frame_len;
         if (u->received == u->msg_len) {
@@ -263,7 +313,7 @@ void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
         u = bpi_unexp_find(ctx, req->peer, req->tag, req->ignore, req->flags);
     }
     if (u == NULL) {
-        if (BP_UNLIKELY(req->peer != BP_ANY_SOURCE && ctx->peers[req->peer].failed)) {
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
             bpi_req_complete(req, BP_ERR_PEER);
             return;
         }

@@ -91,9 +91,10 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
     if (!bpi_list_empty(&peer->sendq_link)) {
         bpi_list_remove(&peer->sendq_link);
     }
+    ctx->nfailed++;
     bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
         bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
-        if (req->peer == rank) {
+        if (bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
             bpi_list_remove(&req->link);
             req->queued = 0;
             bpi_req_complete(req, BP_ERR_PEER);
@@ -109,6 +110,24 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
         bpi_log_error("rank %d is gone: %u pending requests completed with an error", rank,
                       nfailed);
     }
+}
+
+/*
+ * Once a peer has failed, does a receive from src (a rank or BP_ANY_SOURCE) with these flags
+ * fail instead of waiting? From a failed rank, yes. From any source, yes: the dead rank may
+ * have been the sender it waits for (MPI ULFM fails such receives too; without an
+ * acknowledge call they keep failing). The core's own traffic (the barrier), yes: a
+ * collective involves every rank, and a survivor waiting for another survivor that has
+ * already left the barrier with this error would wait forever.
+ */
+int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags)
+{
+    if (src != BP_ANY_SOURCE && ctx->peers[src].failed) {
+        return 1;
+    }
+    /* in bp_finalize's barrier a rank that has passed it may exit before a slower one has
+     * heard from a third: that is the end of the job, not a failure of it */
+    return !ctx->finalizing && (src == BP_ANY_SOURCE || (flags & BPI_WIRE_F_INTERNAL) != 0);
 }
 
 static void progress_liveness(bp_context_t *ctx)
@@ -224,6 +243,18 @@ static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
     }
     progress_sleep(ctx);
     progress_liveness(ctx);
+}
+
+/*
+ * A program that polls with bp_test or bp_progress instead of waiting never reaches
+ * bpi_idle: every 1024th such poll that finds its request unfinished also looks at the
+ * clock, so a dead peer fails its requests there too (not per message: a counter).
+ */
+void bpi_liveness_tick(bp_context_t *ctx)
+{
+    if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {
+        progress_liveness(ctx);
+    }
 }
 
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)

@@ -12,6 +12,8 @@
 
 #include "core/core.h"
 
+char bpi_nobuf[1];
+
 /* --- the request pool ---------------------------------------------------------------- */
 
 #define REQ_CHUNK 64
@@ -290,7 +292,7 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
     req->flags = flags;
     req->peer = dest;
     req->tag = tag;
-    req->buf = (char *)buf;
+    req->buf = bpi_buf(buf);
     req->len = len;
     status = bpi_send_start(ctx, req);
     if (status < 0 && status != BP_ERR_PEER) {
@@ -328,7 +330,7 @@ static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf,
     req.type = BPI_REQ_SEND;
     req.peer = dest;
     req.tag = tag;
-    req.buf = (char *)buf;
+    req.buf = bpi_buf(buf);
     req.len = len;
     status = bpi_send_start(ctx, &req);
     if (status != BP_INPROGRESS) {
@@ -374,7 +376,7 @@ bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_
     req->peer = src;
     req->tag = tag;
     req->ignore = ignore;
-    req->buf = buf;
+    req->buf = bpi_buf(buf);
     req->len = len;
     bpi_recv_post(ctx, req);
     *req_p = req;
@@ -429,7 +431,7 @@ bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t 
     req.peer = src;
     req.tag = tag;
     req.ignore = ignore;
-    req.buf = buf;
+    req.buf = bpi_buf(buf);
     req.len = len;
     req.msg_len = 0;
     req.offset = 0;
@@ -478,6 +480,7 @@ bp_status_t bp_test(bp_request_t **req_p, int *done_p, bp_msginfo_t *info_p)
         bpi_progress((*req_p)->ctx);
     }
     if (!(*req_p)->done) {
+        bpi_liveness_tick((*req_p)->ctx);
         *done_p = 0;
         return BP_OK;
     }
@@ -588,6 +591,12 @@ bp_status_t bp_iprobe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
     }
     bpi_progress(ctx);
     *found_p = probe_once(ctx, src, tag, ignore, info_p);
+    if (!*found_p) {
+        bpi_liveness_tick(ctx);
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, src, 0)) {
+            return BP_ERR_PEER; /* nothing can come from it any more (see bypass.h) */
+        }
+    }
     return BP_OK;
 }
 
@@ -601,7 +610,7 @@ bp_status_t bp_probe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
         return status;
     }
     while (!probe_once(ctx, src, tag, ignore, info_p)) {
-        if (src != BP_ANY_SOURCE && ctx->peers[src].failed) {
+        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, src, 0)) {
             return BP_ERR_PEER;
         }
         if (bpi_progress(ctx) == 0) {

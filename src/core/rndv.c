@@ -240,6 +240,14 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
                       "dropped", src, hdr->type);
         return;
     }
+    /* a reply to an RTS that is still in our send queue (not sent yet: the peer cannot know
+     * its id) is forged; acting on it would complete or re-queue a queued request (found by
+     * fuzz/fuzz_frames.c: a CTS queued the send twice and looped its send queue) */
+    if (req->type == BPI_REQ_SEND && req->queued) {
+        bpi_log_error("rank %d answered a rendezvous message (type %u) that was not sent yet: "
+                      "dropped", src, hdr->type);
+        return;
+    }
     switch (hdr->type) {
     case BPI_WIRE_FIN: /* the receiver has the data, or says why not */
         if (req->type != BPI_REQ_SEND || req->proto != BPI_PROTO_RTS) {

@@ -60,6 +60,18 @@ typedef struct bpi_wire_hdr {
 static_assert(sizeof(bpi_wire_hdr_t) == 32, "wire header is 32 bytes");
 
 /*
+ * For a transport whose bytes come from an untrusted wire (tcp, xdp; not shm, whose frames
+ * are written by processes of the same job and user): does a header hold what the core
+ * takes for granted of every frame it is given? Its sender is the connection's peer (so a
+ * valid rank) and its payload fits the transport's largest frame. Everything else in a
+ * header the core checks itself, on its slow paths (fuzz/fuzz_frames.c drives both).
+ */
+static inline int bpi_wire_hdr_ok(const bpi_wire_hdr_t *hdr, uint32_t peer, uint32_t max_frame)
+{
+    return hdr->frame_len <= max_frame && hdr->src == peer;
+}
+
+/*
  * The business card: what every rank publishes through the bootstrap and checks of every
  * peer, in two rounds: first the header (magic and version first, so that a peer of another
  * version is recognised before anything else is read, and before any transport is opened),

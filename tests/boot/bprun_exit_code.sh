@@ -9,7 +9,7 @@ trap 'rm -f "$err"' EXIT
 rc=$?
 cat "$err"
 [ $rc -eq 3 ] || { echo "FAIL: bprun exited $rc, expected 3"; exit 1; }
-grep -q '^bprun: rank 2 (pid [0-9]*) exited with status 3; killing the other ranks$' "$err" ||
+grep -q '^bprun: rank 2 (pid [0-9]*) on host [^ ]* exited with status 3; killing the other ranks$' "$err" ||
     { echo "FAIL: no line naming rank 2"; exit 1; }
 [ "$(grep -c '^bprun: ' "$err")" -eq 1 ] || { echo "FAIL: more than one bprun line"; exit 1; }
 echo PASS

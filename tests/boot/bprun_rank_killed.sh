@@ -13,6 +13,6 @@ elapsed=$(( $(date +%s) - start ))
 cat "$err"
 [ $rc -eq 137 ] || { echo "FAIL: bprun exited $rc, expected 137"; exit 1; }
 [ $elapsed -lt 10 ] || { echo "FAIL: took ${elapsed}s"; exit 1; }
-grep -q '^bprun: rank 1 (pid [0-9]*) killed by signal 9 (Killed); killing the other ranks$' \
+grep -q '^bprun: rank 1 (pid [0-9]*) on host [^ ]* killed by signal 9 (Killed); killing the other ranks$' \
     "$err" || { echo "FAIL: no line naming rank 1 and the signal"; exit 1; }
 echo PASS

@@ -3,10 +3,10 @@
  * shm_iface.c (open, close, card, connect), shm_ep.c (send) and shm_progress.c (receive,
  * wait).
  *
- * Each process owns one segment, /dev/shm/bp-<jobkey>-<rank> (mode 0600), that holds what
- * it RECEIVES: one shared queue every local sender may write, and up to max_rings fast
- * rings, each handed to one sender after it has sent ring_thresh messages through the
- * queue. Every peer maps every local segment; the names are unlinked as soon as all local
+ * Each process owns one segment, /dev/shm/bp-<jobkey>-<rank>-<pid>-<pidns> (mode 0600),
+ * that holds what it RECEIVES: one shared queue every local sender may write, and up to
+ * max_rings fast rings, each handed to one sender after it has sent ring_thresh messages
+ * through the queue. Every peer maps every local segment; the names are unlinked as soon as all local
  * ranks have mapped them (a bootstrap fence), so a killed job leaves nothing in /dev/shm.
  * Offsets, not pointers: each process maps the segment at its own address.
  */
@@ -120,6 +120,7 @@ struct bpi_tl_ep {
     uint64_t seg_size;
     int peer;
     pid_t pid;
+    int pidfd; /* readable once the peer's process has exited; -1: use kill(pid, 0) */
     int cma; /* process_vm_readv from this peer works (and is allowed) */
     bpi_tl_iface_t *iface;
 };

@@ -3,18 +3,56 @@
  * its name in the business card, map the peers' segments, unlink once all have mapped.
  * The ops table is at the end of the file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "transport/shm/shm.h"
+
+/*
+ * Test-only hook: BPI_TEST_SHM_STALL_MS=N makes ready() wait N ms before unlinking the
+ * segment name, so that tests/fault can kill a job in the window where its names exist.
+ * Not a BP_ variable: users never set it.
+ */
+#define SHM_TEST_STALL_ENV "BPI_TEST_SHM_STALL_MS"
+
+/* A pidfd for the peer's process, or -1 (kernel before 5.3, or not allowed here). */
+static int shm_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    return -1;
+#endif
+}
+
+/* Has the process exited? A zombie has (its init may be slow to reap it, or never do:
+ * some containers' pid 1), which kill(pid, 0) cannot tell; a pidfd can. */
+static int shm_pid_gone(pid_t pid)
+{
+    int fd = shm_pidfd_open(pid);
+
+    if (fd >= 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int gone = poll(&pfd, 1, 0) > 0;
+        close(fd);
+        return gone;
+    }
+    if (errno == ESRCH) {
+        return 1;
+    }
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 static bp_status_t shm_query(const bpi_config_t *config, char *why, size_t whylen)
 {
@@ -26,9 +64,66 @@ static bp_status_t shm_query(const bpi_config_t *config, char *why, size_t whyle
     return BP_OK;
 }
 
+/* Our pid namespace, so that a sweep never judges the pids of another namespace. */
+static uint32_t shm_pidns(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+/*
+ * /bp-<jobkey>-<rank>-<owner pid>-<owner's pid namespace>: bprun removes a job's names by
+ * the bp-<jobkey> prefix; the owner's pid lets any later bp_init remove the name of a rank
+ * killed during start-up under a launcher that does not clean up (srun, Hydra, mpirun).
+ */
 static void shm_seg_name(char *buf, size_t len, uint64_t jobkey, int rank)
 {
-    snprintf(buf, len, "/bp-%016llx-%d", (unsigned long long)jobkey, rank);
+    snprintf(buf, len, "/bp-%016llx-%d-%d-%08x", (unsigned long long)jobkey, rank,
+             (int)getpid(), shm_pidns());
+}
+
+/*
+ * A rank killed between creating its segment and the fence after which every segment name
+ * is unlinked (a kill -9 during bp_init) leaves its name in /dev/shm. Remove the names
+ * whose owner process is gone: ours (same user; /dev/shm is sticky, so only those can be
+ * removed anyway), of our pid namespace, whose owner process has exited (shm_pid_gone). A
+ * name in the old form, of another namespace, or whose pid was reused, is left alone:
+ * never guess.
+ */
+static void shm_sweep_stale(void)
+{
+    uint32_t ns = shm_pidns();
+    struct dirent *de;
+    DIR *dir;
+
+    dir = opendir("/dev/shm");
+    if (dir == NULL) {
+        return;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        unsigned long long key;
+        unsigned owner_ns;
+        int rank, pid, end = 0;
+        struct stat st;
+
+        if (strncmp(de->d_name, "bp-", 3) != 0 ||
+            sscanf(de->d_name, "bp-%16llx-%d-%d-%8x%n", &key, &rank, &pid, &owner_ns, &end) !=
+                4 ||
+            de->d_name[end] != '\0' || owner_ns != ns || pid <= 0 || pid == (int)getpid()) {
+            continue;
+        }
+        if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            st.st_uid != getuid() || !shm_pid_gone(pid)) {
+            continue;
+        }
+        if (unlinkat(dirfd(dir), de->d_name, 0) == 0) {
+            bpi_log_info("shm: removed /dev/shm/%s: its owner (pid %d, rank %d of job "
+                         "%016llx) is gone",
+                         de->d_name, pid, rank, key);
+        }
+    }
+    closedir(dir);
 }
 
 static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t **iface_p)
@@ -59,6 +154,7 @@ static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t 
     iface->recv_cb = params->recv_cb;
     iface->cb_arg = params->cb_arg;
     iface->ring_thresh = (uint32_t)cfg->shm_ring_thresh;
+    shm_sweep_stale();
     shm_seg_name(iface->name, sizeof(iface->name), params->jobkey, params->rank);
 
     fd = shm_open(iface->name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -242,6 +338,7 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     ep->peer_may_sleep = seg->may_sleep;
     ep->peer = peer;
     ep->pid = card.pid;
+    ep->pidfd = -1;
     ep->iface = iface;
     bpi_shm_ring_view(&ep->queue, (char *)seg + seg->queue_off, seg->queue_slots,
                       seg->slot_size);
@@ -249,6 +346,7 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     if (status != BP_OK) {
         goto err_unmap;
     }
+    ep->pidfd = shm_pidfd_open(card.pid);
     *ep_p = ep;
     return BP_OK;
 
@@ -264,12 +362,20 @@ err_free:
 
 static void shm_disconnect(bpi_tl_ep_t *ep)
 {
+    if (ep->pidfd >= 0) {
+        close(ep->pidfd);
+    }
     munmap(ep->seg, ep->seg_size);
     free(ep);
 }
 
 static bp_status_t shm_ready(bpi_tl_iface_t *iface)
 {
+    const char *stall = getenv(SHM_TEST_STALL_ENV);
+
+    if (stall != NULL) {
+        usleep((useconds_t)atoi(stall) * 1000u); /* tests only: see SHM_TEST_STALL_ENV */
+    }
     /* Every local peer has mapped the segment: the name is no longer needed. */
     if (shm_unlink(iface->name) != 0) {
         bpi_log_warn("shm: shm_unlink %s: %s", iface->name, strerror(errno));
@@ -278,9 +384,22 @@ static bp_status_t shm_ready(bpi_tl_iface_t *iface)
     return BP_OK;
 }
 
+/*
+ * Is the peer alive? Called by the core's idle liveness check only (about every 250 ms of
+ * waiting), never per message. A pidfd (Linux 5.3) becomes readable when the process
+ * exits and cannot name a later process that reuses the pid; kill(pid, 0) is the fallback.
+ */
 static bp_status_t shm_ep_check(bpi_tl_ep_t *ep)
 {
-    if (kill(ep->pid, 0) != 0 && errno == ESRCH) {
+    int gone;
+
+    if (ep->pidfd >= 0) {
+        struct pollfd pfd = {.fd = ep->pidfd, .events = POLLIN};
+        gone = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP)) != 0;
+    } else {
+        gone = kill(ep->pid, 0) != 0 && errno == ESRCH;
+    }
+    if (gone) {
         bpi_log_info("shm: rank %d (pid %d) has exited", ep->peer, (int)ep->pid);
         return BP_ERR_PEER;
     }

@@ -31,6 +31,9 @@
 #define BPI_TCP_TX_BYTES (4 * BPI_TCP_FRAME_BYTES)
 /* ready() waits at most this long for every connection to come up. */
 #define BPI_TCP_CONNECT_TIMEOUT_MS 30000
+/* An accepted connection that has not sent its whole handshake within this long is closed
+ * (checked whenever another connection is accepted): a peer sends it at once. */
+#define BPI_TCP_HS_TIMEOUT_MS 10000
 #define BPI_TCP_EVENTS 64
 
 #define BPI_TCP_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -83,6 +86,7 @@ typedef struct bpi_tcp_pending {
     int fd;
     int src; /* -1 while the handshake is incomplete; then the peer's rank (parked) */
     uint32_t have;
+    int64_t deadline_ms; /* CLOCK_MONOTONIC: closed if the handshake is not complete by then */
     bpi_tcp_hs_t hs;
     char peer_name[64]; /* address:port, for logs */
     struct bpi_tcp_pending *next;
@@ -142,6 +146,7 @@ void bpi_tcp_ep_fail(bpi_tl_ep_t *ep);
 void bpi_tcp_fd_close(bpi_tl_iface_t *iface, int fd);
 
 /* tcp_progress.c */
+unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget);
 unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget);
 bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 void bpi_tcp_events(bpi_tl_iface_t *iface, int timeout_ms, unsigned budget, unsigned *n_p,

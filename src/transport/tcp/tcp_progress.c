@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -60,8 +61,10 @@ static void tcp_rx_proto_error(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr)
     bpi_tcp_ep_fail(ep);
 }
 
-/* Deliver complete frames from the reassembly buffer, at most budget. */
-static unsigned tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
+/* Deliver complete frames from the reassembly buffer, at most budget. Every header is
+ * checked here, before the core sees it: this is where untrusted bytes become frames
+ * (fuzz/fuzz_frames.c drives it). */
+unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
 {
     bpi_tl_iface_t *iface = ep->iface;
     unsigned n = 0;
@@ -75,7 +78,7 @@ static unsigned tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
             break;
         }
         memcpy(&hdr, frame, sizeof(hdr));
-        if (BPI_TCP_UNLIKELY(hdr.frame_len > BPI_TCP_MAX_FRAME || hdr.src != (uint32_t)ep->peer)) {
+        if (BPI_TCP_UNLIKELY(!bpi_wire_hdr_ok(&hdr, (uint32_t)ep->peer, BPI_TCP_MAX_FRAME))) {
             tcp_rx_proto_error(ep, &hdr);
             break;
         }
@@ -145,11 +148,11 @@ static void tcp_rx_settle(bpi_tl_ep_t *ep)
 
 static unsigned tcp_ep_input(bpi_tl_ep_t *ep, unsigned budget)
 {
-    unsigned n = tcp_rx_deliver(ep, budget);
+    unsigned n = bpi_tcp_rx_deliver(ep, budget);
 
     if (n < budget && ep->fd >= 0) {
         tcp_rx_read(ep);
-        n += tcp_rx_deliver(ep, budget - n);
+        n += bpi_tcp_rx_deliver(ep, budget - n);
     }
     tcp_rx_settle(ep);
     return n;
@@ -167,7 +170,7 @@ static unsigned tcp_rx_list_progress(bpi_tl_iface_t *iface, unsigned budget)
         ep->rx_listed = 0;
         ep->rx_next = NULL;
         if (n < budget) {
-            n += tcp_rx_deliver(ep, budget - n);
+            n += bpi_tcp_rx_deliver(ep, budget - n);
         }
         tcp_rx_settle(ep);
         ep = next;
@@ -210,8 +213,37 @@ void bpi_tcp_pending_free(bpi_tl_iface_t *iface, bpi_tcp_pending_t *p)
     free(p);
 }
 
+static int64_t tcp_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Strangers that connected and never sent a whole handshake: each holds a descriptor. */
+static void tcp_pending_expire(bpi_tl_iface_t *iface, int64_t now)
+{
+    bpi_tcp_pending_t *p = iface->pending;
+
+    while (p != NULL) {
+        bpi_tcp_pending_t *next = p->next;
+        if (p->src < 0 && now >= p->deadline_ms) {
+            bpi_log_warn("tcp: closed a connection from %s: no handshake within %d s "
+                         "(%u of %zu bytes)",
+                         p->peer_name, BPI_TCP_HS_TIMEOUT_MS / 1000, p->have, sizeof(p->hs));
+            iface->rejected++;
+            bpi_tcp_pending_free(iface, p);
+        }
+        p = next;
+    }
+}
+
 static void tcp_accept(bpi_tl_iface_t *iface)
 {
+    int64_t now = tcp_mono_ms();
+
+    tcp_pending_expire(iface, now);
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t salen = sizeof(sa);
@@ -239,6 +271,7 @@ static void tcp_accept(bpi_tl_iface_t *iface)
         p->kind = BPI_TCP_KIND_PENDING;
         p->fd = fd;
         p->src = -1;
+        p->deadline_ms = now + BPI_TCP_HS_TIMEOUT_MS;
         tcp_sockaddr_name(&sa, p->peer_name, sizeof(p->peer_name));
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         memset(&ev, 0, sizeof(ev));

@@ -333,7 +333,7 @@ static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
             }
             memcpy(&wh, f + BPI_XDP_ETH_HLEN + sizeof(xh), sizeof(wh));
             if (BPI_XDP_UNLIKELY(wh.frame_len > xh.len - sizeof(wh) ||
-                                 wh.src != xh.src)) {
+                                 !bpi_wire_hdr_ok(&wh, xh.src, iface->max_frame))) {
                 bpi_log_warn("xdp: a malformed frame from rank %d dropped", ep->peer);
                 return;
             }
