@@ -28,11 +28,12 @@
  * word calls the transport's ep_wake for the ranks that may wait for it: the same
  * announce/fence/look handshake as a message, so no wake-up is lost.
  *
- * Life of the segment, /dev/shm/bp-<jobkey>-coll (mode 0600): rank 0 creates it before the
+ * Life of the segment, /dev/shm/bp-<jobkey>-coll-<pid>-<pidns> (mode 0600): rank 0 creates it before the
  * address round of bp_init, the others open it after that round, and rank 0 unlinks it
  * after the start-up fence (every rank has mapped it by then): as for the shm transport's
  * segments, a killed job leaves nothing behind (and bprun removes bp-<jobkey>-* names).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdalign.h>
@@ -94,9 +95,42 @@ static size_t hcoll_seg_size(int size)
            2 * (size_t)size * BPI_HCOLL_AR_MAX;
 }
 
+/*
+ * /bp-<jobkey>-coll-<creator pid>-<its pid namespace>: the creator's pid, as in the shm
+ * transport's segment names, so that a later bp_init sweeps the name of a job killed during
+ * start-up (src/transport/shm/shm_iface.c, shm_sweep_stale). The other ranks find it by its
+ * prefix.
+ */
 static void hcoll_name(char *buf, size_t len, uint64_t jobkey)
 {
-    snprintf(buf, len, "/bp-%016llx-coll", (unsigned long long)jobkey);
+    struct stat st;
+    uint32_t ns = stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+
+    snprintf(buf, len, "/bp-%016llx-coll-%d-%08x", (unsigned long long)jobkey, (int)getpid(),
+             ns);
+}
+
+/* The creator's name, found by its prefix; 0, or -1 when there is none. */
+static int hcoll_find(char *buf, size_t len, uint64_t jobkey)
+{
+    char prefix[48];
+    struct dirent *de;
+    DIR *dir = opendir("/dev/shm");
+    int found = -1;
+
+    if (dir == NULL) {
+        return -1;
+    }
+    snprintf(prefix, sizeof(prefix), "bp-%016llx-coll-", (unsigned long long)jobkey);
+    while (found != 0 && (de = readdir(dir)) != NULL) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+            strlen(de->d_name) + 2 <= len) {
+            snprintf(buf, len, "/%s", de->d_name);
+            found = 0;
+        }
+    }
+    closedir(dir);
+    return found;
 }
 
 static void hcoll_unmap(bp_context_t *ctx)
@@ -213,8 +247,9 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
             return BP_ERR_NOMEM;
         }
         ctx->hcoll = hc;
-        hcoll_name(hc->name, sizeof(hc->name), ctx->boot->jobkey);
-        fd = shm_open(hc->name, O_RDWR, 0);
+        fd = hcoll_find(hc->name, sizeof(hc->name), ctx->boot->jobkey) == 0
+                 ? shm_open(hc->name, O_RDWR, 0)
+                 : (errno = ENOENT, -1);
         if (fd < 0) {
             bpi_log_error("collectives: shm_open %s: %s", hc->name, strerror(errno));
             hcoll_unmap(ctx);

@@ -47,7 +47,7 @@ for _ in $(seq 1 200); do
     pids=$(tree "$sid" | tr '\n' '|')
     pids=${pids%|}
     if [ -n "$pids" ]; then
-        left=$(ls /dev/shm | grep -E "^bp-[0-9a-f]{16}-[0-9]+-($pids)-$ns\$" || true)
+        left=$(ls /dev/shm | grep -E "^bp-[0-9a-f]{16}-([0-9]+|coll)-($pids)-$ns\$" || true)
         [ "$(echo "$left" | grep -c .)" -ge 2 ] && break
     fi
     sleep 0.1

@@ -107,10 +107,20 @@ static void shm_sweep_stale(void)
         int rank, pid, end = 0;
         struct stat st;
 
-        if (strncmp(de->d_name, "bp-", 3) != 0 ||
-            sscanf(de->d_name, "bp-%16llx-%d-%d-%8x%n", &key, &rank, &pid, &owner_ns, &end) !=
-                4 ||
-            de->d_name[end] != '\0' || owner_ns != ns || pid <= 0 || pid == (int)getpid()) {
+        if (strncmp(de->d_name, "bp-", 3) != 0) {
+            continue;
+        }
+        /* a rank's segment, or the one-host collectives' (src/core/coll_shm.c: rank 0's) */
+        if (sscanf(de->d_name, "bp-%16llx-%d-%d-%8x%n", &key, &rank, &pid, &owner_ns, &end) !=
+            4) {
+            end = 0;
+            rank = 0;
+            if (sscanf(de->d_name, "bp-%16llx-coll-%d-%8x%n", &key, &pid, &owner_ns, &end) !=
+                3) {
+                continue;
+            }
+        }
+        if (de->d_name[end] != '\0' || owner_ns != ns || pid <= 0 || pid == (int)getpid()) {
             continue;
         }
         if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
