@@ -4,7 +4,8 @@
 #
 #   . hosts.sh
 #   hosts_up 2            # namespaces $HOSTS_PREFIX-0 and -1, addresses 10.213.X.1/24 ... .N
-#                         # (HOSTS_DIRECT=1: two hosts on one veth pair, no bridge)
+#                         # (HOSTS_DIRECT=1: two hosts on one veth pair, no bridge;
+#                         # HOSTS_MTU=9000: interfaces with that MTU, jumbo frames)
 #   hosts_exec 1 cmd...   # run cmd inside host 1
 #   hosts_addr 1          # host 1's address
 #   (hosts_down runs on exit)
@@ -28,7 +29,7 @@ hosts_up() { # N
     trap hosts_down EXIT INT TERM
     if [ "$n" -eq 2 ] && [ -n "${HOSTS_DIRECT:-}" ]; then
         # two hosts joined by one veth pair, no bridge: the shortest path between them
-        # (benchmarks); HOSTS_MTU sets its MTU
+        # (benchmarks)
         ip netns add "$HOSTS_PREFIX-0" && HOSTS_N=1 && ip netns add "$HOSTS_PREFIX-1" &&
             HOSTS_N=2 || return 1
         ip link add "${HOSTS_PREFIX}p0" netns "$HOSTS_PREFIX-0" type veth peer name \
@@ -55,6 +56,10 @@ hosts_up() { # N
         ip link set "${HOSTS_PREFIX}v$i" master "${HOSTS_PREFIX}br" up || return 1
         ip -n "$ns" link set lo up || return 1
         ip -n "$ns" link set "${HOSTS_PREFIX}p$i" name eth0 || return 1
+        if [ -n "${HOSTS_MTU:-}" ]; then # jumbo frames: both ends (the bridge follows)
+            ip link set "${HOSTS_PREFIX}v$i" mtu "$HOSTS_MTU" || return 1
+            ip -n "$ns" link set eth0 mtu "$HOSTS_MTU" || return 1
+        fi
         ip -n "$ns" addr add "$HOSTS_NET.$((i + 1))/24" dev eth0 || return 1
         ip -n "$ns" link set eth0 up || return 1
         i=$((i + 1))

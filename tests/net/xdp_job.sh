@@ -6,7 +6,8 @@
 #   death     the job fails (a rank died) and the survivor reported the failure
 #   fallback  AF_XDP is not allowed (the ranks run without CAP_NET_RAW, CAP_NET_ADMIN,
 #             CAP_BPF, CAP_SYS_ADMIN): the job runs over tcp and the log says why
-# Extra environment: set it on this script. Skips (77) when not root or iproute2 is missing.
+# XDP_JOB_EXPECT: a pattern the job's debug log must contain (pass only).
+# Extra environment: set it on this script (HOSTS_MTU: the interfaces' MTU). Skips (77) when not root or iproute2 is missing.
 bprun=$1 nper=$2 check=$3 prog=$4
 shift 4
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces and AF_XDP"; exit 77; }
@@ -28,6 +29,9 @@ pass)
     show
     [ "$rc" -eq 0 ] || { echo "FAIL: the job failed ($rc)"; echo "$out" | grep -v libxdp | tail -40; exit 1; }
     via xdp || { echo "FAIL: rank 0 does not reach rank $last through xdp"; exit 1; }
+    if [ -n "${XDP_JOB_EXPECT:-}" ] && ! echo "$out" | grep -q -e "$XDP_JOB_EXPECT"; then
+        echo "FAIL: the log does not show: $XDP_JOB_EXPECT"; exit 1
+    fi
     hosts_xdp_clean || exit 1 ;;
 death)
     show 20

@@ -72,7 +72,7 @@ static __always_inline int answer(struct ethhdr *eth, bpi_xdp_hdr_t *hdr)
     return count(alive ? BPI_XDP_CNT_PROBE : BPI_XDP_CNT_NO_EP, XDP_TX);
 }
 
-SEC("xdp")
+SEC("xdp.frags") /* frames of several buffers too (jumbo MTUs, XDP_USE_SG) */
 int bp_steer(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data;

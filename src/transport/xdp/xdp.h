@@ -60,6 +60,25 @@
  * once half a window is unacknowledged. */
 #define BPI_XDP_ACK_DELAY_NS 50000ull /* 50 us */
 
+/*
+ * Frames larger than a UMEM chunk (jumbo MTUs): AF_XDP multi-buffer (kernel >= 6.6; the
+ * constants are not in older uapi headers). A frame then spans up to BPI_XDP_MAX_CHUNKS
+ * chunks, each a descriptor, all but the last flagged XDP_PKT_CONTD. The kernel's copy mode
+ * costs about the same per frame whatever its size (an skb, the veth hop, the program), so
+ * bigger frames are what moves bandwidth; see docs/PERFORMANCE.md.
+ */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+#define BPI_XDP_MAX_CHUNKS 16u
+/* the largest frame, from the Ethernet header on: what 16 received chunks hold after the
+ * headroom the kernel keeps in each */
+#define BPI_XDP_SG_MAX_FRAME (BPI_XDP_MAX_CHUNKS * (BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM))
+#define BPI_XDP_CHAIN_END UINT32_MAX
+
 #define BPI_XDP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define BPI_XDP_LIKELY(x) __builtin_expect(!!(x), 1)
 
@@ -104,14 +123,17 @@ typedef struct bpi_xdp_shared {
 
 #define BPI_XDP_SHARED_BYTES 4096u
 
+/* A transmit chunk. A frame is one chunk, or (multi-buffer) its first chunk with the
+ * others on `chain`; seq, sent_ns and resent are the first chunk's. */
 typedef struct bpi_xdp_txf {
     uint64_t sent_ns;  /* last (re)transmission */
     uint32_t seq;
     uint16_t inflight; /* submissions the kernel has not completed */
     uint8_t acked;     /* by the peer (or needs no ack): free once inflight is 0 */
     uint8_t resent;
-    uint32_t len;      /* bytes from the Ethernet header on */
+    uint32_t len;      /* bytes in this chunk (the first: from the Ethernet header on) */
     uint32_t next;     /* free list */
+    uint32_t chain;    /* the frame's next chunk, BPI_XDP_CHAIN_END after the last */
 } bpi_xdp_txf_t;
 
 struct bpi_tl_ep {
@@ -166,6 +188,11 @@ struct bpi_tl_iface {
     uint32_t pool_first, pool_frames; /* frames of the receive pool */
     int zerocopy;
     int need_wakeup;
+    int sg; /* multi-buffer frames (the MTU is larger than a chunk) */
+    /* a multi-buffer frame being received: its chunks gathered here */
+    uint8_t *rxbuf;
+    uint32_t rxlen;
+    uint8_t rx_in_frame, rx_bad;
 
     /* our transmit frames: indexes into frames[], owned by this process */
     uint32_t tx_first;
@@ -185,7 +212,7 @@ struct bpi_tl_iface {
     int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
     struct {
         uint64_t sent, resent, timeouts, nacks_sent, nacks_got, dups, gaps, acks_sent;
-        uint64_t no_frame, ring_full;
+        uint64_t no_frame, ring_full, sg_frames_rx;
     } stats; /* written to the debug log at close */
 
     bpi_tl_ep_t **eps; /* by rank */

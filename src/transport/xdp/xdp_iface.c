@@ -121,7 +121,7 @@ static void xdp_close(bpi_tl_iface_t *iface)
     }
     bpi_log_debug("xdp: frames sent %llu, resent %llu (timeouts %llu, NACKs received %llu), "
                   "acks sent %llu (NACKs %llu), received duplicates %llu, gaps %llu; sends "
-                  "refused: no frame %llu, tx ring full %llu",
+                  "refused: no frame %llu, tx ring full %llu; multi-buffer frames received %llu",
                   (unsigned long long)iface->stats.sent, (unsigned long long)iface->stats.resent,
                   (unsigned long long)iface->stats.timeouts,
                   (unsigned long long)iface->stats.nacks_got,
@@ -129,8 +129,10 @@ static void xdp_close(bpi_tl_iface_t *iface)
                   (unsigned long long)iface->stats.nacks_sent,
                   (unsigned long long)iface->stats.dups, (unsigned long long)iface->stats.gaps,
                   (unsigned long long)iface->stats.no_frame,
-                  (unsigned long long)iface->stats.ring_full);
+                  (unsigned long long)iface->stats.ring_full,
+                  (unsigned long long)iface->stats.sg_frames_rx);
     bpi_xdp_umem_close(iface);
+    free(iface->rxbuf);
     free(iface->eps);
     free(iface->owed);
     free(iface);
@@ -177,24 +179,32 @@ static bp_status_t xdp_open(const bpi_tl_params_t *params, bpi_tl_iface_t **ifac
     if ((status = xdp_link_info(iface)) != BP_OK) {
         goto err;
     }
-    /* a frame: Ethernet header, then at most MTU bytes, within one UMEM chunk after the
-     * headroom the kernel keeps in front of a received frame (XDP_PACKET_HEADROOM) */
-    room = iface->mtu < BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM - BPI_XDP_ETH_HLEN
-               ? iface->mtu
-               : BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM - BPI_XDP_ETH_HLEN;
-    if (room < 256 + BPI_XDP_HDRS) {
+    if (iface->mtu < 256 + BPI_XDP_HDRS) {
         bpi_log_error("xdp: the MTU of %s (%u) is too small", iface->ifname, iface->mtu);
         status = BP_ERR_NOTSUP;
         goto err;
     }
-    iface->max_frame = room - (uint32_t)(sizeof(bpi_xdp_hdr_t) + sizeof(bpi_wire_hdr_t));
+    /* a jumbo MTU asks for multi-buffer frames (the leader's UMEM decides) */
+    iface->sg = iface->mtu + BPI_XDP_ETH_HLEN > BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM;
     if ((status = bpi_xdp_umem_open(iface, params)) != BP_OK) {
         goto err;
     }
+    /* a frame: Ethernet header, then at most MTU bytes; within one UMEM chunk after the
+     * headroom the kernel keeps in front of a received frame (XDP_PACKET_HEADROOM), or
+     * with multi-buffer within BPI_XDP_MAX_CHUNKS of them */
+    room = iface->sg ? BPI_XDP_SG_MAX_FRAME : BPI_XDP_FRAME - BPI_XDP_RX_HEADROOM;
+    room = iface->mtu < room - BPI_XDP_ETH_HLEN ? iface->mtu : room - BPI_XDP_ETH_HLEN;
+    iface->max_frame = room - (uint32_t)(sizeof(bpi_xdp_hdr_t) + sizeof(bpi_wire_hdr_t));
+    if (iface->sg && (iface->rxbuf = malloc(BPI_XDP_SG_MAX_FRAME)) == NULL) {
+        bpi_log_error("xdp: out of memory");
+        status = BP_ERR_NOMEM;
+        goto err;
+    }
     bpi_log_debug("xdp: on %s (ifindex %d, MTU %u, %s mode), %s of %u local processes, "
-                  "frames of up to %u bytes", iface->ifname, iface->ifindex, iface->mtu,
+                  "frames of up to %u bytes%s", iface->ifname, iface->ifindex, iface->mtu,
                   iface->zerocopy ? "zero-copy" : "copy",
-                  iface->leader ? "leader" : "follower", iface->nlocal, iface->max_frame);
+                  iface->leader ? "leader" : "follower", iface->nlocal, iface->max_frame,
+                  iface->sg ? " (multi-buffer)" : "");
     *iface_p = iface;
     return BP_OK;
 err:

@@ -42,9 +42,15 @@ static inline uint64_t xdp_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static inline uint8_t *chunk_at(bpi_tl_iface_t *iface, uint32_t idx)
+{
+    return iface->frames + (size_t)(iface->tx_first + idx) * BPI_XDP_FRAME;
+}
+
+/* Where a frame starts in its first transmit chunk. */
 static inline uint8_t *frame_at(bpi_tl_iface_t *iface, uint32_t idx)
 {
-    return iface->frames + (size_t)(iface->tx_first + idx) * BPI_XDP_FRAME + BPI_XDP_TX_OFF;
+    return chunk_at(iface, idx) + BPI_XDP_TX_OFF;
 }
 
 void bpi_xdp_tx_init(bpi_tl_iface_t *iface)
@@ -52,6 +58,7 @@ void bpi_xdp_tx_init(bpi_tl_iface_t *iface)
     for (uint32_t i = 0; i < BPI_XDP_TX_FRAMES; i++) {
         iface->txf[i].next = i + 1 < BPI_XDP_TX_FRAMES ? i + 1 : UINT32_MAX;
         iface->txf[i].acked = 1;
+        iface->txf[i].chain = BPI_XDP_CHAIN_END;
     }
     iface->tx_free = 0;
     iface->tx_nfree = BPI_XDP_TX_FRAMES;
@@ -84,20 +91,50 @@ static void tx_reap(bpi_tl_iface_t *iface)
     }
 }
 
-static inline uint32_t tx_get(bpi_tl_iface_t *iface)
+/* n free transmit chunks, chained; the first, or UINT32_MAX when there are not enough. */
+static inline uint32_t tx_get(bpi_tl_iface_t *iface, uint32_t n)
 {
-    uint32_t idx;
+    uint32_t head, idx;
 
-    if (BPI_XDP_UNLIKELY(iface->tx_free == UINT32_MAX)) {
+    if (BPI_XDP_UNLIKELY(iface->tx_nfree < n)) {
         tx_reap(iface);
-        if (iface->tx_free == UINT32_MAX) {
+        if (iface->tx_nfree < n) {
             return UINT32_MAX;
         }
     }
-    idx = iface->tx_free;
+    head = idx = iface->tx_free;
+    for (uint32_t i = 1; i < n; i++) {
+        idx = iface->txf[idx].chain = iface->txf[idx].next;
+    }
     iface->tx_free = iface->txf[idx].next;
-    iface->tx_nfree--;
-    return idx;
+    iface->txf[idx].chain = BPI_XDP_CHAIN_END;
+    iface->tx_nfree -= n;
+    return head;
+}
+
+/* A frame acknowledged (or never to be sent): each chunk is free once the kernel is done. */
+static void tx_release(bpi_tl_iface_t *iface, uint32_t idx)
+{
+    while (idx != BPI_XDP_CHAIN_END) {
+        bpi_xdp_txf_t *f = &iface->txf[idx];
+        uint32_t next = f->chain;
+        f->acked = 1;
+        if (f->inflight == 0) {
+            tx_put(iface, idx);
+        }
+        idx = next;
+    }
+}
+
+/* Is the kernel still sending an earlier copy of any chunk of this frame? */
+static int tx_busy(const bpi_tl_iface_t *iface, uint32_t idx)
+{
+    for (; idx != BPI_XDP_CHAIN_END; idx = iface->txf[idx].chain) {
+        if (iface->txf[idx].inflight > 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /*
@@ -117,30 +154,47 @@ static inline void tx_kick(bpi_tl_iface_t *iface)
     }
 }
 
-/* Put frame idx on the tx ring. 0, or -1 when the ring is full. */
-static inline int tx_submit(bpi_tl_iface_t *iface, uint32_t idx, uint32_t len)
+/* One descriptor for chunk idx on the tx ring (room checked by the caller). */
+static inline void tx_desc(bpi_tl_iface_t *iface, uint32_t prod, uint32_t idx, uint32_t off)
+{
+    bpi_xdp_txf_t *f = &iface->txf[idx];
+    struct xdp_desc *d = &((struct xdp_desc *)iface->tx.descs)[prod & iface->tx.mask];
+
+    d->addr = (uint64_t)(iface->tx_first + idx) * BPI_XDP_FRAME + off;
+    d->len = f->len;
+    d->options = f->chain != BPI_XDP_CHAIN_END ? XDP_PKT_CONTD : 0;
+    iface->subq[iface->submitted % BPI_XDP_TX_RING] = idx;
+    iface->submitted++;
+    f->inflight++;
+}
+
+/* Put the frame starting at chunk idx on the tx ring, all its chunks at once (the kernel
+ * must never see part of a frame). 0, or -1 when the ring is full. */
+static inline int tx_submit(bpi_tl_iface_t *iface, uint32_t idx, uint32_t nchunks)
 {
     bpi_xdp_ring_t *tx = &iface->tx;
     uint32_t prod = tx->cached;
-    struct xdp_desc *d;
 
-    if (BPI_XDP_UNLIKELY(iface->submitted - iface->completed >= BPI_XDP_TX_RING)) {
+    if (BPI_XDP_UNLIKELY(iface->submitted - iface->completed > BPI_XDP_TX_RING - nchunks)) {
         tx_reap(iface);
-        if (iface->submitted - iface->completed >= BPI_XDP_TX_RING) {
+        if (iface->submitted - iface->completed > BPI_XDP_TX_RING - nchunks) {
             return -1;
         }
     }
-    d = &((struct xdp_desc *)tx->descs)[prod & tx->mask];
-    d->addr = (uint64_t)(iface->tx_first + idx) * BPI_XDP_FRAME + BPI_XDP_TX_OFF;
-    d->len = len;
-    d->options = 0;
-    atomic_store_explicit(tx->producer, prod + 1, memory_order_release);
-    tx->cached = prod + 1;
-    iface->subq[iface->submitted % BPI_XDP_TX_RING] = idx;
-    iface->submitted++;
-    iface->txf[idx].inflight++;
-    iface->unkicked++;
+    tx_desc(iface, prod++, idx, BPI_XDP_TX_OFF);
+    while (BPI_XDP_UNLIKELY((idx = iface->txf[idx].chain) != BPI_XDP_CHAIN_END)) {
+        tx_desc(iface, prod++, idx, 0);
+    }
+    atomic_store_explicit(tx->producer, prod, memory_order_release);
+    iface->unkicked += prod - tx->cached;
+    tx->cached = prod;
     return 0;
+}
+
+/* Chunks of a frame of len bytes (from the Ethernet header on). */
+static inline uint32_t frame_chunks(uint32_t len)
+{
+    return (len + BPI_XDP_TX_OFF + BPI_XDP_FRAME - 1) / BPI_XDP_FRAME;
 }
 
 static inline void hdr_fill(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t *f, uint8_t kind,
@@ -174,15 +228,15 @@ static void ep_owe(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep)
 /* A frame without sequence number (ACK, PROBE): sent once, never resent. */
 static void send_ctl(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t kind, uint8_t flags)
 {
-    uint32_t idx = tx_get(iface);
-    uint32_t len = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t);
+    uint32_t idx = tx_get(iface, 1);
 
     if (idx == UINT32_MAX) {
         return; /* no frame now: the timers try again */
     }
     hdr_fill(iface, ep, frame_at(iface, idx), kind, flags, 0, 0);
     iface->txf[idx].acked = 1;
-    if (tx_submit(iface, idx, len) != 0) {
+    iface->txf[idx].len = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t);
+    if (tx_submit(iface, idx, 1) != 0) {
         tx_put(iface, idx);
         return;
     }
@@ -193,10 +247,25 @@ static void send_ctl(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint8_t kind, uint8
     }
 }
 
+/* The payload of a multi-buffer frame after what its first chunk holds: into the others. */
+static void copy_chunks(bpi_tl_iface_t *iface, uint32_t idx, const uint8_t *p, uint32_t n)
+{
+    while ((idx = iface->txf[idx].chain) != BPI_XDP_CHAIN_END) {
+        uint32_t c = n < BPI_XDP_FRAME ? n : BPI_XDP_FRAME;
+        memcpy(chunk_at(iface, idx), p, c);
+        iface->txf[idx].len = c;
+        iface->txf[idx].acked = 0;
+        p += c;
+        n -= c;
+    }
+}
+
 bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload)
 {
     bpi_tl_iface_t *iface = ep->iface;
     uint32_t len = (uint32_t)sizeof(bpi_wire_hdr_t) + hdr->frame_len;
+    uint32_t flen = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t) + len;
+    uint32_t nchunks = 1, first = hdr->frame_len;
     uint32_t idx;
     uint8_t *f;
 
@@ -206,7 +275,11 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     if (BPI_XDP_UNLIKELY(ep->nxt - ep->una >= BPI_XDP_WINDOW)) {
         return BP_ERR_AGAIN;
     }
-    idx = tx_get(iface);
+    if (BPI_XDP_UNLIKELY(flen > BPI_XDP_FRAME - BPI_XDP_TX_OFF)) {
+        nchunks = frame_chunks(flen); /* multi-buffer (iface->sg) */
+        first = BPI_XDP_FRAME - BPI_XDP_TX_OFF - BPI_XDP_HDRS;
+    }
+    idx = tx_get(iface, nchunks);
     if (BPI_XDP_UNLIKELY(idx == UINT32_MAX)) {
         iface->stats.no_frame++;
         return BP_ERR_AGAIN;
@@ -215,16 +288,18 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     hdr_fill(iface, ep, f, BPI_XDP_KIND_DATA, 0, ep->nxt, len);
     memcpy(f + BPI_XDP_ETH_HLEN + sizeof(bpi_xdp_hdr_t), hdr, sizeof(*hdr));
     if (hdr->frame_len > 0) {
-        memcpy(f + BPI_XDP_HDRS, payload, hdr->frame_len);
+        memcpy(f + BPI_XDP_HDRS, payload, first);
     }
     iface->txf[idx].seq = ep->nxt;
     iface->txf[idx].acked = 0;
     iface->txf[idx].resent = 0;
-    iface->txf[idx].len = BPI_XDP_ETH_HLEN + (uint32_t)sizeof(bpi_xdp_hdr_t) + len;
+    iface->txf[idx].len = flen - (hdr->frame_len - first);
+    if (BPI_XDP_UNLIKELY(nchunks > 1)) {
+        copy_chunks(iface, idx, (const uint8_t *)payload + first, hdr->frame_len - first);
+    }
     iface->txf[idx].sent_ns = xdp_now();
-    if (BPI_XDP_UNLIKELY(tx_submit(iface, idx, iface->txf[idx].len) != 0)) {
-        iface->txf[idx].acked = 1;
-        tx_put(iface, idx);
+    if (BPI_XDP_UNLIKELY(tx_submit(iface, idx, nchunks) != 0)) {
+        tx_release(iface, idx);
         iface->stats.ring_full++;
         return BP_ERR_AGAIN;
     }
@@ -249,15 +324,18 @@ static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now, uint32_
 {
     tx_reap(iface); /* frames the kernel has completed can go again */
     for (uint32_t s = ep->una; s != ep->nxt && s - ep->una < max; s++) {
-        uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW];
+        uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW], n = 0;
         bpi_xdp_txf_t *f = &iface->txf[idx];
-        if (f->inflight > 0) {
+        if (tx_busy(iface, idx)) {
             continue; /* the kernel still has the previous copy */
         }
         ((bpi_xdp_hdr_t *)(frame_at(iface, idx) + BPI_XDP_ETH_HLEN))->ack = ep->expect;
         f->sent_ns = now;
         f->resent = 1; /* its round trip is never measured (Karn) */
-        if (tx_submit(iface, idx, f->len) != 0) {
+        for (uint32_t c = idx; c != BPI_XDP_CHAIN_END; c = iface->txf[c].chain) {
+            n++;
+        }
+        if (tx_submit(iface, idx, n) != 0) {
             break;
         }
         iface->stats.resent++;
@@ -277,9 +355,13 @@ static void ack_advance(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint32_t ack, ui
             uint64_t rtt = now - f->sent_ns;
             ep->srtt_ns = ep->srtt_ns == 0 ? rtt : (7 * ep->srtt_ns + rtt) / 8;
         }
-        f->acked = 1;
-        if (f->inflight == 0) {
-            tx_put(iface, idx);
+        if (BPI_XDP_LIKELY(f->chain == BPI_XDP_CHAIN_END)) {
+            f->acked = 1;
+            if (f->inflight == 0) {
+                tx_put(iface, idx);
+            }
+        } else {
+            tx_release(iface, idx);
         }
         ep->una++;
         moved = 1;
@@ -375,6 +457,30 @@ static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
     }
 }
 
+/*
+ * A chunk of a multi-buffer frame: gathered in rxbuf until the last (the one without
+ * XDP_PKT_CONTD), then handled as one frame. The copy costs little next to what the
+ * kernel's copy mode spends per frame, and the core then sees every frame contiguous.
+ */
+static void rx_gather(bpi_tl_iface_t *iface, const struct xdp_desc *d)
+{
+    if (iface->rxbuf == NULL || d->len > BPI_XDP_SG_MAX_FRAME - iface->rxlen) {
+        iface->rx_bad = 1; /* more than any peer of ours sends: not a frame of ours */
+    } else {
+        memcpy(iface->rxbuf + iface->rxlen, iface->frames + d->addr, d->len);
+        iface->rxlen += d->len;
+    }
+    iface->rx_in_frame = (d->options & XDP_PKT_CONTD) != 0;
+    if (!iface->rx_in_frame) {
+        if (!iface->rx_bad) {
+            iface->stats.sg_frames_rx++;
+            rx_frame(iface, iface->rxbuf, iface->rxlen);
+        }
+        iface->rxlen = 0;
+        iface->rx_bad = 0;
+    }
+}
+
 /* Acknowledgements due, resends due, probes: for the endpoints that owe or are owed. */
 static void timers(bpi_tl_iface_t *iface, uint64_t now)
 {
@@ -426,7 +532,11 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
         iface->now_ns = xdp_now();
         for (; cons != prod && n < budget; cons++, n++) {
             const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
-            rx_frame(iface, iface->frames + d->addr, d->len);
+            if (BPI_XDP_LIKELY(!(d->options & XDP_PKT_CONTD) && !iface->rx_in_frame)) {
+                rx_frame(iface, iface->frames + d->addr, d->len);
+            } else {
+                rx_gather(iface, d);
+            }
             iface->refill[iface->nrefill++] = d->addr & ~(uint64_t)(BPI_XDP_FRAME - 1);
             if (iface->nrefill == sizeof(iface->refill) / sizeof(iface->refill[0])) {
                 bpi_xdp_fill_flush(iface);
@@ -532,7 +642,7 @@ void bpi_xdp_linger(bpi_tl_iface_t *iface)
 bp_status_t bpi_xdp_raw_send(bpi_tl_iface_t *iface, const uint8_t mac[6], int dst, uint32_t len)
 {
     bpi_tl_ep_t ep;
-    uint32_t idx = tx_get(iface);
+    uint32_t idx = tx_get(iface, 1);
 
     if (idx == UINT32_MAX) {
         return BP_ERR_AGAIN;
@@ -542,7 +652,8 @@ bp_status_t bpi_xdp_raw_send(bpi_tl_iface_t *iface, const uint8_t mac[6], int ds
     ep.peer = dst;
     hdr_fill(iface, &ep, frame_at(iface, idx), BPI_XDP_KIND_DATA, 0, 0, 0);
     iface->txf[idx].acked = 1; /* free once the kernel has sent it */
-    if (tx_submit(iface, idx, len) != 0) {
+    iface->txf[idx].len = len;
+    if (tx_submit(iface, idx, 1) != 0) {
         tx_put(iface, idx);
         return BP_ERR_AGAIN;
     }

@@ -49,7 +49,7 @@ typedef struct xdp_handoff {
     uint32_t pool_frames;
     uint32_t fill_size;
     uint32_t comp_size;
-    uint32_t reserved;
+    uint32_t sg; /* the UMEM takes multi-buffer frames (XDP_USE_SG on the leader's bind) */
 } xdp_handoff_t;
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -279,7 +279,20 @@ static bp_status_t umem_create(bpi_tl_iface_t *iface, uint32_t *fill_size, uint3
             (uint64_t)(iface->pool_first + i) * BPI_XDP_FRAME;
     }
     atomic_store_explicit(iface->fill.producer, iface->pool_frames, memory_order_release);
-    /* the kernel takes zero-copy where the driver has it, copy mode otherwise */
+    /* the kernel takes zero-copy where the driver has it, copy mode otherwise; frames
+     * larger than a chunk need multi-buffer sockets (XDP_USE_SG, kernel >= 6.6): where
+     * the kernel refuses it, frames stay within one chunk */
+    if (iface->sg) {
+        struct sockaddr_xdp sxdp = {.sxdp_family = AF_XDP,
+                                    .sxdp_ifindex = (uint32_t)iface->ifindex,
+                                    .sxdp_flags = XDP_USE_NEED_WAKEUP | XDP_USE_SG};
+        if (bind(iface->xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) == 0) {
+            return BP_OK;
+        }
+        bpi_log_info("xdp: multi-buffer frames refused on %s (%s): frames of at most one "
+                     "UMEM chunk", iface->ifname, strerror(errno));
+        iface->sg = 0;
+    }
     return xsk_bind(iface, XDP_USE_NEED_WAKEUP, -1);
 }
 
@@ -319,6 +332,7 @@ static bp_status_t umem_serve(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_
         .nframes = iface->pool_first + iface->pool_frames,
         .pool_first = iface->pool_first,
         .pool_frames = iface->pool_frames,
+        .sg = (uint32_t)iface->sg,
         .fill_size = fill_size,
         .comp_size = comp_size,
     };
@@ -445,6 +459,7 @@ static bp_status_t umem_join(bpi_tl_iface_t *iface)
     iface->xskmap_fd = fds[2];
     iface->pool_first = ho.pool_first;
     iface->pool_frames = ho.pool_frames;
+    iface->sg = ho.sg != 0; /* the UMEM's, whatever our MTU asked for */
     if ((status = area_map(iface, ho.nframes)) != BP_OK) {
         return status;
     }
