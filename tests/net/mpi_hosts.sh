@@ -42,14 +42,12 @@ mpi_hosts_link_wait() { # until both ends of the veth pair are running (at most 
     return 1
 }
 
-mpi_hosts_job() { # openmpi|mpich PROGRAM SECONDS ARGS...
-    mh_kind=$1 mh_prog=$2 mh_secs=$3
-    shift 3
-    case $mh_kind in
+mpi_hosts_check() { # openmpi|mpich PROGRAM: 0 when both the launcher and PROGRAM are there
+    case $1 in
     openmpi) mh_launcher=mpirun.openmpi ;;
     mpich) mh_launcher=mpiexec.mpich ;;
     *)
-        echo "mpi_hosts: unknown MPI '$mh_kind' (openmpi or mpich)" >&2
+        echo "mpi_hosts: unknown MPI '$1' (openmpi or mpich)" >&2
         return 2
         ;;
     esac
@@ -58,15 +56,21 @@ mpi_hosts_job() { # openmpi|mpich PROGRAM SECONDS ARGS...
         return 2
     fi
     if ! command -v "$mh_launcher" > /dev/null; then
-        echo "mpi_hosts: $mh_kind: skipped: $mh_launcher is not installed" \
+        echo "mpi_hosts: $1: skipped: $mh_launcher is not installed" \
              "(scripts/setup.sh --peers installs it)" >&2
         return 77
     fi
-    if [ ! -x "$mh_prog" ]; then
-        echo "mpi_hosts: $mh_kind: skipped: $mh_prog was not built (the build found no" \
-             "mpicc.$mh_kind; install it, then re-run cmake)" >&2
+    if [ ! -x "$2" ]; then
+        echo "mpi_hosts: $1: skipped: $2 was not built (the build found no" \
+             "mpicc.$1; install it, then re-run cmake)" >&2
         return 77
     fi
+}
+
+mpi_hosts_job() { # openmpi|mpich PROGRAM SECONDS ARGS...
+    mh_kind=$1 mh_prog=$2 mh_secs=$3
+    shift 3
+    mpi_hosts_check "$mh_kind" "$mh_prog" || return
     mpi_hosts_link_wait || return 1
     if [ "$mh_kind" = openmpi ]; then
         mh_root=
