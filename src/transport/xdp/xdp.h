@@ -231,6 +231,10 @@ bp_status_t bpi_xdp_ifname(const bpi_config_t *config, char *name, char *why, si
 /* xdp_progress.c */
 bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
 unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget);
+/* One received frame: a complete frame in contiguous memory, flen bytes from the Ethernet
+ * header on, as the steering program passed it (its job key checked, nothing else).
+ * Called by bpi_xdp_progress, and by fuzz/fuzz_xdp.c with frames of its own. */
+void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen);
 bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep);
 void bpi_xdp_tx_init(bpi_tl_iface_t *iface);

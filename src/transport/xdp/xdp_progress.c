@@ -306,7 +306,7 @@ static void ep_fail(bpi_tl_ep_t *ep, const char *why)
     ep->dead = 1;
 }
 
-static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
+void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
 {
     bpi_xdp_hdr_t xh;
     bpi_wire_hdr_t wh;
@@ -426,7 +426,7 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
         iface->now_ns = xdp_now();
         for (; cons != prod && n < budget; cons++, n++) {
             const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
-            rx_frame(iface, iface->frames + d->addr, d->len);
+            bpi_xdp_rx_frame(iface, iface->frames + d->addr, d->len);
             iface->refill[iface->nrefill++] = d->addr & ~(uint64_t)(BPI_XDP_FRAME - 1);
             if (iface->nrefill == sizeof(iface->refill) / sizeof(iface->refill[0])) {
                 bpi_xdp_fill_flush(iface);
