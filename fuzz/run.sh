@@ -12,7 +12,11 @@ secs=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(frames card pmi bprun config)
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(frames card pmi bprun config)
+    # xdp where the library was built with it (libxdp, libbpf and clang's BPF target)
+    [ ! -x "$build/fuzz/fuzz_xdp" ] || targets+=(xdp)
+fi
 
 # A peer may announce a huge message: the library must refuse or fail the allocation, so
 # a failed malloc is an answer here, not a crash.

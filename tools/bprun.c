@@ -11,6 +11,12 @@
  * are forwarded to the ranks; a second one kills them. --timeout ends the job the same way
  * (exit status 124). Every descriptor bprun opens is close-on-exec, so a rank inherits only
  * its own socket (and, with --tag-output, its own pipes as stdout and stderr).
+ *
+ * bprun itself killed (SIGKILL, or an OOM kill: nothing of bprun runs then): every rank gets
+ * SIGKILL from the kernel (PR_SET_PDEATHSIG, set before the exec; it survives the exec of
+ * wrappers such as `ip netns exec`), so no rank runs on without its launcher. Their shared
+ * memory is already unlinked once bp_init has returned; names of ranks killed inside bp_init
+ * are removed by the next bp_init on the machine (docs/RELIABILITY.md).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -380,10 +387,16 @@ static void bprun_kill_now(bprun_job_t *job)
 
 /* --- starting ---------------------------------------------------------------------------- */
 
-static void bprun_child_exec(bprun_job_t *job, int r, int sock, const int *out_w)
+static void bprun_child_exec(bprun_job_t *job, int r, int sock, const int *out_w, pid_t bprun)
 {
     char val[32];
     int fd;
+
+    /* Die with bprun. If bprun died before this line, the signal will never come: the
+     * parent is then no longer bprun, and the rank must not start. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != bprun) {
+        _exit(BPRUN_EXIT_NOTFOUND);
+    }
 
     /* Back to what bprun itself was started with. */
     signal(SIGPIPE, SIG_DFL);
@@ -439,7 +452,7 @@ static int bprun_rank_start(bprun_job_t *job, int r)
     int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
     int out_w[2];
     int s;
-    pid_t pid;
+    pid_t pid, parent;
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         bprun_err("socketpair for rank %d: %s", r, strerror(errno));
@@ -456,13 +469,14 @@ static int bprun_rank_start(bprun_job_t *job, int r)
     }
     fflush(stdout);
     fflush(stderr);
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         bprun_err("fork for rank %d: %s", r, strerror(errno));
         goto err_close;
     }
     if (pid == 0) {
-        bprun_child_exec(job, r, sv[1], job->tag_output ? out_w : NULL);
+        bprun_child_exec(job, r, sv[1], job->tag_output ? out_w : NULL, parent);
     }
     close(sv[1]);
     (void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);

@@ -256,7 +256,15 @@ const char *bpi_progress_name(int mode);
 void bpi_progress_report(bp_context_t *ctx);
 void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len);
 void bpi_peer_fail(bp_context_t *ctx, int peer);
-void bpi_liveness_tick(bp_context_t *ctx);
+/* A poll (bp_test, bp_iprobe, bp_progress) that found nothing done: every 1024th also
+ * looks at failed and dead peers (progress.c); inline, so the other 1023 cost no call. */
+void bpi_liveness_slow(bp_context_t *ctx);
+static inline void bpi_liveness_tick(bp_context_t *ctx)
+{
+    if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {
+        bpi_liveness_slow(ctx);
+    }
+}
 int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags);
 void bpi_cancel_all(bp_context_t *ctx);
 

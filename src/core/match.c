@@ -313,10 +313,8 @@ void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
         u = bpi_unexp_find(ctx, req->peer, req->tag, req->ignore, req->flags);
     }
     if (u == NULL) {
-        if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
-            bpi_req_complete(req, BP_ERR_PEER);
-            return;
-        }
+        /* queued even when it waits on a failed peer: its wait's first idle poll fails it
+         * (progress.c), so posting costs no test for failures */
         bpi_list_push_back(&ctx->posted, &req->link);
         req->queued = 1;
         return;

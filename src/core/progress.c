@@ -15,6 +15,14 @@
  *
  * An idle wait also checks, about once a second, that its peers are alive, so a dead peer
  * completes requests with BP_ERR_PEER instead of hanging them.
+ *
+ * The message path (bpi_progress, a wait that ends with an arrival, posting a receive)
+ * knows nothing of failed peers or of the adaptive mode's gaps: both are handled where a
+ * wait goes idle, which costs nothing while messages flow (docs/RELIABILITY.md, "Cost").
+ * A receive posted once a peer has failed is queued like any other; the wait's first idle
+ * poll (or every 1024th unfinished bp_test) fails it if it waits on a failed peer. The
+ * adaptive mode polls once more at the end of each idle step itself, and ends its gap
+ * there when something arrived.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -23,8 +31,6 @@
 #include <time.h>
 
 #include "core/core.h"
-
-static void progress_gap_end(bp_context_t *ctx);
 
 unsigned bpi_progress(bp_context_t *ctx)
 {
@@ -36,9 +42,6 @@ unsigned bpi_progress(bp_context_t *ctx)
 
     if (BP_UNLIKELY(!bpi_list_empty(&ctx->sendq_peers))) {
         bpi_sendq_progress(ctx);
-    }
-    if (BP_UNLIKELY(n > 0 && ctx->adapt.gap_start_ns != 0)) {
-        progress_gap_end(ctx); /* adaptive: an idle gap ended with an arrival */
     }
     return n;
 }
@@ -56,6 +59,24 @@ static bp_status_t progress_send_failed(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *h
                                         const void *payload)
 {
     return BP_ERR_PEER;
+}
+
+/* Fail the posted receives that wait on a failed peer (bpi_peer_fail_hits); how many. */
+static unsigned progress_fail_posted(bp_context_t *ctx)
+{
+    bpi_list_t *pos, *tmp;
+    unsigned n = 0;
+
+    bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
+        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
+        if (bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
+            bpi_list_remove(&req->link);
+            req->queued = 0;
+            bpi_req_complete(req, BP_ERR_PEER);
+            n++;
+        }
+    }
+    return n;
 }
 
 /*
@@ -92,15 +113,7 @@ void bpi_peer_fail(bp_context_t *ctx, int rank)
         bpi_list_remove(&peer->sendq_link);
     }
     ctx->nfailed++;
-    bpi_list_for_each_safe(pos, tmp, &ctx->posted) {
-        bp_request_t *req = bpi_container_of(pos, bp_request_t, link);
-        if (bpi_peer_fail_hits(ctx, req->peer, req->flags)) {
-            bpi_list_remove(&req->link);
-            req->queued = 0;
-            bpi_req_complete(req, BP_ERR_PEER);
-            nfailed++;
-        }
-    }
+    nfailed += progress_fail_posted(ctx);
     if (peer->rx_req != NULL) {
         bpi_req_complete(peer->rx_req, BP_ERR_PEER);
         peer->rx_req = NULL;
@@ -200,12 +213,38 @@ void bpi_idle_gap_end(bp_context_t *ctx)
     }
 }
 
-static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
+/*
+ * The first idle poll of a wait: once a peer has failed, receives posted since then that
+ * wait on it (or on any source, see bpi_peer_fail_hits) fail here rather than when they
+ * were posted, which keeps the check off the message path. How many failed: the wait
+ * then looks at its request again instead of going idle.
+ */
+static BP_SLOWPATH unsigned progress_idle_first(bp_context_t *ctx)
+{
+    return ctx->nfailed > 0 ? progress_fail_posted(ctx) : 0;
+}
+
+/* Spin mode's now and then: the first idle poll of a wait, and every 65536th. */
+static BP_SLOWPATH unsigned progress_spin_slow(bp_context_t *ctx, const bpi_idle_t *idle)
+{
+    if (idle->spins == 1) {
+        return progress_idle_first(ctx);
+    }
+    progress_liveness(ctx);
+    return 0;
+}
+
+/* One step of the adaptive mode (spin, yield or sleep), then a poll of our own: an arrival
+ * ends the gap here, so bpi_progress needs no test for it. */
+static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
 {
     bpi_adapt_t *a = &ctx->adapt;
     uint64_t now = progress_now_ns();
 
     if (idle->spins++ == 0 || a->gap_start_ns == 0) {
+        if (idle->spins == 1 && progress_idle_first(ctx) > 0) {
+            return;
+        }
         a->gap_start_ns = now;
         a->phase = 0;
         a->yields = 0;
@@ -213,7 +252,7 @@ static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {
             bpi_cpu_relax();
-            return;
+            goto poll;
         }
         a->phase = 1;
     }
@@ -236,44 +275,52 @@ static void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                 progress_budget(a);
             }
             progress_liveness(ctx);
-            return;
+            goto poll;
         }
         a->phase = 2;
         a->nsleeps++;
     }
     progress_sleep(ctx);
     progress_liveness(ctx);
+poll:
+    if (bpi_progress(ctx) > 0 && a->gap_start_ns != 0) {
+        progress_gap_end(ctx);
+    }
 }
 
 /*
  * A program that polls with bp_test or bp_progress instead of waiting never reaches
- * bpi_idle: every 1024th such poll that finds its request unfinished also looks at the
- * clock, so a dead peer fails its requests there too (not per message: a counter).
+ * bpi_idle: every 1024th such poll that finds its request unfinished (bpi_liveness_tick)
+ * also fails receives that wait on a failed peer and looks at the clock, so a dead peer
+ * fails its requests there too (not per message: a counter).
  */
-void bpi_liveness_tick(bp_context_t *ctx)
+void bpi_liveness_slow(bp_context_t *ctx)
 {
-    if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {
-        progress_liveness(ctx);
-    }
+    progress_idle_first(ctx);
+    progress_liveness(ctx);
 }
 
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
 {
+    if (BP_LIKELY(ctx->progress_mode == BPI_PROGRESS_SPIN)) {
+        /* a pause between polls (it lets the other hardware thread of the core run, and
+         * halved the latency on these machines); the rest only now and then */
+        if (BP_UNLIKELY((idle->spins++ & 0xffff) == 0) && progress_spin_slow(ctx, idle) > 0) {
+            return;
+        }
+        bpi_cpu_relax();
+        return;
+    }
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
         progress_adaptive(ctx, idle);
         return;
     }
-    if (ctx->progress_mode == BPI_PROGRESS_BLOCK) {
-        progress_sleep(ctx);
-        progress_liveness(ctx);
+    /* block */
+    if (idle->spins++ == 0 && progress_idle_first(ctx) > 0) {
         return;
     }
-    /* spin: a pause between polls (it lets the other hardware thread of the core run, and
-     * halved the latency on these machines); the clock only now and then */
-    bpi_cpu_relax();
-    if (BP_UNLIKELY((++idle->spins & 0xffff) == 0)) {
-        progress_liveness(ctx);
-    }
+    progress_sleep(ctx);
+    progress_liveness(ctx);
 }
 
 const char *bpi_progress_name(int mode)
@@ -389,11 +436,9 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
             bpi_idle(ctx, &idle);
         }
     }
-    /* a wait can end without an arrival (a send that found room): its gap ends here, not
-     * at some later arrival that would make it look long */
-    if (BP_UNLIKELY(ctx->adapt.gap_start_ns != 0)) {
-        progress_gap_end(ctx);
-    }
+    /* A wait can end without an arrival in adaptive's own poll (a send that found room, an
+     * arrival in the poll above): its gap stays open and is dropped by the next wait's
+     * first idle poll, never closed by a later arrival that would make it look long. */
     return req->status;
 }
 

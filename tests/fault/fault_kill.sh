@@ -10,22 +10,51 @@
 #   - bprun exited non-zero and named the rank, the signal and the host;
 #   - /dev/shm holds no bp-<jobkey>-* file of that job.
 # TRANSPORTS sets BP_TRANSPORTS (shm, tcp). Prints the slowest detection seen.
+#
+# TRANSPORTS xdp: the ranks run on two emulated hosts (tests/net/hosts.sh: network
+# namespaces made here, ranks 0..N/2-1 on host 0), shm inside a host and xdp between them
+# (BP_TRANSPORTS=shm,xdp: no tcp to fall back on). The victim is every rank in turn (run R:
+# rank (R-1) % N): a host's first process, which loaded the steering program, and the
+# others. Also checked: after every run no XDP program is left on a host where a rank
+# survived (the last live process of the host removed it, although the victim never left);
+# on a host whose only rank was the victim it stays, and the next run's leader must remove
+# it as stale. At the end the namespaces are gone. Needs root (skips with 77 otherwise).
 set -uo pipefail
 
 bprun=$1 prog=$2 pattern=$3 n=$4 repeat=$5 tl=${6:-auto}
 bound_ms=${FAULT_BOUND_MS:-5000}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 worst=0
+wrap=()
+if [ "$tl" = xdp ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces and AF_XDP"; exit 77; }
+    command -v ip >/dev/null || { echo "SKIP: iproute2 (ip) is not installed"; exit 77; }
+    . "$(dirname "${BASH_SOURCE[0]}")/../net/hosts.sh"
+    hosts_up 2 || { hosts_down; echo "FAIL: could not create the emulated hosts"; exit 1; }
+    n=$4 # hosts.sh's functions use n as their own
+    # bprun's rank R runs in host R / (N/2): its pid is the program's (exec all the way)
+    wrap=(sh -c 'exec ip netns exec "$0-$((BPRUN_RANK / $1))" "$2" "$3"' "$HOSTS_PREFIX"
+          $((n / 2)))
+    export BP_TRANSPORTS=shm,xdp BP_TCP_IF=eth0 BP_LOG_LEVEL=debug
+    # the emulated hosts share this machine's 2 CPUs, which each host's auto cannot see
+    export BP_PROGRESS=${BP_PROGRESS:-adaptive}
+    tl_env=shm,xdp
+    stale=
+else
+    tl_env=$tl
+fi
+trap '[ "$tl" = xdp ] && hosts_down; rm -rf "$tmp"' EXIT
 
 fail() {
     echo "FAIL (run $run, $pattern, $n ranks, transports $tl, victim $victim, $mode): $*"
-    echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
+    echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; grep -v -e " debug: " "$tmp/err" | tail -60
+    [ -z "${FAULT_KEEP_LOG:-}" ] || cp "$tmp/err" "$FAULT_KEEP_LOG"
     exit 1
 }
 
 for run in $(seq 1 "$repeat"); do
     victim=$((RANDOM % n))
+    [ "$tl" = xdp ] && victim=$(((run - 1) % n))
     if [ $((run % 2)) -eq 1 ]; then
         mode=external self_at=
     else
@@ -33,8 +62,8 @@ for run in $(seq 1 "$repeat"); do
     fi
     : >"$tmp/out"
     : >"$tmp/err"
-    env BP_TRANSPORTS=$tl FAULT_VICTIM=$victim ${self_at:+FAULT_SELF_AT=$self_at} \
-        "$bprun" --timeout 60 -n "$n" "$prog" "$pattern" >"$tmp/out" 2>"$tmp/err" &
+    env BP_TRANSPORTS=$tl_env FAULT_VICTIM=$victim ${self_at:+FAULT_SELF_AT=$self_at} \
+        "$bprun" --timeout 60 -n "$n" "${wrap[@]}" "$prog" "$pattern" >"$tmp/out" 2>"$tmp/err" &
     bp=$!
 
     t0=
@@ -76,5 +105,24 @@ for run in $(seq 1 "$repeat"); do
     [ -n "$key" ] || fail "no job key printed"
     left=$(ls /dev/shm 2>/dev/null | grep "^bp-$key-" || true)
     [ -z "$left" ] || fail "left in /dev/shm: $left"
+    if [ "$tl" = xdp ]; then
+        grep -q "bypass\[0\] debug: rank $((n - 1)) (host .*): through xdp" "$tmp/err" ||
+            fail "rank 0 does not reach rank $((n - 1)) through xdp"
+        [ -z "$stale" ] || grep -q "removing a stale steering program" "$tmp/err" ||
+            fail "the stale steering program on host $stale was not removed"
+        stale=
+        for h in 0 1; do
+            if [ $((n / 2)) -eq 1 ] && [ $((victim / (n / 2))) -eq "$h" ]; then
+                stale=$h # nobody left there to remove it
+            elif ip -n "$HOSTS_PREFIX-$h" link show eth0 2>/dev/null | grep -q "prog/xdp"; then
+                fail "the survivors on host $h left their steering program attached"
+            fi
+        done
+    fi
 done
+if [ "$tl" = xdp ]; then
+    hosts_down
+    left=$(ip netns list | grep "^$HOSTS_PREFIX-" || true)
+    [ -z "$left" ] || { echo "FAIL: namespaces left: $left"; exit 1; }
+fi
 echo "fault_kill $pattern ($n ranks, $tl): $repeat runs passed; slowest detection ${worst} ms (bound ${bound_ms} ms)"

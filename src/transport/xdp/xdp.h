@@ -107,10 +107,22 @@ typedef struct bpi_xdp_ring {
     size_t map_len;
 } bpi_xdp_ring_t;
 
+/*
+ * A process using the shared UMEM (xdp_umem.c), by local index: its pid and start time (pids
+ * are reused), pid 0 when the slot is free. A table, not a counter: a process killed with
+ * SIGKILL never leaves, and the last *live* process out must still remove the program.
+ */
+typedef struct bpi_xdp_user {
+    uint32_t pid;
+    uint32_t reserved;
+    uint64_t start; /* clock ticks since boot (/proc/<pid>/stat) */
+} bpi_xdp_user_t;
+
 /* The start of the shared memfd: what the processes of a host share besides the frames. */
 typedef struct bpi_xdp_shared {
-    pthread_mutex_t lock; /* the fill and completion rings (robust, process-shared) */
-    _Atomic uint32_t users;
+    pthread_mutex_t lock; /* the fill and completion rings, users[] (robust, process-shared) */
+    bpi_xdp_user_t users[BPI_XDP_MAX_LOCAL];
+    uint32_t gone; /* users found killed (under the lock) */
     uint32_t nlocal;
     uint32_t prog_id; /* the steering program, for the last process out to remove */
     uint32_t ifindex;
@@ -246,6 +258,10 @@ bp_status_t bpi_xdp_ifname(const bpi_config_t *config, char *name, char *why, si
 /* xdp_progress.c */
 bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
 unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget);
+/* One received frame: a complete frame in contiguous memory, flen bytes from the Ethernet
+ * header on, as the steering program passed it (its job key checked, nothing else).
+ * Called by bpi_xdp_progress, and by fuzz/fuzz_xdp.c with frames of its own. */
+void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen);
 bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep);
 void bpi_xdp_tx_init(bpi_tl_iface_t *iface);

@@ -388,7 +388,7 @@ static void ep_fail(bpi_tl_ep_t *ep, const char *why)
     ep->dead = 1;
 }
 
-static void rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
+void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
 {
     bpi_xdp_hdr_t xh;
     bpi_wire_hdr_t wh;
@@ -474,7 +474,7 @@ static void rx_gather(bpi_tl_iface_t *iface, const struct xdp_desc *d)
     if (!iface->rx_in_frame) {
         if (!iface->rx_bad) {
             iface->stats.sg_frames_rx++;
-            rx_frame(iface, iface->rxbuf, iface->rxlen);
+            bpi_xdp_rx_frame(iface, iface->rxbuf, iface->rxlen);
         }
         iface->rxlen = 0;
         iface->rx_bad = 0;
@@ -533,7 +533,7 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
         for (; cons != prod && n < budget; cons++, n++) {
             const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
             if (BPI_XDP_LIKELY(!(d->options & XDP_PKT_CONTD) && !iface->rx_in_frame)) {
-                rx_frame(iface, iface->frames + d->addr, d->len);
+                bpi_xdp_rx_frame(iface, iface->frames + d->addr, d->len);
             } else {
                 rx_gather(iface, d);
             }

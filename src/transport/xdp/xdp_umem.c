@@ -2,15 +2,32 @@
  * xdp_umem.c - the UMEM, the AF_XDP sockets and their rings, shared by the processes of
  * a host on one interface queue (see xdp.h for why and how).
  *
- * The leader (local index 0) creates the UMEM in a memfd, registers it on its socket with
- * the fill and completion rings, binds to queue 0 of the interface, loads the steering
- * program, and then hands the memfd, its socket and the program's socket map to every
+ * The leader (local index 0) creates the UMEM in a memfd, registers it on a socket of its
+ * own (the owner: fill and completion rings, bound to queue 0 of the interface, never in
+ * the steering map), binds its rank's socket to it like the others, loads the steering
+ * program, and then hands the memfd, the owner socket and the program's socket map to every
  * other local process over an abstract UNIX socket (named after the job key and the
  * interface, so only the job's own processes in this network namespace find it; abstract
  * names vanish with their sockets, so a killed job leaves nothing behind). The followers
  * bind their own sockets with XDP_SHARED_UMEM and map the leader's fill and completion
- * rings through its socket. The leader's open() waits until every follower was served, the
- * followers' open() until the leader answers: both bounded.
+ * rings through the owner socket. The leader's open() waits until every follower was
+ * served, the followers' open() until the leader answers: both bounded. Why an owner socket
+ * apart from the leader's rank socket: every follower maps rings through the owner and so
+ * keeps it open; were it the leader's rank socket, it would outlive a killed leader and stay
+ * in the steering map, swallowing the frames for the dead rank instead of letting its host
+ * answer NOEP (the kernel removes a socket from the map only when it is released).
+ *
+ * Leaving. The steering program stays on the interface until someone detaches it, so the
+ * last process of the host to close removes it. Each process registers in the shared
+ * users[] table (its pid and start time, under the shared lock); at close it clears its
+ * slot and looks at the others: slots of processes that no longer run (killed with
+ * SIGKILL, which never closes anything) are cleared too, and when no live process is left,
+ * this one is the last. A survivor of a killed rank thus still cleans up; only a host whose
+ * processes were all killed leaves the program, which the next job's leader removes as
+ * stale (xdp_prog.c). When a local process was killed, the last one out keeps the program
+ * a little longer (XDP_GONE_LINGER_MS): it is what answers the other hosts' probes for the
+ * killed rank with NOEP, so that their ranks fail it at once; without it they would wait
+ * for the 2 s give-up, which is when bprun kills the survivors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <assert.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +51,11 @@
 
 #define XDP_HANDOFF_MAGIC 0x42505848u /* "BPXH" */
 #define XDP_HANDOFF_TIMEOUT_MS 20000
+#define XDP_OWNER_TX_RING 64 /* the owner socket sends nothing: the smallest ring will do */
+/* A peer probes an idle rank after 500 ms unheard and checks every 250 ms (xdp_progress.c,
+ * the core's liveness period): its probe for a rank killed when it was last heard goes
+ * out within 750 ms, and the program must still be there to answer it. */
+#define XDP_GONE_LINGER_MS 1000
 
 typedef struct xdp_hello {
     uint32_t magic;
@@ -52,6 +75,9 @@ typedef struct xdp_handoff {
     uint32_t sg; /* the UMEM takes multi-buffer frames (XDP_USE_SG on the leader's bind) */
 } xdp_handoff_t;
 
+static_assert(sizeof(bpi_xdp_shared_t) <= BPI_XDP_SHARED_BYTES,
+              "the shared block must fit before the first frame");
+
 static uint32_t pow2_at_least(uint32_t n)
 {
     uint32_t p = 1;
@@ -68,6 +94,83 @@ static uint64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * The start time of process pid (clock ticks since boot, /proc/<pid>/stat field 22), 0 when
+ * it does not run: gone, or a zombie (killed, not yet reaped by its parent: it will never
+ * close anything either).
+ */
+static uint64_t proc_start(uint32_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long long start = 0;
+    FILE *f;
+    char *p;
+
+    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+    if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL &&
+        p[1] == ' ' && p[2] != 'Z' && p[2] != 'X') {
+        /* fields after the command: state is the 3rd, starttime the 22nd */
+        int field = 2;
+        char *save = NULL;
+        for (char *tok = strtok_r(p + 1, " ", &save); tok != NULL;
+             tok = strtok_r(NULL, " ", &save)) {
+            if (++field == 22) {
+                start = strtoull(tok, NULL, 10);
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return start;
+}
+
+static void shared_lock(bpi_xdp_shared_t *sh);
+
+/* Our slot in the users table (under the lock: a closing process scans the table). */
+static void users_enter(bpi_tl_iface_t *iface)
+{
+    bpi_xdp_user_t *u = &iface->shared->users[iface->local_index];
+
+    shared_lock(iface->shared);
+    u->pid = (uint32_t)getpid();
+    u->start = proc_start(u->pid);
+    pthread_mutex_unlock(&iface->shared->lock);
+}
+
+/*
+ * Clear our slot and those of processes that no longer run; 0 when live processes are
+ * left, 1 when we are the last out, 2 when we are and a local process was killed. Under
+ * the lock, so of two processes closing at once exactly one sees the other's slot cleared.
+ */
+static int users_leave(bpi_tl_iface_t *iface)
+{
+    bpi_xdp_shared_t *sh = iface->shared;
+    int live = 0;
+
+    shared_lock(sh);
+    sh->users[iface->local_index].pid = 0;
+    for (uint32_t i = 0; i < BPI_XDP_MAX_LOCAL; i++) {
+        bpi_xdp_user_t *u = &sh->users[i];
+        if (u->pid == 0) {
+            continue;
+        }
+        if (proc_start(u->pid) == u->start) {
+            live++;
+        } else {
+            bpi_log_debug("xdp: local process %u (pid %u) left without closing (killed)", i,
+                          u->pid);
+            u->pid = 0;
+            sh->gone++;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return live > 0 ? 0 : sh->gone > 0 ? 2 : 1;
 }
 
 static void handoff_name(const bpi_tl_iface_t *iface, struct sockaddr_un *sa, socklen_t *len)
@@ -184,7 +287,7 @@ static bp_status_t area_map(bpi_tl_iface_t *iface, uint32_t nframes)
     return BP_OK;
 }
 
-static bp_status_t xsk_bind(bpi_tl_iface_t *iface, uint16_t flags, int shared_fd)
+static bp_status_t xsk_bind(bpi_tl_iface_t *iface, int fd, uint16_t flags, int shared_fd)
 {
     struct sockaddr_xdp sxdp;
 
@@ -194,7 +297,7 @@ static bp_status_t xsk_bind(bpi_tl_iface_t *iface, uint16_t flags, int shared_fd
     sxdp.sxdp_queue_id = 0;
     sxdp.sxdp_flags = flags;
     sxdp.sxdp_shared_umem_fd = (uint32_t)shared_fd;
-    if (bind(iface->xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
+    if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
         bpi_log_error("xdp: bind of the AF_XDP socket to %s queue 0%s: %s", iface->ifname,
                       shared_fd >= 0 ? " (shared UMEM)" : "", strerror(errno));
         return BP_ERR_SYS;
@@ -247,29 +350,30 @@ static bp_status_t umem_create(bpi_tl_iface_t *iface, uint32_t *fill_size, uint3
     pthread_mutexattr_destroy(&attr);
     iface->shared->nlocal = nlocal;
     iface->shared->ifindex = (uint32_t)iface->ifindex;
-    atomic_store(&iface->shared->users, 1);
+    users_enter(iface);
 
-    iface->xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (iface->xsk < 0) {
+    iface->umem_xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (iface->umem_xsk < 0) {
         bpi_log_error("xdp: socket(AF_XDP): %s", strerror(errno));
         return BP_ERR_SYS;
     }
-    iface->umem_xsk = iface->xsk;
     memset(&mr, 0, sizeof(mr));
     mr.addr = (uint64_t)(uintptr_t)iface->frames;
     mr.len = (uint64_t)nframes * BPI_XDP_FRAME;
     mr.chunk_size = BPI_XDP_FRAME;
     mr.headroom = 0;
-    if (setsockopt(iface->xsk, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0) {
+    if (setsockopt(iface->umem_xsk, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0) {
         bpi_log_error("xdp: registering the UMEM (%llu bytes): %s",
                       (unsigned long long)mr.len, strerror(errno));
         return BP_ERR_SYS;
     }
-    if ((status = xsk_setopt(iface->xsk, XDP_UMEM_FILL_RING, *fill_size,
+    /* a bound socket needs an rx or a tx ring: the owner gets a small tx ring it never uses */
+    if ((status = xsk_setopt(iface->umem_xsk, XDP_UMEM_FILL_RING, *fill_size,
                              "XDP_UMEM_FILL_RING")) != BP_OK ||
-        (status = xsk_setopt(iface->xsk, XDP_UMEM_COMPLETION_RING, *comp_size,
+        (status = xsk_setopt(iface->umem_xsk, XDP_UMEM_COMPLETION_RING, *comp_size,
                              "XDP_UMEM_COMPLETION_RING")) != BP_OK ||
-        (status = xsk_own_rings(iface)) != BP_OK ||
+        (status = xsk_setopt(iface->umem_xsk, XDP_TX_RING, XDP_OWNER_TX_RING,
+                             "XDP_TX_RING")) != BP_OK ||
         (status = xsk_umem_rings(iface, *fill_size, *comp_size)) != BP_OK) {
         return status;
     }
@@ -286,14 +390,26 @@ static bp_status_t umem_create(bpi_tl_iface_t *iface, uint32_t *fill_size, uint3
         struct sockaddr_xdp sxdp = {.sxdp_family = AF_XDP,
                                     .sxdp_ifindex = (uint32_t)iface->ifindex,
                                     .sxdp_flags = XDP_USE_NEED_WAKEUP | XDP_USE_SG};
-        if (bind(iface->xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) == 0) {
-            return BP_OK;
+        if (bind(iface->umem_xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
+            bpi_log_info("xdp: multi-buffer frames refused on %s (%s): frames of at most "
+                         "one UMEM chunk", iface->ifname, strerror(errno));
+            iface->sg = 0;
         }
-        bpi_log_info("xdp: multi-buffer frames refused on %s (%s): frames of at most one "
-                     "UMEM chunk", iface->ifname, strerror(errno));
-        iface->sg = 0;
     }
-    return xsk_bind(iface, XDP_USE_NEED_WAKEUP, -1);
+    if (!iface->sg &&
+        (status = xsk_bind(iface, iface->umem_xsk, XDP_USE_NEED_WAKEUP, -1)) != BP_OK) {
+        return status;
+    }
+    /* our rank's socket, bound to the owner's UMEM as the followers' are */
+    iface->xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (iface->xsk < 0) {
+        bpi_log_error("xdp: socket(AF_XDP): %s", strerror(errno));
+        return BP_ERR_SYS;
+    }
+    if ((status = xsk_own_rings(iface)) != BP_OK) {
+        return status;
+    }
+    return xsk_bind(iface, iface->xsk, XDP_SHARED_UMEM, iface->umem_xsk);
 }
 
 static int handoff_send(int fd, const xdp_handoff_t *ho, const int *fds, int nfds)
@@ -336,7 +452,7 @@ static bp_status_t umem_serve(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_
         .fill_size = fill_size,
         .comp_size = comp_size,
     };
-    int fds[3] = {iface->memfd, iface->xsk, iface->xskmap_fd};
+    int fds[3] = {iface->memfd, iface->umem_xsk, iface->xskmap_fd};
 
     if (iface->nlocal <= 1) {
         return BP_OK;
@@ -472,8 +588,8 @@ static bp_status_t umem_join(bpi_tl_iface_t *iface)
         (status = xsk_umem_rings(iface, ho.fill_size, ho.comp_size)) != BP_OK) {
         return status;
     }
-    atomic_fetch_add(&iface->shared->users, 1);
-    return xsk_bind(iface, XDP_SHARED_UMEM, iface->umem_xsk);
+    users_enter(iface);
+    return xsk_bind(iface, iface->xsk, XDP_SHARED_UMEM, iface->umem_xsk);
 }
 
 bp_status_t bpi_xdp_umem_open(bpi_tl_iface_t *iface, const bpi_tl_params_t *params)
@@ -510,13 +626,18 @@ void bpi_xdp_umem_close(bpi_tl_iface_t *iface)
     int last = 0;
 
     if (iface->shared != NULL) {
-        last = atomic_fetch_sub(&iface->shared->users, 1) == 1;
+        last = users_leave(iface);
     }
     if (iface->xskmap_fd >= 0) {
         bpi_xdp_prog_detach(iface); /* our socket out of the map */
     }
+    if (last == 2) {
+        bpi_log_debug("xdp: a local process was killed: the steering program stays %d ms to "
+                      "answer the other hosts for it", XDP_GONE_LINGER_MS);
+        usleep(XDP_GONE_LINGER_MS * 1000);
+    }
     if (iface->shared != NULL) {
-        bpi_xdp_prog_release(iface, last);
+        bpi_xdp_prog_release(iface, last != 0);
     }
     if (iface->cfg_fd >= 0) {
         close(iface->cfg_fd);
