@@ -37,13 +37,6 @@ typedef struct coll {
     uint64_t tag;
 } coll_t;
 
-uint64_t bpmpi_coll_tag_base(MPI_Comm comm)
-{
-    uint64_t seq = comm->coll_seq++ & 0xffffu;
-
-    return bpmpi_tag(BPMPI_KIND_COLL, comm->ctx, seq << 15);
-}
-
 static inline void coll_begin(coll_t *c, MPI_Comm comm)
 {
     c->comm = comm;
@@ -271,13 +264,25 @@ int MPI_Barrier(MPI_Comm comm)
 
 /* --- bcast ----------------------------------------------------------------------------- */
 
+/* Relative ranks without divisions: both operands are in [0, n). */
+static inline int coll_add(int a, int b, int n)
+{
+    return a + b >= n ? a + b - n : a + b;
+}
+
+static inline int coll_sub(int a, int b, int n)
+{
+    return a - b < 0 ? a - b + n : a - b;
+}
+
+/* At 2 ranks: one send by the root, one receive by the other, nothing else. */
 static int bcast_binomial(const coll_t *c, char *buf, size_t bytes, int root)
 {
-    int n = c->comm->size, r = c->comm->rank, vr = (r - root + n) % n, mask = 1, err;
+    int n = c->comm->size, r = c->comm->rank, vr = coll_sub(r, root, n), mask = 1, err;
 
     while (mask < n) {
         if (vr & mask) {
-            if ((err = c_recv(c, buf, bytes, (r - mask + n) % n, 0, NULL)) != MPI_SUCCESS) {
+            if ((err = c_recv(c, buf, bytes, coll_sub(r, mask, n), 0, NULL)) != MPI_SUCCESS) {
                 return err;
             }
             break;
@@ -286,7 +291,7 @@ static int bcast_binomial(const coll_t *c, char *buf, size_t bytes, int root)
     }
     for (mask >>= 1; mask > 0; mask >>= 1) {
         if (vr + mask < n) {
-            if ((err = c_send(c, buf, bytes, (r + mask) % n, 0)) != MPI_SUCCESS) {
+            if ((err = c_send(c, buf, bytes, coll_add(r, mask, n), 0)) != MPI_SUCCESS) {
                 return err;
             }
         }
@@ -345,7 +350,54 @@ static int bcast_scatter_ring(const coll_t *c, char *buf, size_t bytes, int root
     return MPI_SUCCESS;
 }
 
-int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+/*
+ * The small broadcast when nothing else needs looking after (bpmpi.fast): the binomial tree
+ * straight on the native blocking calls, the tag computed once. At 2 ranks it is one eager
+ * bp_send for the root, which returns once the data is injected, and one bp_recv for the
+ * other: no request, no synchronisation round.
+ */
+static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char *buf,
+                                                             size_t bytes, int root)
+{
+    int n = comm->size, r = comm->rank, vr = coll_sub(r, root, n), mask = 1;
+    uint64_t tag = bpmpi_coll_tag_base(comm); /* step 0 */
+    bp_status_t st;
+
+    if (n == 2) { /* the tree below, without its loops */
+        if (r == root) {
+            st = bp_send(bpmpi.ctx, buf, bytes, comm->world[1 - r], tag);
+        } else {
+            bp_msginfo_t info;
+            st = bp_recv(bpmpi.ctx, buf, bytes, comm->world[1 - r], tag, 0, &info);
+        }
+        return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS : coll_status(st);
+    }
+    while (mask < n) {
+        if (vr & mask) {
+            bp_msginfo_t info;
+            st = bp_recv(bpmpi.ctx, buf, bytes, comm->world[coll_sub(r, mask, n)], tag, 0, &info);
+            if (BPMPI_UNLIKELY(st != BP_OK)) {
+                return coll_status(st);
+            }
+            break;
+        }
+        mask <<= 1;
+    }
+    for (mask >>= 1; mask > 0; mask >>= 1) {
+        if (vr + mask < n) {
+            st = bp_send(bpmpi.ctx, buf, bytes, comm->world[coll_add(r, mask, n)], tag);
+            if (BPMPI_UNLIKELY(st != BP_OK)) {
+                return coll_status(st);
+            }
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* Every other case: argument checks, packing, and the long-message algorithm. */
+__attribute__((noinline)) static int bcast_general(void *buffer, int count,
+                                                   MPI_Datatype datatype, int root,
+                                                   MPI_Comm comm)
 {
     size_t bytes;
     cbuf_t b;
@@ -377,6 +429,21 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
         cbuf_out_done(&b, buffer, datatype, err == MPI_SUCCESS);
     }
     return bpmpi_error(comm, err, "MPI_Bcast");
+}
+
+int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+{
+    if (BPMPI_LIKELY(bpmpi.fast && comm != MPI_COMM_NULL && datatype != MPI_DATATYPE_NULL &&
+                     datatype->fast && count > 0 && buffer != NULL &&
+                     (unsigned)root < (unsigned)comm->size && comm->size > 1)) {
+        size_t bytes = (size_t)count * datatype->size;
+        if (BPMPI_LIKELY(bytes < COLL_BCAST_LONG || comm->size < 3)) {
+            int err = bcast_small(comm, (char *)buffer + datatype->fast_off, bytes, root);
+            return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS
+                                                    : bpmpi_error(comm, err, "MPI_Bcast");
+        }
+    }
+    return bcast_general(buffer, count, datatype, root, comm);
 }
 
 /* --- reduce and allreduce -------------------------------------------------------------- */

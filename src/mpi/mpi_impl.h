@@ -238,7 +238,12 @@ static inline int bpmpi_comm_ok(MPI_Comm comm)
 /* --- collectives (mpi_coll.c) ---------------------------------------------------------- */
 
 /* Collective tags of comm for the collective started now (takes the next sequence). */
-uint64_t bpmpi_coll_tag_base(MPI_Comm comm);
+static inline uint64_t bpmpi_coll_tag_base(MPI_Comm comm)
+{
+    uint64_t seq = comm->coll_seq++ & 0xffffu;
+
+    return bpmpi_tag(BPMPI_KIND_COLL, comm->ctx, seq << 15);
+}
 int bpmpi_allreduce_raw(void *buf, int count, MPI_Datatype dt, MPI_Op op, MPI_Comm comm);
 
 #endif /* BPMPI_IMPL_H */
