@@ -908,25 +908,84 @@ static int coll_counts_check(MPI_Datatype dt, const int *counts, const int *disp
 #define COLL_FAIL(call, comm, err)                                                             \
     bpmpi_error(((comm) != MPI_COMM_NULL) ? (comm) : MPI_COMM_WORLD, (err), (call))
 
+/* One side (send or receive) of an exchange collective, for its argument checks: count
+ * elements of dt, or (the v forms) counts[i] elements at displs[i]. */
+typedef struct xside {
+    bool in_place; /* MPI_IN_PLACE here: nothing to check */
+    bool v;        /* counts and displs (which must not be NULL) rather than count */
+    int count;
+    const int *counts, *displs;
+    MPI_Datatype dt;
+} xside_t;
+
+enum { XCHG_ALL, XCHG_ROOT_SENDS, XCHG_ROOT_RECEIVES };
+
+/*
+ * The checks every exchange collective (gather, scatter, allgather, alltoall and their v
+ * forms) starts with: MPI initialised, the communicator, the root of a rooted one, and the two
+ * sides, the root's side (its sends for scatter, its receives for gather) at the root only.
+ * True when the call may go on; false with what it returns (the error, through its
+ * communicator's handler) in *ret_p.
+ */
+static bool xchg_check(const char *call, MPI_Comm comm, int kind, int root, const xside_t *s,
+                       const xside_t *r, int *ret_p)
+{
+    const xside_t *sides[2] = {s, r};
+    int err = MPI_SUCCESS;
+
+    if (BPMPI_UNLIKELY(!bpmpi.initialized || bpmpi.finalized)) {
+        *ret_p = bpmpi_check_init(call);
+        return false;
+    }
+    if (!bpmpi_comm_ok(comm)) {
+        *ret_p = COLL_FAIL(call, comm, MPI_ERR_COMM);
+        return false;
+    }
+    if (kind != XCHG_ALL) {
+        err = coll_root_check(comm, root);
+    }
+    for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
+        bool root_side = (kind == XCHG_ROOT_SENDS && i == 0) ||
+                         (kind == XCHG_ROOT_RECEIVES && i == 1);
+        if (sides[i]->in_place || (root_side && comm->rank != root)) {
+            continue;
+        }
+        err = sides[i]->v
+                  ? coll_counts_check(sides[i]->dt, sides[i]->counts, sides[i]->displs,
+                                      comm->size)
+                  : coll_pair_check(sides[i]->dt, sides[i]->count);
+    }
+    if (err != MPI_SUCCESS) {
+        *ret_p = COLL_FAIL(call, comm, err);
+        return false;
+    }
+    return true;
+}
+
+/* The sides of one call, as xchg_check wants them: a side that may be MPI_IN_PLACE, one
+ * that may not (the root's side of gather and scatter, the receive side of the others), and
+ * the v forms' sides. */
+#define XSIDE(buf, count, dt)                                                                  \
+    (&(xside_t){(buf) == MPI_IN_PLACE, false, (count), NULL, NULL, (dt)})
+#define XSIDE_NOT_IN_PLACE(count, dt) (&(xside_t){false, false, (count), NULL, NULL, (dt)})
+#define XSIDE_V(buf, counts, displs, dt)                                                       \
+    (&(xside_t){(buf) == MPI_IN_PLACE, true, 0, (counts), (displs), (dt)})
+
 int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Gather");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Gather", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (comm->rank == root && (err = coll_pair_check(recvtype, recvcount)) != 0)) {
-        return COLL_FAIL("MPI_Gather", comm, err);
+    if (!xchg_check("MPI_Gather", comm, XCHG_ROOT_RECEIVES, root,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL,
+    ret = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL,
                         recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Gather");
+    return bpmpi_error(comm, ret, "MPI_Gather");
 }
 
 int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -934,43 +993,34 @@ int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void 
                 MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Gatherv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Gatherv", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (comm->rank == root &&
-         (err = coll_counts_check(recvtype, recvcounts, displs, comm->size)) != 0)) {
-        return COLL_FAIL("MPI_Gatherv", comm, err);
+    if (!xchg_check("MPI_Gatherv", comm, XCHG_ROOT_RECEIVES, root,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_V(NULL, recvcounts, displs, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs,
+    ret = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs,
                         recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Gatherv");
+    return bpmpi_error(comm, ret, "MPI_Gatherv");
 }
 
 int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Scatter");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Scatter", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (recvbuf != MPI_IN_PLACE && (err = coll_pair_check(recvtype, recvcount)) != 0) ||
-        (comm->rank == root && (err = coll_pair_check(sendtype, sendcount)) != 0)) {
-        return COLL_FAIL("MPI_Scatter", comm, err);
+    if (!xchg_check("MPI_Scatter", comm, XCHG_ROOT_SENDS, root,
+                    XSIDE_NOT_IN_PLACE(sendcount, sendtype),
+                    XSIDE(recvbuf, recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = scatter_linear(&c, sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, recvcount,
+    ret = scatter_linear(&c, sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, recvcount,
                          recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Scatter");
+    return bpmpi_error(comm, ret, "MPI_Scatter");
 }
 
 int MPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
@@ -978,22 +1028,17 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[]
                  int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Scatterv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Scatterv", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (recvbuf != MPI_IN_PLACE && (err = coll_pair_check(recvtype, recvcount)) != 0) ||
-        (comm->rank == root &&
-         (err = coll_counts_check(sendtype, sendcounts, displs, comm->size)) != 0)) {
-        return COLL_FAIL("MPI_Scatterv", comm, err);
+    if (!xchg_check("MPI_Scatterv", comm, XCHG_ROOT_SENDS, root,
+                    XSIDE_V(NULL, sendcounts, displs, sendtype),
+                    XSIDE(recvbuf, recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = scatter_linear(&c, sendbuf, sendcounts, 0, displs, sendtype, recvbuf, recvcount,
+    ret = scatter_linear(&c, sendbuf, sendcounts, 0, displs, sendtype, recvbuf, recvcount,
                          recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Scatterv");
+    return bpmpi_error(comm, ret, "MPI_Scatterv");
 }
 
 /* --- allgather ------------------------------------------------------------------------- */
@@ -1093,38 +1138,32 @@ out:
 int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Allgather");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Allgather", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Allgather", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_pair_check(recvtype, recvcount)) != 0) {
-        return COLL_FAIL("MPI_Allgather", comm, err);
-    }
-    err = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL, recvtype,
+    ret = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL, recvtype,
                          comm);
-    return bpmpi_error(comm, err, "MPI_Allgather");
+    return bpmpi_error(comm, ret, "MPI_Allgather");
 }
 
 int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                    const int recvcounts[], const int displs[], MPI_Datatype recvtype,
                    MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Allgatherv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Allgatherv", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Allgatherv", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_V(NULL, recvcounts, displs, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_counts_check(recvtype, recvcounts, displs, comm->size)) != 0) {
-        return COLL_FAIL("MPI_Allgatherv", comm, err);
-    }
-    err = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs, recvtype,
+    ret = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs, recvtype,
                          comm);
-    return bpmpi_error(comm, err, "MPI_Allgatherv");
+    return bpmpi_error(comm, ret, "MPI_Allgatherv");
 }
 
 /* --- alltoall -------------------------------------------------------------------------- */
@@ -1273,39 +1312,32 @@ out:
 int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Alltoall");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Alltoall", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Alltoall", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_pair_check(recvtype, recvcount)) != 0) {
-        return COLL_FAIL("MPI_Alltoall", comm, err);
-    }
-    err = coll_alltoall(sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, NULL, recvcount, NULL,
+    ret = coll_alltoall(sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, NULL, recvcount, NULL,
                         recvtype, comm);
-    return bpmpi_error(comm, err, "MPI_Alltoall");
+    return bpmpi_error(comm, ret, "MPI_Alltoall");
 }
 
 int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
                   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
                   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Alltoallv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Alltoallv", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Alltoallv", comm, XCHG_ALL, 0,
+                    XSIDE_V(sendbuf, sendcounts, sdispls, sendtype),
+                    XSIDE_V(NULL, recvcounts, rdispls, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE &&
-         (err = coll_counts_check(sendtype, sendcounts, sdispls, comm->size)) != 0) ||
-        (err = coll_counts_check(recvtype, recvcounts, rdispls, comm->size)) != 0) {
-        return COLL_FAIL("MPI_Alltoallv", comm, err);
-    }
-    err = coll_alltoall(sendbuf, sendcounts, 0, sdispls, sendtype, recvbuf, recvcounts, 0,
+    ret = coll_alltoall(sendbuf, sendcounts, 0, sdispls, sendtype, recvbuf, recvcounts, 0,
                         rdispls, recvtype, comm);
-    return bpmpi_error(comm, err, "MPI_Alltoallv");
+    return bpmpi_error(comm, ret, "MPI_Alltoallv");
 }
 
 /* --- reduce_scatter -------------------------------------------------------------------- */

@@ -820,67 +820,29 @@ static int p2p_post(const char *call, int kind, int mode, const void *buf, int c
     return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS : bpmpi_error(comm, err, call);
 }
 
-int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-              MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Isend", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest, tag,
-                    comm, false, request);
-}
+/* The nonblocking and persistent sends differ only in their mode and persistence. */
+#define P2P_SEND_POST(name, mode, persistent)                                                  \
+    int name(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,             \
+             MPI_Comm comm, MPI_Request *request)                                              \
+    {                                                                                          \
+        return p2p_post(#name, BPMPI_RQ_SEND, (mode), buf, count, datatype, dest, tag, comm,   \
+                        (persistent), request);                                                \
+    }
 
-int MPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Issend", BPMPI_RQ_SEND, BPMPI_MODE_SYNC, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
-
-int MPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Ibsend", BPMPI_RQ_SEND, BPMPI_MODE_BUF, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
-
-int MPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Irsend", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
+P2P_SEND_POST(MPI_Isend, BPMPI_MODE_STD, false)
+P2P_SEND_POST(MPI_Issend, BPMPI_MODE_SYNC, false)
+P2P_SEND_POST(MPI_Ibsend, BPMPI_MODE_BUF, false)
+P2P_SEND_POST(MPI_Irsend, BPMPI_MODE_STD, false) /* ready = standard, as for MPI_Rsend */
+P2P_SEND_POST(MPI_Send_init, BPMPI_MODE_STD, true)
+P2P_SEND_POST(MPI_Ssend_init, BPMPI_MODE_SYNC, true)
+P2P_SEND_POST(MPI_Bsend_init, BPMPI_MODE_BUF, true)
+P2P_SEND_POST(MPI_Rsend_init, BPMPI_MODE_STD, true)
 
 int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm,
               MPI_Request *request)
 {
     return p2p_post("MPI_Irecv", BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, datatype, source,
                     tag, comm, false, request);
-}
-
-int MPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                  MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Send_init", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, true, request);
-}
-
-int MPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Ssend_init", BPMPI_RQ_SEND, BPMPI_MODE_SYNC, buf, count, datatype,
-                    dest, tag, comm, true, request);
-}
-
-int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Bsend_init", BPMPI_RQ_SEND, BPMPI_MODE_BUF, buf, count, datatype, dest,
-                    tag, comm, true, request);
-}
-
-int MPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Rsend_init", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, true, request);
 }
 
 int MPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag,
