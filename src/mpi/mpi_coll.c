@@ -10,8 +10,12 @@
  *   Bcast          binomial tree; >= COLL_BCAST_LONG and >= 3 ranks: binomial scatter + ring
  *                  allgather (van de Geijn)
  *   Reduce         binomial tree (rooted at 0 then forwarded for non-commutative operations)
- *   Allreduce      recursive doubling (non-powers of two folded first); >= COLL_ALLREDUCE_LONG,
- *                  commutative and count >= ranks: ring (reduce-scatter ring + allgather ring)
+ *   Allreduce      recursive doubling (non-powers of two folded first); commutative from
+ *                  COLL_ALLREDUCE_MID with count >= the largest power of two of the ranks:
+ *                  Rabenseifner (reduce-scatter by recursive halving, allgather by recursive
+ *                  doubling), except from COLL_ALLREDUCE_LONG on a non-power of two with
+ *                  count >= ranks: ring (reduce-scatter ring + allgather ring), which needs no
+ *                  folding
  *   Gather(v), Scatter(v)    linear at the root (every other rank one message)
  *   Allgather      recursive doubling on powers of two below COLL_ALLGATHER_LONG, else ring
  *   Allgatherv     ring
@@ -27,6 +31,7 @@
 #include "mpi_impl.h"
 
 #define COLL_BCAST_LONG 65536
+#define COLL_ALLREDUCE_MID 2048
 #define COLL_ALLREDUCE_LONG 65536
 #define COLL_ALLGATHER_LONG 524288
 #define COLL_ALLTOALL_SHORT 256
@@ -564,37 +569,60 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datat
     return bpmpi_error(comm, err, "MPI_Reduce");
 }
 
-/* Recursive doubling on acc; ranks beyond the largest power of two fold in first. */
-static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
-                        MPI_Op op)
+/* The fold of allreduce on a non-power of two (MPICH's): of the first 2 * rem ranks, each
+ * even one hands its acc to the odd one above it and sits out; the rank's place among the
+ * pof2 that go on is *newrank_p (-1: sitting out). The unfold is allreduce_unfold. */
+static int allreduce_fold(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
+                          MPI_Op op, int pof2, int *newrank_p)
 {
-    int n = c->comm->size, r = c->comm->rank, pof2 = 1, rem, newrank, err;
+    int r = c->comm->rank, rem = c->comm->size - pof2, err;
 
-    while (pof2 * 2 <= n) {
-        pof2 *= 2;
-    }
-    rem = n - pof2;
+    *newrank_p = r - rem;
     if (r < 2 * rem) {
         if (r % 2 == 0) {
-            if ((err = c_send(c, rd->acc, bytes, r + 1, 0)) != MPI_SUCCESS) {
-                return err;
-            }
-            newrank = -1;
-        } else {
-            if ((err = c_recv(c, rd->tmp, bytes, r - 1, 0, NULL)) != MPI_SUCCESS) {
-                return err;
-            }
-            bpmpi_op_apply(op, dt, rd->tmp, rd->acc, count); /* acc = (r-1) op r */
-            newrank = r / 2;
+            *newrank_p = -1;
+            return c_send(c, rd->acc, bytes, r + 1, 0);
         }
-    } else {
-        newrank = r - rem;
+        if ((err = c_recv(c, rd->tmp, bytes, r - 1, 0, NULL)) != MPI_SUCCESS) {
+            return err;
+        }
+        bpmpi_op_apply(op, dt, rd->tmp, rd->acc, count); /* acc = (r-1) op r */
+        *newrank_p = r / 2;
+    }
+    return MPI_SUCCESS;
+}
+
+/* The ranks that sat out get the result from the rank they handed their data to. */
+static int allreduce_unfold(const coll_t *c, red_t *rd, size_t bytes, int pof2)
+{
+    int r = c->comm->rank, rem = c->comm->size - pof2;
+
+    if (r >= 2 * rem) {
+        return MPI_SUCCESS;
+    }
+    return (r % 2 == 1) ? c_send(c, rd->acc, bytes, r - 1, 100)
+                        : c_recv(c, rd->acc, bytes, r + 1, 100, NULL);
+}
+
+/* The communicator rank of the participant newrank after the fold. */
+static inline int allreduce_fold_rank(int newrank, int rem)
+{
+    return newrank < rem ? newrank * 2 + 1 : newrank + rem;
+}
+
+/* Recursive doubling on acc; ranks beyond the largest power of two fold in first. */
+static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
+                        MPI_Op op, int pof2)
+{
+    int r = c->comm->rank, rem = c->comm->size - pof2, newrank, err;
+
+    if ((err = allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank)) != MPI_SUCCESS) {
+        return err;
     }
     if (newrank != -1) {
         int step = 1;
         for (int mask = 1; mask < pof2; mask <<= 1, step++) {
-            int newdst = newrank ^ mask;
-            int dst = (newdst < rem) ? newdst * 2 + 1 : newdst + rem;
+            int dst = allreduce_fold_rank(newrank ^ mask, rem);
             err = c_sendrecv(c, rd->acc, bytes, dst, rd->tmp, bytes, dst, step, NULL);
             if (err != MPI_SUCCESS) {
                 return err;
@@ -607,17 +635,7 @@ static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI
             }
         }
     }
-    if (r < 2 * rem) {
-        if (r % 2 == 1) {
-            err = c_send(c, rd->acc, bytes, r - 1, 100);
-        } else {
-            err = c_recv(c, rd->acc, bytes, r + 1, 100, NULL);
-        }
-        if (err != MPI_SUCCESS) {
-            return err;
-        }
-    }
-    return MPI_SUCCESS;
+    return allreduce_unfold(c, rd, bytes, pof2);
 }
 
 /* Segment i of count elements split over n: cnt[i] elements at element offset off[i]. */
@@ -702,6 +720,70 @@ out:
     return err;
 }
 
+/*
+ * Rabenseifner (commutative operations, count >= pof2): after the fold, the pof2 ranks
+ * reduce-scatter acc by recursive halving (at each step a rank keeps the half of its window
+ * of segments that holds its own segment, sends the other half to its partner and reduces
+ * what the partner sends of the kept half), so each ends with its own segment (1/pof2 of
+ * the data) fully reduced; then recursive doubling gathers the segments back. Each segment
+ * is reduced on one rank only, so every rank gets the same bits. Moves 2 (pof2-1)/pof2 of
+ * the data in 2 log2(pof2) steps, where recursive doubling moves all of it log2(pof2) times.
+ */
+static int allreduce_rabenseifner(const coll_t *c, red_t *rd, size_t bytes, int count,
+                                  MPI_Datatype dt, MPI_Op op, int pof2)
+{
+    int rem = c->comm->size - pof2, newrank, err, lo = 0, hi = pof2, step = 1;
+    int *cnt = malloc((size_t)pof2 * sizeof(int)), *off = malloc((size_t)pof2 * sizeof(int));
+    size_t es = dt->size;
+
+    err = (cnt == NULL || off == NULL) ? MPI_ERR_NO_MEM
+                                       : allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank);
+    if (err != MPI_SUCCESS || newrank == -1) {
+        goto out;
+    }
+    coll_segments(count, pof2, cnt, off);
+    /* reduce-scatter: the window [lo, hi) of segments halves each step */
+    for (int mask = pof2 / 2; mask > 0; mask /= 2, step++) {
+        int dst = allreduce_fold_rank(newrank ^ mask, rem);
+        int keep_lo = (newrank & mask) ? lo + mask : lo, send_lo = (newrank & mask) ? lo : lo + mask;
+        int keep_n = off[keep_lo + mask - 1] + cnt[keep_lo + mask - 1] - off[keep_lo];
+        int send_n = off[send_lo + mask - 1] + cnt[send_lo + mask - 1] - off[send_lo];
+        err = c_sendrecv(c, rd->acc + (size_t)off[send_lo] * es, (size_t)send_n * es, dst,
+                         rd->tmp, (size_t)keep_n * es, dst, step, NULL);
+        if (err != MPI_SUCCESS) {
+            goto out;
+        }
+        bpmpi_op_apply(op, dt, rd->tmp, rd->acc + (size_t)off[keep_lo] * es, keep_n);
+        lo = keep_lo;
+        hi = keep_lo + mask;
+    }
+    /* allgather: the window doubles each step, the partner's is the adjacent one */
+    for (int mask = 1; mask < pof2; mask *= 2, step++) {
+        int dst = allreduce_fold_rank(newrank ^ mask, rem);
+        int their_lo = (newrank & mask) ? lo - mask : hi;
+        int my_n = off[hi - 1] + cnt[hi - 1] - off[lo];
+        int their_n = off[their_lo + mask - 1] + cnt[their_lo + mask - 1] - off[their_lo];
+        err = c_sendrecv(c, rd->acc + (size_t)off[lo] * es, (size_t)my_n * es, dst,
+                         rd->acc + (size_t)off[their_lo] * es, (size_t)their_n * es, dst, step,
+                         NULL);
+        if (err != MPI_SUCCESS) {
+            goto out;
+        }
+        if (their_lo < lo) {
+            lo = their_lo;
+        } else {
+            hi = their_lo + mask;
+        }
+    }
+out:
+    free(cnt);
+    free(off);
+    if (err == MPI_SUCCESS) {
+        err = allreduce_unfold(c, rd, bytes, pof2);
+    }
+    return err;
+}
+
 /* Allreduce of (in -> out), both with (count, dt); in may be MPI_IN_PLACE. */
 static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dt,
                           MPI_Op op, MPI_Comm comm, size_t bytes)
@@ -709,7 +791,7 @@ static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Dat
     const void *in = (sendbuf == MPI_IN_PLACE) ? recvbuf : sendbuf;
     red_t rd;
     coll_t c;
-    int err;
+    int err, pof2;
 
     if (comm->size == 1 || bytes == 0) {
         return (sendbuf == MPI_IN_PLACE)
@@ -721,10 +803,16 @@ static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Dat
     }
     coll_begin(&c, comm);
     bpmpi_dt_pack(in, count, dt, rd.acc);
-    if (bytes >= COLL_ALLREDUCE_LONG && op->commute && count >= comm->size) {
+    pof2 = 1;
+    while (pof2 * 2 <= comm->size) {
+        pof2 *= 2;
+    }
+    if (!op->commute || bytes < COLL_ALLREDUCE_MID || count < pof2) {
+        err = allreduce_rd(&c, &rd, bytes, count, dt, op, pof2);
+    } else if (pof2 != comm->size && bytes >= COLL_ALLREDUCE_LONG && count >= comm->size) {
         err = allreduce_ring(&c, rd.acc, count, dt, op);
     } else {
-        err = allreduce_rd(&c, &rd, bytes, count, dt, op);
+        err = allreduce_rabenseifner(&c, &rd, bytes, count, dt, op, pof2);
     }
     if (err == MPI_SUCCESS) {
         bpmpi_dt_unpack(rd.acc, bytes, recvbuf, dt);
