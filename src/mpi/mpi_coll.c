@@ -736,8 +736,11 @@ static int allreduce_rabenseifner(const coll_t *c, red_t *rd, size_t bytes, int 
     int *cnt = malloc((size_t)pof2 * sizeof(int)), *off = malloc((size_t)pof2 * sizeof(int));
     size_t es = dt->size;
 
-    err = (cnt == NULL || off == NULL) ? MPI_ERR_NO_MEM
-                                       : allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank);
+    if (cnt == NULL || off == NULL) {
+        err = MPI_ERR_NO_MEM;
+        goto out;
+    }
+    err = allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank);
     if (err != MPI_SUCCESS || newrank == -1) {
         goto out;
     }
@@ -745,7 +748,8 @@ static int allreduce_rabenseifner(const coll_t *c, red_t *rd, size_t bytes, int 
     /* reduce-scatter: the window [lo, hi) of segments halves each step */
     for (int mask = pof2 / 2; mask > 0; mask /= 2, step++) {
         int dst = allreduce_fold_rank(newrank ^ mask, rem);
-        int keep_lo = (newrank & mask) ? lo + mask : lo, send_lo = (newrank & mask) ? lo : lo + mask;
+        int keep_lo = (newrank & mask) ? lo + mask : lo;
+        int send_lo = (newrank & mask) ? lo : lo + mask;
         int keep_n = off[keep_lo + mask - 1] + cnt[keep_lo + mask - 1] - off[keep_lo];
         int send_n = off[send_lo + mask - 1] + cnt[send_lo + mask - 1] - off[send_lo];
         err = c_sendrecv(c, rd->acc + (size_t)off[send_lo] * es, (size_t)send_n * es, dst,
