@@ -600,16 +600,20 @@ int MPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count)
 {
     size_t n;
 
+    /* the common case first: bytes, one compare */
+    if (BPMPI_LIKELY(datatype == MPI_BYTE && status != NULL && count != NULL &&
+                     status->bpmpi_count <= INT_MAX)) {
+        *count = (int)status->bpmpi_count;
+        return MPI_SUCCESS;
+    }
     if (status == NULL || count == NULL) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Get_count");
     }
     if (datatype == MPI_DATATYPE_NULL) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, "MPI_Get_count");
     }
-    if (datatype->size <= 1) { /* bytes: no division (the common MPI_BYTE / MPI_CHAR case) */
-        *count = datatype->size == 0 ? 0
-                 : status->bpmpi_count > INT_MAX ? MPI_UNDEFINED
-                                                 : (int)status->bpmpi_count;
+    if (datatype->size == 0) {
+        *count = 0;
         return MPI_SUCCESS;
     }
     n = status->bpmpi_count / datatype->size;
