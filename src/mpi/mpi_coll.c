@@ -10,8 +10,12 @@
  *   Bcast          binomial tree; >= COLL_BCAST_LONG and >= 3 ranks: binomial scatter + ring
  *                  allgather (van de Geijn)
  *   Reduce         binomial tree (rooted at 0 then forwarded for non-commutative operations)
- *   Allreduce      recursive doubling (non-powers of two folded first); >= COLL_ALLREDUCE_LONG,
- *                  commutative and count >= ranks: ring (reduce-scatter ring + allgather ring)
+ *   Allreduce      recursive doubling (non-powers of two folded first); commutative from
+ *                  COLL_ALLREDUCE_MID with count >= the largest power of two of the ranks:
+ *                  Rabenseifner (reduce-scatter by recursive halving, allgather by recursive
+ *                  doubling), except from COLL_ALLREDUCE_LONG on a non-power of two with
+ *                  count >= ranks: ring (reduce-scatter ring + allgather ring), which needs no
+ *                  folding
  *   Gather(v), Scatter(v)    linear at the root (every other rank one message)
  *   Allgather      recursive doubling on powers of two below COLL_ALLGATHER_LONG, else ring
  *   Allgatherv     ring
@@ -27,6 +31,7 @@
 #include "mpi_impl.h"
 
 #define COLL_BCAST_LONG 65536
+#define COLL_ALLREDUCE_MID 2048
 #define COLL_ALLREDUCE_LONG 65536
 #define COLL_ALLGATHER_LONG 524288
 #define COLL_ALLTOALL_SHORT 256
@@ -36,13 +41,6 @@ typedef struct coll {
     MPI_Comm comm;
     uint64_t tag;
 } coll_t;
-
-uint64_t bpmpi_coll_tag_base(MPI_Comm comm)
-{
-    uint64_t seq = comm->coll_seq++ & 0xffffu;
-
-    return bpmpi_tag(BPMPI_KIND_COLL, comm->ctx, seq << 15);
-}
 
 static inline void coll_begin(coll_t *c, MPI_Comm comm)
 {
@@ -252,7 +250,17 @@ static int coll_barrier(MPI_Comm comm)
     for (int dist = 1, round = 0; dist < comm->size; dist <<= 1, round++) {
         int to = (comm->rank + dist) % comm->size;
         int from = (comm->rank - dist + comm->size) % comm->size;
-        int err = c_sendrecv(&c, &dummy, 0, to, &dummy, 0, from, round, NULL);
+        int err;
+        if (BPMPI_LIKELY(bpmpi.fast)) {
+            /* A zero-byte send is eager: it cannot wait for the peer's receive, so the plain
+             * blocking pair does, without a request, what c_sendrecv does. */
+            err = c_send(&c, &dummy, 0, to, round);
+            if (err == MPI_SUCCESS) {
+                err = c_recv(&c, &dummy, 0, from, round, NULL);
+            }
+        } else {
+            err = c_sendrecv(&c, &dummy, 0, to, &dummy, 0, from, round, NULL);
+        }
         if (err != MPI_SUCCESS) {
             return err;
         }
@@ -271,13 +279,25 @@ int MPI_Barrier(MPI_Comm comm)
 
 /* --- bcast ----------------------------------------------------------------------------- */
 
+/* Relative ranks without divisions: both operands are in [0, n). */
+static inline int coll_add(int a, int b, int n)
+{
+    return a + b >= n ? a + b - n : a + b;
+}
+
+static inline int coll_sub(int a, int b, int n)
+{
+    return a - b < 0 ? a - b + n : a - b;
+}
+
+/* At 2 ranks: one send by the root, one receive by the other, nothing else. */
 static int bcast_binomial(const coll_t *c, char *buf, size_t bytes, int root)
 {
-    int n = c->comm->size, r = c->comm->rank, vr = (r - root + n) % n, mask = 1, err;
+    int n = c->comm->size, r = c->comm->rank, vr = coll_sub(r, root, n), mask = 1, err;
 
     while (mask < n) {
         if (vr & mask) {
-            if ((err = c_recv(c, buf, bytes, (r - mask + n) % n, 0, NULL)) != MPI_SUCCESS) {
+            if ((err = c_recv(c, buf, bytes, coll_sub(r, mask, n), 0, NULL)) != MPI_SUCCESS) {
                 return err;
             }
             break;
@@ -286,7 +306,7 @@ static int bcast_binomial(const coll_t *c, char *buf, size_t bytes, int root)
     }
     for (mask >>= 1; mask > 0; mask >>= 1) {
         if (vr + mask < n) {
-            if ((err = c_send(c, buf, bytes, (r + mask) % n, 0)) != MPI_SUCCESS) {
+            if ((err = c_send(c, buf, bytes, coll_add(r, mask, n), 0)) != MPI_SUCCESS) {
                 return err;
             }
         }
@@ -345,7 +365,54 @@ static int bcast_scatter_ring(const coll_t *c, char *buf, size_t bytes, int root
     return MPI_SUCCESS;
 }
 
-int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+/*
+ * The small broadcast when nothing else needs looking after (bpmpi.fast): the binomial tree
+ * straight on the native blocking calls, the tag computed once. At 2 ranks it is one eager
+ * bp_send for the root, which returns once the data is injected, and one bp_recv for the
+ * other: no request, no synchronisation round.
+ */
+static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char *buf,
+                                                             size_t bytes, int root)
+{
+    int n = comm->size, r = comm->rank, vr = coll_sub(r, root, n), mask = 1;
+    uint64_t tag = bpmpi_coll_tag_base(comm); /* step 0 */
+    bp_status_t st;
+
+    if (n == 2) { /* the tree below, without its loops */
+        if (r == root) {
+            st = bp_send(bpmpi.ctx, buf, bytes, comm->world[1 - r], tag);
+        } else {
+            bp_msginfo_t info;
+            st = bp_recv(bpmpi.ctx, buf, bytes, comm->world[1 - r], tag, 0, &info);
+        }
+        return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS : coll_status(st);
+    }
+    while (mask < n) {
+        if (vr & mask) {
+            bp_msginfo_t info;
+            st = bp_recv(bpmpi.ctx, buf, bytes, comm->world[coll_sub(r, mask, n)], tag, 0, &info);
+            if (BPMPI_UNLIKELY(st != BP_OK)) {
+                return coll_status(st);
+            }
+            break;
+        }
+        mask <<= 1;
+    }
+    for (mask >>= 1; mask > 0; mask >>= 1) {
+        if (vr + mask < n) {
+            st = bp_send(bpmpi.ctx, buf, bytes, comm->world[coll_add(r, mask, n)], tag);
+            if (BPMPI_UNLIKELY(st != BP_OK)) {
+                return coll_status(st);
+            }
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* Every other case: argument checks, packing, and the long-message algorithm. */
+__attribute__((noinline)) static int bcast_general(void *buffer, int count,
+                                                   MPI_Datatype datatype, int root,
+                                                   MPI_Comm comm)
 {
     size_t bytes;
     cbuf_t b;
@@ -377,6 +444,21 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
         cbuf_out_done(&b, buffer, datatype, err == MPI_SUCCESS);
     }
     return bpmpi_error(comm, err, "MPI_Bcast");
+}
+
+int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+{
+    if (BPMPI_LIKELY(bpmpi.fast && comm != MPI_COMM_NULL && datatype != MPI_DATATYPE_NULL &&
+                     datatype->fast && count > 0 && buffer != NULL &&
+                     (unsigned)root < (unsigned)comm->size && comm->size > 1)) {
+        size_t bytes = (size_t)count * datatype->size;
+        if (BPMPI_LIKELY(bytes < COLL_BCAST_LONG || comm->size < 3)) {
+            int err = bcast_small(comm, (char *)buffer + datatype->fast_off, bytes, root);
+            return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS
+                                                    : bpmpi_error(comm, err, "MPI_Bcast");
+        }
+    }
+    return bcast_general(buffer, count, datatype, root, comm);
 }
 
 /* --- reduce and allreduce -------------------------------------------------------------- */
@@ -497,37 +579,60 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datat
     return bpmpi_error(comm, err, "MPI_Reduce");
 }
 
-/* Recursive doubling on acc; ranks beyond the largest power of two fold in first. */
-static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
-                        MPI_Op op)
+/* The fold of allreduce on a non-power of two (MPICH's): of the first 2 * rem ranks, each
+ * even one hands its acc to the odd one above it and sits out; the rank's place among the
+ * pof2 that go on is *newrank_p (-1: sitting out). The unfold is allreduce_unfold. */
+static int allreduce_fold(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
+                          MPI_Op op, int pof2, int *newrank_p)
 {
-    int n = c->comm->size, r = c->comm->rank, pof2 = 1, rem, newrank, err;
+    int r = c->comm->rank, rem = c->comm->size - pof2, err;
 
-    while (pof2 * 2 <= n) {
-        pof2 *= 2;
-    }
-    rem = n - pof2;
+    *newrank_p = r - rem;
     if (r < 2 * rem) {
         if (r % 2 == 0) {
-            if ((err = c_send(c, rd->acc, bytes, r + 1, 0)) != MPI_SUCCESS) {
-                return err;
-            }
-            newrank = -1;
-        } else {
-            if ((err = c_recv(c, rd->tmp, bytes, r - 1, 0, NULL)) != MPI_SUCCESS) {
-                return err;
-            }
-            bpmpi_op_apply(op, dt, rd->tmp, rd->acc, count); /* acc = (r-1) op r */
-            newrank = r / 2;
+            *newrank_p = -1;
+            return c_send(c, rd->acc, bytes, r + 1, 0);
         }
-    } else {
-        newrank = r - rem;
+        if ((err = c_recv(c, rd->tmp, bytes, r - 1, 0, NULL)) != MPI_SUCCESS) {
+            return err;
+        }
+        bpmpi_op_apply(op, dt, rd->tmp, rd->acc, count); /* acc = (r-1) op r */
+        *newrank_p = r / 2;
+    }
+    return MPI_SUCCESS;
+}
+
+/* The ranks that sat out get the result from the rank they handed their data to. */
+static int allreduce_unfold(const coll_t *c, red_t *rd, size_t bytes, int pof2)
+{
+    int r = c->comm->rank, rem = c->comm->size - pof2;
+
+    if (r >= 2 * rem) {
+        return MPI_SUCCESS;
+    }
+    return (r % 2 == 1) ? c_send(c, rd->acc, bytes, r - 1, 100)
+                        : c_recv(c, rd->acc, bytes, r + 1, 100, NULL);
+}
+
+/* The communicator rank of the participant newrank after the fold. */
+static inline int allreduce_fold_rank(int newrank, int rem)
+{
+    return newrank < rem ? newrank * 2 + 1 : newrank + rem;
+}
+
+/* Recursive doubling on acc; ranks beyond the largest power of two fold in first. */
+static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI_Datatype dt,
+                        MPI_Op op, int pof2)
+{
+    int r = c->comm->rank, rem = c->comm->size - pof2, newrank, err;
+
+    if ((err = allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank)) != MPI_SUCCESS) {
+        return err;
     }
     if (newrank != -1) {
         int step = 1;
         for (int mask = 1; mask < pof2; mask <<= 1, step++) {
-            int newdst = newrank ^ mask;
-            int dst = (newdst < rem) ? newdst * 2 + 1 : newdst + rem;
+            int dst = allreduce_fold_rank(newrank ^ mask, rem);
             err = c_sendrecv(c, rd->acc, bytes, dst, rd->tmp, bytes, dst, step, NULL);
             if (err != MPI_SUCCESS) {
                 return err;
@@ -540,17 +645,7 @@ static int allreduce_rd(const coll_t *c, red_t *rd, size_t bytes, int count, MPI
             }
         }
     }
-    if (r < 2 * rem) {
-        if (r % 2 == 1) {
-            err = c_send(c, rd->acc, bytes, r - 1, 100);
-        } else {
-            err = c_recv(c, rd->acc, bytes, r + 1, 100, NULL);
-        }
-        if (err != MPI_SUCCESS) {
-            return err;
-        }
-    }
-    return MPI_SUCCESS;
+    return allreduce_unfold(c, rd, bytes, pof2);
 }
 
 /* Segment i of count elements split over n: cnt[i] elements at element offset off[i]. */
@@ -635,6 +730,74 @@ out:
     return err;
 }
 
+/*
+ * Rabenseifner (commutative operations, count >= pof2): after the fold, the pof2 ranks
+ * reduce-scatter acc by recursive halving (at each step a rank keeps the half of its window
+ * of segments that holds its own segment, sends the other half to its partner and reduces
+ * what the partner sends of the kept half), so each ends with its own segment (1/pof2 of
+ * the data) fully reduced; then recursive doubling gathers the segments back. Each segment
+ * is reduced on one rank only, so every rank gets the same bits. Moves 2 (pof2-1)/pof2 of
+ * the data in 2 log2(pof2) steps, where recursive doubling moves all of it log2(pof2) times.
+ */
+static int allreduce_rabenseifner(const coll_t *c, red_t *rd, size_t bytes, int count,
+                                  MPI_Datatype dt, MPI_Op op, int pof2)
+{
+    int rem = c->comm->size - pof2, newrank, err, lo = 0, hi = pof2, step = 1;
+    int *cnt = malloc((size_t)pof2 * sizeof(int)), *off = malloc((size_t)pof2 * sizeof(int));
+    size_t es = dt->size;
+
+    if (cnt == NULL || off == NULL) {
+        err = MPI_ERR_NO_MEM;
+        goto out;
+    }
+    err = allreduce_fold(c, rd, bytes, count, dt, op, pof2, &newrank);
+    if (err != MPI_SUCCESS || newrank == -1) {
+        goto out;
+    }
+    coll_segments(count, pof2, cnt, off);
+    /* reduce-scatter: the window [lo, hi) of segments halves each step */
+    for (int mask = pof2 / 2; mask > 0; mask /= 2, step++) {
+        int dst = allreduce_fold_rank(newrank ^ mask, rem);
+        int keep_lo = (newrank & mask) ? lo + mask : lo;
+        int send_lo = (newrank & mask) ? lo : lo + mask;
+        int keep_n = off[keep_lo + mask - 1] + cnt[keep_lo + mask - 1] - off[keep_lo];
+        int send_n = off[send_lo + mask - 1] + cnt[send_lo + mask - 1] - off[send_lo];
+        err = c_sendrecv(c, rd->acc + (size_t)off[send_lo] * es, (size_t)send_n * es, dst,
+                         rd->tmp, (size_t)keep_n * es, dst, step, NULL);
+        if (err != MPI_SUCCESS) {
+            goto out;
+        }
+        bpmpi_op_apply(op, dt, rd->tmp, rd->acc + (size_t)off[keep_lo] * es, keep_n);
+        lo = keep_lo;
+        hi = keep_lo + mask;
+    }
+    /* allgather: the window doubles each step, the partner's is the adjacent one */
+    for (int mask = 1; mask < pof2; mask *= 2, step++) {
+        int dst = allreduce_fold_rank(newrank ^ mask, rem);
+        int their_lo = (newrank & mask) ? lo - mask : hi;
+        int my_n = off[hi - 1] + cnt[hi - 1] - off[lo];
+        int their_n = off[their_lo + mask - 1] + cnt[their_lo + mask - 1] - off[their_lo];
+        err = c_sendrecv(c, rd->acc + (size_t)off[lo] * es, (size_t)my_n * es, dst,
+                         rd->acc + (size_t)off[their_lo] * es, (size_t)their_n * es, dst, step,
+                         NULL);
+        if (err != MPI_SUCCESS) {
+            goto out;
+        }
+        if (their_lo < lo) {
+            lo = their_lo;
+        } else {
+            hi = their_lo + mask;
+        }
+    }
+out:
+    free(cnt);
+    free(off);
+    if (err == MPI_SUCCESS) {
+        err = allreduce_unfold(c, rd, bytes, pof2);
+    }
+    return err;
+}
+
 /* Allreduce of (in -> out), both with (count, dt); in may be MPI_IN_PLACE. */
 static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dt,
                           MPI_Op op, MPI_Comm comm, size_t bytes)
@@ -642,7 +805,7 @@ static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Dat
     const void *in = (sendbuf == MPI_IN_PLACE) ? recvbuf : sendbuf;
     red_t rd;
     coll_t c;
-    int err;
+    int err, pof2;
 
     if (comm->size == 1 || bytes == 0) {
         return (sendbuf == MPI_IN_PLACE)
@@ -654,10 +817,16 @@ static int coll_allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Dat
     }
     coll_begin(&c, comm);
     bpmpi_dt_pack(in, count, dt, rd.acc);
-    if (bytes >= COLL_ALLREDUCE_LONG && op->commute && count >= comm->size) {
+    pof2 = 1;
+    while (pof2 * 2 <= comm->size) {
+        pof2 *= 2;
+    }
+    if (!op->commute || bytes < COLL_ALLREDUCE_MID || count < pof2) {
+        err = allreduce_rd(&c, &rd, bytes, count, dt, op, pof2);
+    } else if (pof2 != comm->size && bytes >= COLL_ALLREDUCE_LONG && count >= comm->size) {
         err = allreduce_ring(&c, rd.acc, count, dt, op);
     } else {
-        err = allreduce_rd(&c, &rd, bytes, count, dt, op);
+        err = allreduce_rabenseifner(&c, &rd, bytes, count, dt, op, pof2);
     }
     if (err == MPI_SUCCESS) {
         bpmpi_dt_unpack(rd.acc, bytes, recvbuf, dt);
@@ -841,25 +1010,84 @@ static int coll_counts_check(MPI_Datatype dt, const int *counts, const int *disp
 #define COLL_FAIL(call, comm, err)                                                             \
     bpmpi_error(((comm) != MPI_COMM_NULL) ? (comm) : MPI_COMM_WORLD, (err), (call))
 
+/* One side (send or receive) of an exchange collective, for its argument checks: count
+ * elements of dt, or (the v forms) counts[i] elements at displs[i]. */
+typedef struct xside {
+    bool in_place; /* MPI_IN_PLACE here: nothing to check */
+    bool v;        /* counts and displs (which must not be NULL) rather than count */
+    int count;
+    const int *counts, *displs;
+    MPI_Datatype dt;
+} xside_t;
+
+enum { XCHG_ALL, XCHG_ROOT_SENDS, XCHG_ROOT_RECEIVES };
+
+/*
+ * The checks every exchange collective (gather, scatter, allgather, alltoall and their v
+ * forms) starts with: MPI initialised, the communicator, the root of a rooted one, and the two
+ * sides, the root's side (its sends for scatter, its receives for gather) at the root only.
+ * True when the call may go on; false with what it returns (the error, through its
+ * communicator's handler) in *ret_p.
+ */
+static bool xchg_check(const char *call, MPI_Comm comm, int kind, int root, const xside_t *s,
+                       const xside_t *r, int *ret_p)
+{
+    const xside_t *sides[2] = {s, r};
+    int err = MPI_SUCCESS;
+
+    if (BPMPI_UNLIKELY(!bpmpi.initialized || bpmpi.finalized)) {
+        *ret_p = bpmpi_check_init(call);
+        return false;
+    }
+    if (!bpmpi_comm_ok(comm)) {
+        *ret_p = COLL_FAIL(call, comm, MPI_ERR_COMM);
+        return false;
+    }
+    if (kind != XCHG_ALL) {
+        err = coll_root_check(comm, root);
+    }
+    for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
+        bool root_side = (kind == XCHG_ROOT_SENDS && i == 0) ||
+                         (kind == XCHG_ROOT_RECEIVES && i == 1);
+        if (sides[i]->in_place || (root_side && comm->rank != root)) {
+            continue;
+        }
+        err = sides[i]->v
+                  ? coll_counts_check(sides[i]->dt, sides[i]->counts, sides[i]->displs,
+                                      comm->size)
+                  : coll_pair_check(sides[i]->dt, sides[i]->count);
+    }
+    if (err != MPI_SUCCESS) {
+        *ret_p = COLL_FAIL(call, comm, err);
+        return false;
+    }
+    return true;
+}
+
+/* The sides of one call, as xchg_check wants them: a side that may be MPI_IN_PLACE, one
+ * that may not (the root's side of gather and scatter, the receive side of the others), and
+ * the v forms' sides. */
+#define XSIDE(buf, count, dt)                                                                  \
+    (&(xside_t){(buf) == MPI_IN_PLACE, false, (count), NULL, NULL, (dt)})
+#define XSIDE_NOT_IN_PLACE(count, dt) (&(xside_t){false, false, (count), NULL, NULL, (dt)})
+#define XSIDE_V(buf, counts, displs, dt)                                                       \
+    (&(xside_t){(buf) == MPI_IN_PLACE, true, 0, (counts), (displs), (dt)})
+
 int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Gather");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Gather", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (comm->rank == root && (err = coll_pair_check(recvtype, recvcount)) != 0)) {
-        return COLL_FAIL("MPI_Gather", comm, err);
+    if (!xchg_check("MPI_Gather", comm, XCHG_ROOT_RECEIVES, root,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL,
+    ret = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL,
                         recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Gather");
+    return bpmpi_error(comm, ret, "MPI_Gather");
 }
 
 int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -867,43 +1095,34 @@ int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void 
                 MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Gatherv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Gatherv", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (comm->rank == root &&
-         (err = coll_counts_check(recvtype, recvcounts, displs, comm->size)) != 0)) {
-        return COLL_FAIL("MPI_Gatherv", comm, err);
+    if (!xchg_check("MPI_Gatherv", comm, XCHG_ROOT_RECEIVES, root,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_V(NULL, recvcounts, displs, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs,
+    ret = gather_linear(&c, sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs,
                         recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Gatherv");
+    return bpmpi_error(comm, ret, "MPI_Gatherv");
 }
 
 int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Scatter");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Scatter", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (recvbuf != MPI_IN_PLACE && (err = coll_pair_check(recvtype, recvcount)) != 0) ||
-        (comm->rank == root && (err = coll_pair_check(sendtype, sendcount)) != 0)) {
-        return COLL_FAIL("MPI_Scatter", comm, err);
+    if (!xchg_check("MPI_Scatter", comm, XCHG_ROOT_SENDS, root,
+                    XSIDE_NOT_IN_PLACE(sendcount, sendtype),
+                    XSIDE(recvbuf, recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = scatter_linear(&c, sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, recvcount,
+    ret = scatter_linear(&c, sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, recvcount,
                          recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Scatter");
+    return bpmpi_error(comm, ret, "MPI_Scatter");
 }
 
 int MPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
@@ -911,22 +1130,17 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[]
                  int root, MPI_Comm comm)
 {
     coll_t c;
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Scatterv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Scatterv", comm, MPI_ERR_COMM);
-    }
-    if ((err = coll_root_check(comm, root)) != MPI_SUCCESS ||
-        (recvbuf != MPI_IN_PLACE && (err = coll_pair_check(recvtype, recvcount)) != 0) ||
-        (comm->rank == root &&
-         (err = coll_counts_check(sendtype, sendcounts, displs, comm->size)) != 0)) {
-        return COLL_FAIL("MPI_Scatterv", comm, err);
+    if (!xchg_check("MPI_Scatterv", comm, XCHG_ROOT_SENDS, root,
+                    XSIDE_V(NULL, sendcounts, displs, sendtype),
+                    XSIDE(recvbuf, recvcount, recvtype), &ret)) {
+        return ret;
     }
     coll_begin(&c, comm);
-    err = scatter_linear(&c, sendbuf, sendcounts, 0, displs, sendtype, recvbuf, recvcount,
+    ret = scatter_linear(&c, sendbuf, sendcounts, 0, displs, sendtype, recvbuf, recvcount,
                          recvtype, root);
-    return bpmpi_error(comm, err, "MPI_Scatterv");
+    return bpmpi_error(comm, ret, "MPI_Scatterv");
 }
 
 /* --- allgather ------------------------------------------------------------------------- */
@@ -1026,38 +1240,32 @@ out:
 int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Allgather");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Allgather", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Allgather", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_pair_check(recvtype, recvcount)) != 0) {
-        return COLL_FAIL("MPI_Allgather", comm, err);
-    }
-    err = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL, recvtype,
+    ret = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, NULL, recvcount, NULL, recvtype,
                          comm);
-    return bpmpi_error(comm, err, "MPI_Allgather");
+    return bpmpi_error(comm, ret, "MPI_Allgather");
 }
 
 int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                    const int recvcounts[], const int displs[], MPI_Datatype recvtype,
                    MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Allgatherv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Allgatherv", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Allgatherv", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_V(NULL, recvcounts, displs, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_counts_check(recvtype, recvcounts, displs, comm->size)) != 0) {
-        return COLL_FAIL("MPI_Allgatherv", comm, err);
-    }
-    err = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs, recvtype,
+    ret = coll_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcounts, 0, displs, recvtype,
                          comm);
-    return bpmpi_error(comm, err, "MPI_Allgatherv");
+    return bpmpi_error(comm, ret, "MPI_Allgatherv");
 }
 
 /* --- alltoall -------------------------------------------------------------------------- */
@@ -1206,39 +1414,32 @@ out:
 int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Alltoall");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Alltoall", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Alltoall", comm, XCHG_ALL, 0,
+                    XSIDE(sendbuf, sendcount, sendtype),
+                    XSIDE_NOT_IN_PLACE(recvcount, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE && (err = coll_pair_check(sendtype, sendcount)) != 0) ||
-        (err = coll_pair_check(recvtype, recvcount)) != 0) {
-        return COLL_FAIL("MPI_Alltoall", comm, err);
-    }
-    err = coll_alltoall(sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, NULL, recvcount, NULL,
+    ret = coll_alltoall(sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, NULL, recvcount, NULL,
                         recvtype, comm);
-    return bpmpi_error(comm, err, "MPI_Alltoall");
+    return bpmpi_error(comm, ret, "MPI_Alltoall");
 }
 
 int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
                   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
                   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
-    int err;
+    int ret;
 
-    BPMPI_CHECK_INIT("MPI_Alltoallv");
-    if (!bpmpi_comm_ok(comm)) {
-        return COLL_FAIL("MPI_Alltoallv", comm, MPI_ERR_COMM);
+    if (!xchg_check("MPI_Alltoallv", comm, XCHG_ALL, 0,
+                    XSIDE_V(sendbuf, sendcounts, sdispls, sendtype),
+                    XSIDE_V(NULL, recvcounts, rdispls, recvtype), &ret)) {
+        return ret;
     }
-    if ((sendbuf != MPI_IN_PLACE &&
-         (err = coll_counts_check(sendtype, sendcounts, sdispls, comm->size)) != 0) ||
-        (err = coll_counts_check(recvtype, recvcounts, rdispls, comm->size)) != 0) {
-        return COLL_FAIL("MPI_Alltoallv", comm, err);
-    }
-    err = coll_alltoall(sendbuf, sendcounts, 0, sdispls, sendtype, recvbuf, recvcounts, 0,
+    ret = coll_alltoall(sendbuf, sendcounts, 0, sdispls, sendtype, recvbuf, recvcounts, 0,
                         rdispls, recvtype, comm);
-    return bpmpi_error(comm, err, "MPI_Alltoallv");
+    return bpmpi_error(comm, ret, "MPI_Alltoallv");
 }
 
 /* --- reduce_scatter -------------------------------------------------------------------- */

@@ -43,6 +43,7 @@ static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
         }
     }
     c->ctx = ctx;
+    c->p2p_tag = bpmpi_tag(BPMPI_KIND_P2P, ctx, 0);
     c->size = n;
     c->eh = MPI_ERRORS_ARE_FATAL;
     *comm_p = c;

@@ -131,7 +131,14 @@ void bpmpi_dt_init(void)
             t->nblocks = 1;
         }
         t->contig = (t->nblocks == 1 && t->size == d->extent);
+        bpmpi_dt_set_fast(t);
     }
+}
+
+void bpmpi_dt_set_fast(MPI_Datatype dt)
+{
+    dt->fast = dt->committed && dt->contig && dt->size <= UINT32_MAX;
+    dt->fast_off = dt->nblocks > 0 ? dt->blocks[0].off : 0;
 }
 
 int bpmpi_dt_check(MPI_Datatype dt)
@@ -512,6 +519,7 @@ int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
         (*newtype)->extent = oldtype->extent;
         (*newtype)->contig = oldtype->contig;
         (*newtype)->committed = oldtype->committed;
+        bpmpi_dt_set_fast(*newtype);
     }
     return err;
 }
@@ -523,6 +531,7 @@ int MPI_Type_commit(MPI_Datatype *datatype)
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, "MPI_Type_commit");
     }
     (*datatype)->committed = 1;
+    bpmpi_dt_set_fast(*datatype);
     return MPI_SUCCESS;
 }
 
@@ -591,6 +600,12 @@ int MPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count)
 {
     size_t n;
 
+    /* the common case first: bytes, one compare */
+    if (BPMPI_LIKELY(datatype == MPI_BYTE && status != NULL && count != NULL &&
+                     status->bpmpi_count <= INT_MAX)) {
+        *count = (int)status->bpmpi_count;
+        return MPI_SUCCESS;
+    }
     if (status == NULL || count == NULL) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Get_count");
     }

@@ -203,6 +203,7 @@ int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
     bpmpi_dt_init();
     bpmpi_comm_init_predef();
     bpmpi.initialized = 1;
+    bpmpi_fast_update();
     (void)argc;
     (void)argv;
     return MPI_SUCCESS;
@@ -242,6 +243,7 @@ int MPI_Finalize(void)
     status = bp_finalize(bpmpi.ctx);
     bpmpi.ctx = NULL;
     bpmpi.finalized = 1;
+    bpmpi_fast_update();
     bpmpi_comm_fini_predef();
     free(bpmpi.detached);
     bpmpi.detached = NULL;

@@ -71,6 +71,7 @@ struct bpmpi_comm {
     int *local;        /* world rank -> comm rank or -1 (world size entries) */
     MPI_Errhandler eh; /* never NULL */
     uint32_t coll_seq; /* collectives called on this communicator so far */
+    uint64_t p2p_tag;  /* bpmpi_tag(P2P, ctx, 0): OR the MPI tag in */
     int predef;
 };
 
@@ -93,6 +94,10 @@ struct bpmpi_datatype {
     int basic;              /* the one basic type inside (its index, mpi_dt.c), or -1 */
     size_t nbasic;          /* how many basic elements one element holds */
     bool contig;            /* count elements are one run of count * size bytes at lb */
+    /* Committed, contiguous and size < 2^32 (so int count * size cannot overflow): the
+     * blocking calls' fast paths move count * size bytes at buf + fast_off in place. */
+    bool fast;
+    MPI_Aint fast_off;
     const char *name;
 };
 
@@ -136,6 +141,9 @@ typedef struct bpmpi_detached {
 } bpmpi_detached_t;
 
 typedef struct bpmpi_state {
+    /* initialized, not finalized and n_service == 0 (bpmpi_fast_update): the one load the
+     * fast paths of the blocking calls test before going straight to the native calls */
+    int fast;
     bp_context_t *ctx;
     int rank, size;
     int initialized, finalized;
@@ -153,6 +161,12 @@ typedef struct bpmpi_state {
 } bpmpi_state_t;
 
 extern bpmpi_state_t bpmpi;
+
+/* To be called whenever initialized, finalized or n_service changes. */
+static inline void bpmpi_fast_update(void)
+{
+    bpmpi.fast = bpmpi.initialized && !bpmpi.finalized && bpmpi.n_service == 0;
+}
 
 /* --- helpers (mpi_env.c) --------------------------------------------------------------- */
 
@@ -179,6 +193,8 @@ int bpmpi_dt_bytes(MPI_Datatype dt, int count, size_t *bytes_p);
 void bpmpi_dt_pack(const void *buf, int count, MPI_Datatype dt, void *out);
 void bpmpi_dt_unpack(const void *in, size_t bytes, void *buf, MPI_Datatype dt);
 MPI_Datatype bpmpi_dt_retain(MPI_Datatype dt);
+/* Sets dt->fast and dt->fast_off; called when a type is committed. */
+void bpmpi_dt_set_fast(MPI_Datatype dt);
 void bpmpi_dt_release(MPI_Datatype dt);
 /* Whether count elements of dt are one run of bytes (then bpmpi_dt_base is where). */
 static inline bool bpmpi_dt_contig(MPI_Datatype dt, int count)
@@ -222,7 +238,12 @@ static inline int bpmpi_comm_ok(MPI_Comm comm)
 /* --- collectives (mpi_coll.c) ---------------------------------------------------------- */
 
 /* Collective tags of comm for the collective started now (takes the next sequence). */
-uint64_t bpmpi_coll_tag_base(MPI_Comm comm);
+static inline uint64_t bpmpi_coll_tag_base(MPI_Comm comm)
+{
+    uint64_t seq = comm->coll_seq++ & 0xffffu;
+
+    return bpmpi_tag(BPMPI_KIND_COLL, comm->ctx, seq << 15);
+}
 int bpmpi_allreduce_raw(void *buf, int count, MPI_Datatype dt, MPI_Op op, MPI_Comm comm);
 
 #endif /* BPMPI_IMPL_H */

@@ -77,6 +77,7 @@ static void req_service(struct bpmpi_request *r, bool on)
         bpmpi.n_service--;
     }
     r->serviced = on;
+    bpmpi_fast_update();
 }
 
 static void status_empty(MPI_Status *st, int source)
@@ -664,32 +665,31 @@ static bool req_inactive(MPI_Request r)
 
 /* --- blocking point to point ----------------------------------------------------------- */
 
-static int p2p_send_blocking(const char *call, int mode, const void *buf, int count,
-                             MPI_Datatype dt, int dest, int tag, MPI_Comm comm)
+/*
+ * The fast paths of MPI_Send, MPI_Rsend and MPI_Recv: MPI initialised, nothing the MPI layer
+ * must look after (bpmpi.fast), a committed contiguous type, valid ranks and tag, and a
+ * buffer. Then the call is the native blocking call on count * size bytes with the
+ * communicator's precomputed tag bits, and success costs no error handler nor status work
+ * beyond the fields MPI defines. Anything else (errors included) takes the general path,
+ * which checks everything and reports through the error handler.
+ */
+static inline __attribute__((always_inline)) bool p2p_fast(MPI_Comm comm, const void *buf,
+                                                           int count, MPI_Datatype dt)
+{
+    return BPMPI_LIKELY(bpmpi.fast && comm != MPI_COMM_NULL && dt != MPI_DATATYPE_NULL &&
+                        dt->fast && count >= 0 && (buf != NULL || count == 0));
+}
+
+__attribute__((noinline)) static int p2p_send_blocking(const char *call, int mode,
+                                                       const void *buf, int count,
+                                                       MPI_Datatype dt, int dest, int tag,
+                                                       MPI_Comm comm)
 {
     struct bpmpi_request *r;
     MPI_Request h;
-    size_t bytes;
     int err;
 
     BPMPI_CHECK_INIT(call);
-    /* fast path: a contiguous standard send with nothing else to look after */
-    if (BPMPI_LIKELY(mode == BPMPI_MODE_STD && bpmpi.n_service == 0 && comm != MPI_COMM_NULL &&
-                     dt != MPI_DATATYPE_NULL && dt->committed && count >= 0 &&
-                     bpmpi_dt_contig(dt, count) && tag >= 0 && dest >= 0 &&
-                     dest < comm->size)) {
-        bp_status_t st;
-        if (BPMPI_UNLIKELY(bpmpi_dt_bytes(dt, count, &bytes) != MPI_SUCCESS)) {
-            return bpmpi_error(comm, MPI_ERR_COUNT, call);
-        }
-        if (BPMPI_UNLIKELY(buf == NULL && bytes > 0 && dt->predef)) {
-            return bpmpi_error(comm, MPI_ERR_BUFFER, call);
-        }
-        st = bp_send(bpmpi.ctx, bpmpi_dt_base(buf, dt), bytes, comm->world[dest],
-                     bpmpi_tag(BPMPI_KIND_P2P, comm->ctx, (uint64_t)tag));
-        return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
-                                         : bpmpi_error(comm, bpmpi_from_status(st), call);
-    }
     err = req_new(BPMPI_RQ_SEND, mode, buf, count, dt, dest, tag, comm, false, &r);
     if (err != MPI_SUCCESS) {
         return bpmpi_error(comm, err, call);
@@ -699,18 +699,32 @@ static int p2p_send_blocking(const char *call, int mode, const void *buf, int co
     return bpmpi_error(comm, req_retire(&h, MPI_STATUS_IGNORE), call);
 }
 
+static inline __attribute__((always_inline)) int p2p_send_std(const char *call, const void *buf,
+                                                              int count, MPI_Datatype dt,
+                                                              int dest, int tag, MPI_Comm comm)
+{
+    if (p2p_fast(comm, buf, count, dt) && BPMPI_LIKELY((unsigned)dest < (unsigned)comm->size &&
+                                                        tag >= 0)) {
+        bp_status_t st = bp_send(bpmpi.ctx, (const char *)buf + dt->fast_off,
+                                 (size_t)count * dt->size, comm->world[dest],
+                                 comm->p2p_tag | (uint64_t)tag);
+        return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
+                                         : bpmpi_error(comm, bpmpi_from_status(st), call);
+    }
+    return p2p_send_blocking(call, BPMPI_MODE_STD, buf, count, dt, dest, tag, comm);
+}
+
 int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
              MPI_Comm comm)
 {
-    return p2p_send_blocking("MPI_Send", BPMPI_MODE_STD, buf, count, datatype, dest, tag, comm);
+    return p2p_send_std("MPI_Send", buf, count, datatype, dest, tag, comm);
 }
 
 int MPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
               MPI_Comm comm)
 {
     /* a ready send may be a standard send: the receive is posted, so it cannot block long */
-    return p2p_send_blocking("MPI_Rsend", BPMPI_MODE_STD, buf, count, datatype, dest, tag,
-                             comm);
+    return p2p_send_std("MPI_Rsend", buf, count, datatype, dest, tag, comm);
 }
 
 int MPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
@@ -727,49 +741,67 @@ int MPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int t
                              comm);
 }
 
-int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm,
-             MPI_Status *status)
+/* The fast receive's rare outcomes: an ack owed to a synchronous sender, an error. */
+__attribute__((noinline, cold)) static int p2p_recv_fast_end(MPI_Comm comm,
+                                                             const bp_msginfo_t *info,
+                                                             bp_status_t st, size_t bytes,
+                                                             MPI_Status *status)
+{
+    if ((info->tag & BPMPI_TAG_SYNC) && (st == BP_OK || st == BP_ERR_TRUNC)) {
+        p2p_send_ack(comm, info);
+    }
+    if (status != MPI_STATUS_IGNORE) {
+        p2p_status(comm, info, st, bytes, status);
+    }
+    return st == BP_OK ? MPI_SUCCESS : bpmpi_error(comm, bpmpi_from_status(st), "MPI_Recv");
+}
+
+__attribute__((noinline)) static int p2p_recv_blocking(void *buf, int count, MPI_Datatype dt,
+                                                       int source, int tag, MPI_Comm comm,
+                                                       MPI_Status *status)
 {
     struct bpmpi_request *r;
     MPI_Request h;
-    size_t bytes;
     int err;
 
     BPMPI_CHECK_INIT("MPI_Recv");
-    /* fast path: contiguous, nothing else to look after */
-    if (BPMPI_LIKELY(bpmpi.n_service == 0 && comm != MPI_COMM_NULL &&
-                     datatype != MPI_DATATYPE_NULL && datatype->committed && count >= 0 &&
-                     bpmpi_dt_contig(datatype, count) && (tag >= 0 || tag == MPI_ANY_TAG) &&
-                     ((source >= 0 && source < comm->size) || source == MPI_ANY_SOURCE))) {
-        bp_msginfo_t info;
-        bp_status_t st;
-        uint64_t ntag, ignore;
-        int src;
-        if (BPMPI_UNLIKELY(bpmpi_dt_bytes(datatype, count, &bytes) != MPI_SUCCESS)) {
-            return bpmpi_error(comm, MPI_ERR_COUNT, "MPI_Recv");
-        }
-        if (BPMPI_UNLIKELY(buf == NULL && bytes > 0 && datatype->predef)) {
-            return bpmpi_error(comm, MPI_ERR_BUFFER, "MPI_Recv");
-        }
-        p2p_recv_match(comm, source, tag, &src, &ntag, &ignore);
-        st = bp_recv(bpmpi.ctx, bpmpi_dt_base(buf, datatype), bytes, src, ntag, ignore, &info);
-        if (BPMPI_UNLIKELY(info.tag & BPMPI_TAG_SYNC) && (st == BP_OK || st == BP_ERR_TRUNC)) {
-            p2p_send_ack(comm, &info);
-        }
-        if (status != MPI_STATUS_IGNORE) {
-            p2p_status(comm, &info, st, bytes, status);
-        }
-        return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
-                                         : bpmpi_error(comm, bpmpi_from_status(st), "MPI_Recv");
-    }
-    err = req_new(BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, datatype, source, tag, comm, false,
-                  &r);
+    err = req_new(BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, dt, source, tag, comm, false, &r);
     if (err != MPI_SUCCESS) {
         return bpmpi_error(comm, err, "MPI_Recv");
     }
     req_block(r);
     h = r;
     return bpmpi_error(comm, req_retire(&h, status), "MPI_Recv");
+}
+
+int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm,
+             MPI_Status *status)
+{
+    if (p2p_fast(comm, buf, count, datatype) &&
+        BPMPI_LIKELY((tag >= 0 || tag == MPI_ANY_TAG) &&
+                     ((unsigned)source < (unsigned)comm->size || source == MPI_ANY_SOURCE))) {
+        size_t bytes = (size_t)count * datatype->size;
+        bp_msginfo_t info;
+        bp_status_t st;
+
+        st = bp_recv(bpmpi.ctx, (char *)buf + datatype->fast_off, bytes,
+                     source >= 0 ? comm->world[source] : BP_ANY_SOURCE,
+                     comm->p2p_tag | (tag >= 0 ? (uint64_t)tag : 0),
+                     tag >= 0 ? BPMPI_IGNORE_TAG : BPMPI_IGNORE_ANY_TAG, &info);
+        if (BPMPI_LIKELY(st == BP_OK && !(info.tag & BPMPI_TAG_SYNC))) {
+            if (status != MPI_STATUS_IGNORE) {
+                /* a message received whole comes from a member: local[] has its rank */
+                status->MPI_SOURCE = comm->local[info.source];
+                status->MPI_TAG = (int)(info.tag & BPMPI_TAG_LOW_MASK);
+                status->MPI_ERROR = MPI_SUCCESS;
+                status->bpmpi_count = info.length;
+                status->bpmpi_cancelled = 0;
+            }
+            return MPI_SUCCESS;
+        }
+        return p2p_recv_fast_end(comm, &info, st, bytes, status);
+    }
+    return p2p_recv_blocking(buf, count, datatype, source, tag, comm, status);
 }
 
 /* --- nonblocking and persistent -------------------------------------------------------- */
@@ -788,67 +820,29 @@ static int p2p_post(const char *call, int kind, int mode, const void *buf, int c
     return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS : bpmpi_error(comm, err, call);
 }
 
-int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-              MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Isend", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest, tag,
-                    comm, false, request);
-}
+/* The nonblocking and persistent sends differ only in their mode and persistence. */
+#define P2P_SEND_POST(name, mode, persistent)                                                  \
+    int name(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,             \
+             MPI_Comm comm, MPI_Request *request)                                              \
+    {                                                                                          \
+        return p2p_post(#name, BPMPI_RQ_SEND, (mode), buf, count, datatype, dest, tag, comm,   \
+                        (persistent), request);                                                \
+    }
 
-int MPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Issend", BPMPI_RQ_SEND, BPMPI_MODE_SYNC, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
-
-int MPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Ibsend", BPMPI_RQ_SEND, BPMPI_MODE_BUF, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
-
-int MPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-               MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Irsend", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, false, request);
-}
+P2P_SEND_POST(MPI_Isend, BPMPI_MODE_STD, false)
+P2P_SEND_POST(MPI_Issend, BPMPI_MODE_SYNC, false)
+P2P_SEND_POST(MPI_Ibsend, BPMPI_MODE_BUF, false)
+P2P_SEND_POST(MPI_Irsend, BPMPI_MODE_STD, false) /* ready = standard, as for MPI_Rsend */
+P2P_SEND_POST(MPI_Send_init, BPMPI_MODE_STD, true)
+P2P_SEND_POST(MPI_Ssend_init, BPMPI_MODE_SYNC, true)
+P2P_SEND_POST(MPI_Bsend_init, BPMPI_MODE_BUF, true)
+P2P_SEND_POST(MPI_Rsend_init, BPMPI_MODE_STD, true)
 
 int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm,
               MPI_Request *request)
 {
     return p2p_post("MPI_Irecv", BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, datatype, source,
                     tag, comm, false, request);
-}
-
-int MPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                  MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Send_init", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, true, request);
-}
-
-int MPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Ssend_init", BPMPI_RQ_SEND, BPMPI_MODE_SYNC, buf, count, datatype,
-                    dest, tag, comm, true, request);
-}
-
-int MPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Bsend_init", BPMPI_RQ_SEND, BPMPI_MODE_BUF, buf, count, datatype, dest,
-                    tag, comm, true, request);
-}
-
-int MPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
-                   MPI_Comm comm, MPI_Request *request)
-{
-    return p2p_post("MPI_Rsend_init", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest,
-                    tag, comm, true, request);
 }
 
 int MPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag,

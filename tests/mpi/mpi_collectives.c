@@ -11,7 +11,7 @@
 
 #include "mtest.h"
 
-static const int counts[] = {0, 1, 5, 300, 9000};
+static const int counts[] = {0, 1, 5, 300, 700, 9000};
 #define NCOUNTS ((int)(sizeof(counts) / sizeof(counts[0])))
 
 static long long val(int rank, int i)

@@ -1,0 +1,146 @@
+/*
+ * oversub_common.h - what the two oversubscription benchmark programs share
+ * (oversub_native.c over bypass, oversub_mpi.c over MPI): the benchmarks themselves, the
+ * choice of iteration counts, the CPU-use probe and the output. Each program supplies its
+ * library's calls in an oversub_ops_t and calls oversub_run; the calls abort the job on
+ * failure, so nothing here checks them. Header only, so that scripts/bench-oversub.sh can
+ * build oversub_mpi.c alone with mpicc.openmpi and mpicc.mpich.
+ *
+ * Every rank runs, in this order:
+ *   barrier      time per call;
+ *   allreduce8   an allreduce of one double (8 B, sum), time per call;
+ *   ring         a token passed around the ring of all ranks (rank r sends to r + 1), time
+ *                per hop (one send and one receive);
+ *   idle         (2 or more ranks) rank 0 sleeps 2 s, then sends to rank 1, which waits in
+ *                a receive: the CPU rank 1 used meanwhile (getrusage), in % of a core.
+ *
+ * Each timed benchmark first runs a few warm-up calls, from which rank 0 picks an iteration
+ * count worth about TARGET seconds (at most 100000, at least 20) and broadcasts it, so that
+ * spinning 8 ranks on 2 CPUs (tens of ms per barrier) stays bounded too. Output: one
+ * "name value" line per benchmark from rank 0 (microseconds, or percent for idle).
+ */
+#ifndef OVERSUB_COMMON_H
+#define OVERSUB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct oversub_ops {
+    int rank, size;
+    void (*barrier)(void);
+    void (*allreduce8)(void);     /* one double, sum */
+    void (*bcast_u64)(uint64_t *v); /* from rank 0 */
+    void (*send)(const void *buf, size_t len, int dest, int tag);
+    void (*recv)(void *buf, size_t len, int src, int tag);
+} oversub_ops_t;
+
+static const oversub_ops_t *oversub_ops;
+
+static double oversub_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double oversub_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* One lap of the token: size hops. */
+static void oversub_ring(void)
+{
+    const oversub_ops_t *o = oversub_ops;
+    int token = 0;
+
+    if (o->rank == 0) {
+        o->send(&token, sizeof(token), 1 % o->size, 7);
+        o->recv(&token, sizeof(token), o->size - 1, 7);
+    } else {
+        o->recv(&token, sizeof(token), o->rank - 1, 7);
+        o->send(&token, sizeof(token), (o->rank + 1) % o->size, 7);
+    }
+}
+
+/* Time per call of op (per hop for the ring), in microseconds, as rank 0 sees it. */
+static double oversub_timed(void (*op)(void), double target_s, int per)
+{
+    const oversub_ops_t *o = oversub_ops;
+    double t0, warm;
+    uint64_t iters;
+
+    o->barrier();
+    t0 = oversub_now_s();
+    for (int i = 0; i < 10; i++) {
+        op();
+    }
+    warm = (oversub_now_s() - t0) / 10;
+    iters = warm > 0 ? (uint64_t)(target_s / warm) : 100000;
+    iters = iters < 20 ? 20 : iters > 100000 ? 100000 : iters;
+    o->bcast_u64(&iters);
+    o->barrier();
+    t0 = oversub_now_s();
+    for (uint64_t i = 0; i < iters; i++) {
+        op();
+    }
+    return (oversub_now_s() - t0) / (double)iters / per * 1e6;
+}
+
+/* Rank 1's CPU use while it waits 2 s in a receive, reported by rank 0. */
+static void oversub_idle(void)
+{
+    const oversub_ops_t *o = oversub_ops;
+    double percent = 0;
+    int token = 0;
+
+    o->barrier();
+    if (o->rank == 0) {
+        usleep(2000000);
+        o->send(&token, sizeof(token), 1, 8);
+        o->recv(&percent, sizeof(percent), 1, 9);
+        printf("idle %.1f\n", percent);
+    } else if (o->rank == 1) {
+        double t0 = oversub_now_s(), c0 = oversub_cpu_s();
+        o->recv(&token, sizeof(token), 0, 8);
+        percent = 100 * (oversub_cpu_s() - c0) / (oversub_now_s() - t0);
+        o->send(&percent, sizeof(percent), 0, 9);
+    }
+}
+
+/* The benchmarks (idle_only: the idle probe alone), output on rank 0. */
+static void oversub_run(const oversub_ops_t *ops, double target_s, int idle_only)
+{
+    double us;
+
+    oversub_ops = ops;
+    if (idle_only) {
+        oversub_idle();
+        fflush(stdout);
+        return;
+    }
+    us = oversub_timed(ops->barrier, target_s, 1);
+    if (ops->rank == 0) {
+        printf("barrier %.3f\n", us);
+    }
+    us = oversub_timed(ops->allreduce8, target_s, 1);
+    if (ops->rank == 0) {
+        printf("allreduce8 %.3f\n", us);
+    }
+    us = oversub_timed(oversub_ring, target_s, ops->size);
+    if (ops->rank == 0) {
+        printf("ring %.3f\n", us);
+    }
+    fflush(stdout);
+}
+
+#endif /* OVERSUB_COMMON_H */
