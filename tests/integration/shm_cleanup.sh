@@ -16,6 +16,7 @@ check "normal run"
 
 # kill -9 of the whole job once every rank is up: bprun and ranks all at once
 out=/tmp/bp_shm_out.$$
+: > "$out" # exists before the background job writes it: the count below reads it at once
 setsid "$bprun" --timeout 60 -n 4 "$prog" hold > "$out" 2>&1 &
 pgid=$! # setsid made bprun the leader of a new process group, which its ranks share
 i=0
