@@ -6,7 +6,8 @@
 #   death     the job fails (a rank died) and the survivor reported the failure
 #   fallback  AF_XDP is not allowed (the ranks run without CAP_NET_RAW, CAP_NET_ADMIN,
 #             CAP_BPF, CAP_SYS_ADMIN): the job runs over tcp and the log says why
-# XDP_JOB_EXPECT: a pattern the job's debug log must contain (pass only).
+# XDP_JOB_EXPECT: a pattern the job's debug log must contain (pass only). XDP_JOB_AGAIN=N:
+# N more jobs back to back before it.
 # Extra environment: set it on this script (HOSTS_MTU: the interfaces' MTU). Skips (77) when not root or iproute2 is missing.
 bprun=$1 nper=$2 check=$3 prog=$4
 shift 4
@@ -16,11 +17,22 @@ command -v ip > /dev/null || { echo "SKIP: iproute2 (ip) is not installed"; exit
 hosts_up 2 || { echo "FAIL: could not create the emulated hosts"; exit 1; }
 wrap=""
 [ "$check" = fallback ] && wrap="setpriv --bounding-set=-net_raw,-net_admin,-bpf,-sys_admin --"
-out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=debug "$bprun" --timeout 200 -n $((2 * nper)) \
-      sh -c 'p=$0 n=$1 w=$2; shift 2; exec ip netns exec "$p-$((BPRUN_RANK / n))" $w "$@"' \
-      "$HOSTS_PREFIX" \
-      "$nper" "$wrap" "$prog" "$@" 2>&1)
-rc=$?
+job() {
+    out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=debug "$bprun" --timeout 200 -n $((2 * nper)) \
+          sh -c 'p=$0 n=$1 w=$2; shift 2; exec ip netns exec "$p-$((BPRUN_RANK / n))" $w "$@"' \
+          "$HOSTS_PREFIX" \
+          "$nper" "$wrap" "$prog" "$@" 2>&1)
+    rc=$?
+}
+# XDP_JOB_AGAIN=N: N jobs back to back on the same interfaces first, each must succeed (a
+# job's sockets are released by the kernel a moment after it ends)
+again=${XDP_JOB_AGAIN:-0}
+while [ "$again" -gt 0 ]; do
+    job "$@"
+    [ "$rc" -eq 0 ] || { echo "FAIL: a job right after another failed ($rc)"; echo "$out" | grep -v -e " debug: " | tail -20; exit 1; }
+    again=$((again - 1))
+done
+job "$@"
 show() { echo "$out" | grep -v -e " debug: " | tail -${1:-12}; }
 last=$((2 * nper - 1))
 via() { echo "$out" | grep -q "bypass\[0\] debug: rank $last (host .*): through $1"; }

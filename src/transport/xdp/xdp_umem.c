@@ -287,9 +287,16 @@ static bp_status_t area_map(bpi_tl_iface_t *iface, uint32_t nframes)
     return BP_OK;
 }
 
-static bp_status_t xsk_bind(bpi_tl_iface_t *iface, int fd, uint16_t flags, int shared_fd)
+/*
+ * Bind a socket to queue 0 of the interface: 0, or the errno. The queue stays busy for a
+ * moment after the sockets of a job that just ended are closed (the kernel releases them
+ * asynchronously), so a job started right after another on the same interface retries
+ * EBUSY for a while (bounded) before it gives up.
+ */
+static int xsk_bind_try(bpi_tl_iface_t *iface, int fd, uint16_t flags, int shared_fd)
 {
     struct sockaddr_xdp sxdp;
+    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
 
     memset(&sxdp, 0, sizeof(sxdp));
     sxdp.sxdp_family = AF_XDP;
@@ -297,9 +304,22 @@ static bp_status_t xsk_bind(bpi_tl_iface_t *iface, int fd, uint16_t flags, int s
     sxdp.sxdp_queue_id = 0;
     sxdp.sxdp_flags = flags;
     sxdp.sxdp_shared_umem_fd = (uint32_t)shared_fd;
-    if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
+    for (int tries = 0; bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0; tries++) {
+        if (errno != EBUSY || tries == 400) { /* 2 s */
+            return errno;
+        }
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+static bp_status_t xsk_bind(bpi_tl_iface_t *iface, int fd, uint16_t flags, int shared_fd)
+{
+    int err = xsk_bind_try(iface, fd, flags, shared_fd);
+
+    if (err != 0) {
         bpi_log_error("xdp: bind of the AF_XDP socket to %s queue 0%s: %s", iface->ifname,
-                      shared_fd >= 0 ? " (shared UMEM)" : "", strerror(errno));
+                      shared_fd >= 0 ? " (shared UMEM)" : "", strerror(err));
         return BP_ERR_SYS;
     }
     return BP_OK;
@@ -387,12 +407,10 @@ static bp_status_t umem_create(bpi_tl_iface_t *iface, uint32_t *fill_size, uint3
      * larger than a chunk need multi-buffer sockets (XDP_USE_SG, kernel >= 6.6): where
      * the kernel refuses it, frames stay within one chunk */
     if (iface->sg) {
-        struct sockaddr_xdp sxdp = {.sxdp_family = AF_XDP,
-                                    .sxdp_ifindex = (uint32_t)iface->ifindex,
-                                    .sxdp_flags = XDP_USE_NEED_WAKEUP | XDP_USE_SG};
-        if (bind(iface->umem_xsk, (struct sockaddr *)&sxdp, sizeof(sxdp)) != 0) {
+        int err = xsk_bind_try(iface, iface->umem_xsk, XDP_USE_NEED_WAKEUP | XDP_USE_SG, -1);
+        if (err != 0) {
             bpi_log_info("xdp: multi-buffer frames refused on %s (%s): frames of at most "
-                         "one UMEM chunk", iface->ifname, strerror(errno));
+                         "one UMEM chunk", iface->ifname, strerror(err));
             iface->sg = 0;
         }
     }
