@@ -53,7 +53,9 @@ trap '[ "$tl" = xdp ] && hosts_down; rm -rf "$tmp"' EXIT
 fail() {
     echo "FAIL (run $run, $pattern, $n ranks, transports $tl, victim $victim, $mode): $*"
     echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; grep -v -e " debug: " "$tmp/err" | tail -60
-    [ -z "${FAULT_KEEP_LOG:-}" ] || cp "$tmp/err" "$FAULT_KEEP_LOG"
+    # the whole log (debug lines too) stays for a look: ctest runs this in the build tree
+    keep=${FAULT_KEEP_LOG:-$PWD/fault_kill_${pattern}_$tl.err}
+    cp "$tmp/err" "$keep" && echo "--- the whole stderr: $keep"
     exit 1
 }
 
