@@ -64,8 +64,9 @@ typedef enum bp_status {
      * closed) completes, within about 250 ms of the death: every request to or from it,
      * every BP_ANY_SOURCE receive that no message already matched, and every barrier
      * (noticed while a call waits, or polls with bp_test / bp_progress). From then on such
-     * receives, barriers and probes that find nothing fail at once (there is no way to
-     * acknowledge a failure and go on with the rest of the job); receives from and sends to
+     * receives, barriers and probes that find nothing fail at once (a nonblocking receive
+     * when it is first waited on, or within 1024 unfinished bp_test calls; there is no way
+     * to acknowledge a failure and go on with the rest of the job); receives from and sends to
      * live ranks work as before. A send to a rank that died may still return BP_OK before
      * its death is noticed (its bytes are lost), as an eager send in MPI.
      */

@@ -2,11 +2,13 @@
  * bprun - the embedded launcher: starts N ranks of a program on this machine and serves
  * their bootstrap (src/boot/bprun_proto.h) from one poll() loop.
  *
- *   bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] [--] prog [args...]
+ *   bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] [--grace SECONDS]
+ *         [--] prog [args...]
  *
  * Each rank gets BPRUN_RANK, BPRUN_SIZE, BPRUN_JOBKEY and BPRUN_FD (its end of a socketpair).
  * Rank 0 inherits stdin, the others read /dev/null. When a rank fails (non-zero exit or a
- * signal), bprun reports it once, sends SIGTERM to the others and SIGKILL 2 s later, and
+ * signal), bprun reports it once, sends SIGTERM to the others and SIGKILL 2 s later
+ * (--grace: a network whose failure detection takes longer, xdp's 2 s give-up), and
  * exits with the failing rank's status (128 + signal when it was killed). SIGINT and SIGTERM
  * are forwarded to the ranks; a second one kills them. --timeout ends the job the same way
  * (exit status 124). Every descriptor bprun opens is close-on-exec, so a rank inherits only
@@ -51,7 +53,7 @@
 #define BPRUN_EXIT_USAGE 2
 #define BPRUN_EXIT_NOTFOUND 127
 #define BPRUN_EXIT_TIMEOUT 124
-#define BPRUN_KILL_GRACE_MS 2000  /* SIGTERM, then SIGKILL after this */
+#define BPRUN_KILL_GRACE_MS 2000  /* SIGTERM, then SIGKILL after this (--grace) */
 #define BPRUN_REAP_GRACE_MS 5000  /* after SIGKILL, give up waiting after this */
 #define BPRUN_DRAIN_GRACE_MS 1000 /* after the last rank, stop relaying output after this */
 #define BPRUN_LINE_MAX 65536      /* --tag-output: longer lines are cut into pieces */
@@ -93,6 +95,7 @@ typedef struct bprun_job {
     int tag_output;
     int bind;
     double timeout_s;
+    int64_t grace_ms; /* SIGTERM, then SIGKILL after this */
     char **argv;
     uint64_t jobkey;
     cpu_set_t cpus;
@@ -120,13 +123,15 @@ typedef struct bprun_job {
 } bprun_job_t;
 
 static const char bprun_usage_text[] =
-    "usage: bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] [--] prog "
-    "[args...]\n"
+    "usage: bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] "
+    "[--grace SECONDS] [--] prog [args...]\n"
     "  -n, -np N           start N ranks (1..4096)\n"
     "  --bind core|none    pin rank r to the r-th CPU of bprun's affinity mask (round robin),\n"
     "                      or not; default: core when N <= the number of CPUs, else none\n"
     "  --tag-output        prefix every line of a rank's stdout and stderr with \"[rank] \"\n"
     "  --timeout SECONDS   kill the job when it has not ended after SECONDS\n"
+    "  --grace SECONDS     once a rank has failed (or the timeout): SIGTERM to the others,\n"
+    "                      SIGKILL SECONDS later (default 2)\n"
     "  -h, --help          this text\n";
 
 __attribute__((format(printf, 1, 2))) static void bprun_err(const char *fmt, ...)
@@ -239,6 +244,14 @@ static void bprun_args_parse(bprun_job_t *job, int argc, char **argv)
                 bprun_usage_exit("--timeout takes a positive number of seconds, not", v);
             }
             job->timeout_s = t;
+        } else if ((v = bprun_opt_value(argc, argv, &i, "--grace")) != NULL) {
+            double t;
+            errno = 0;
+            t = (*v >= '0' && *v <= '9') ? strtod(v, &end) : -1.0;
+            if (errno != 0 || *end != '\0' || !(t >= 0.0) || t > 3600.0) {
+                bprun_usage_exit("--grace takes a number of seconds up to 3600, not", v);
+            }
+            job->grace_ms = (int64_t)(t * 1000.0 + 0.5);
         } else {
             bprun_usage_exit("unknown option", a);
         }
@@ -371,7 +384,7 @@ static void bprun_stop(bprun_job_t *job, int exit_code)
     }
     job->stopping = 1;
     bprun_signal_all(job, SIGTERM);
-    job->kill_at_ms = bprun_now_ms() + BPRUN_KILL_GRACE_MS;
+    job->kill_at_ms = bprun_now_ms() + job->grace_ms;
 }
 
 static void bprun_kill_now(bprun_job_t *job)
@@ -1089,7 +1102,7 @@ static int bprun_loop(bprun_job_t *job)
 
 int BPRUN_MAIN(int argc, char **argv)
 {
-    bprun_job_t job = { .exit_code = -1, .sigfd = -1 };
+    bprun_job_t job = { .exit_code = -1, .sigfd = -1, .grace_ms = BPRUN_KILL_GRACE_MS };
     sigset_t mask;
     int r, s, rc;
 

@@ -114,7 +114,7 @@ typedef struct bpi_xdp_ring {
  */
 typedef struct bpi_xdp_user {
     uint32_t pid;
-    uint32_t reserved;
+    uint32_t pidns; /* its pid namespace (inode): pids of another one cannot be judged */
     uint64_t start; /* clock ticks since boot (/proc/<pid>/stat) */
 } bpi_xdp_user_t;
 
@@ -122,7 +122,8 @@ typedef struct bpi_xdp_user {
 typedef struct bpi_xdp_shared {
     pthread_mutex_t lock; /* the fill and completion rings, users[] (robust, process-shared) */
     bpi_xdp_user_t users[BPI_XDP_MAX_LOCAL];
-    uint32_t gone; /* users found killed (under the lock) */
+    uint32_t gone;   /* users found killed (under the lock) */
+    uint32_t failed; /* a local process saw a peer fail before its teardown */
     uint32_t nlocal;
     uint32_t prog_id; /* the steering program, for the last process out to remove */
     uint32_t ifindex;
@@ -242,6 +243,8 @@ bp_status_t bpi_xdp_umem_open(bpi_tl_iface_t *iface, const bpi_tl_params_t *para
 void bpi_xdp_umem_close(bpi_tl_iface_t *iface);
 void bpi_xdp_fill_flush(bpi_tl_iface_t *iface);
 void bpi_xdp_comp_drain(bpi_tl_iface_t *iface);
+/* At the start of the teardown: note on the host whether a peer had failed (see close). */
+void bpi_xdp_umem_note_failures(bpi_tl_iface_t *iface);
 
 /* xdp_prog.c */
 bp_status_t bpi_xdp_prog_attach(bpi_tl_iface_t *iface);

@@ -278,6 +278,7 @@ static void xdp_disconnect(bpi_tl_ep_t *ep)
     bpi_tl_iface_t *iface = ep->iface;
 
     if (!iface->closing) {
+        bpi_xdp_umem_note_failures(iface);
         bpi_xdp_linger(iface); /* the first endpoint to go: all of them are going */
     }
     for (unsigned i = 0; i < iface->nowed; i++) {

@@ -24,10 +24,12 @@
  * SIGKILL, which never closes anything) are cleared too, and when no live process is left,
  * this one is the last. A survivor of a killed rank thus still cleans up; only a host whose
  * processes were all killed leaves the program, which the next job's leader removes as
- * stale (xdp_prog.c). When a local process was killed, the last one out keeps the program
- * a little longer (XDP_GONE_LINGER_MS): it is what answers the other hosts' probes for the
- * killed rank with NOEP, so that their ranks fail it at once; without it they would wait
- * for the 2 s give-up, which is when bprun kills the survivors.
+ * stale (xdp_prog.c). When a local process was killed, or a local process had seen a peer
+ * fail before its teardown (the job is failing: ranks elsewhere may still wait for ours,
+ * which leave early), the last one out keeps the program a little longer
+ * (XDP_GONE_LINGER_MS): it is what answers the other hosts' probes for the ranks gone from
+ * here with NOEP, so that their ranks fail them at once; without it they would wait for
+ * the 2 s give-up, which is when bprun kills the survivors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <assert.h>
 #include <time.h>
@@ -132,6 +135,14 @@ static uint64_t proc_start(uint32_t pid)
 
 static void shared_lock(bpi_xdp_shared_t *sh);
 
+/* Our pid namespace's inode: the pids in the table mean something only in it. */
+static uint32_t pidns_self(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
 /* Our slot in the users table (under the lock: a closing process scans the table). */
 static void users_enter(bpi_tl_iface_t *iface)
 {
@@ -139,6 +150,7 @@ static void users_enter(bpi_tl_iface_t *iface)
 
     shared_lock(iface->shared);
     u->pid = (uint32_t)getpid();
+    u->pidns = pidns_self();
     u->start = proc_start(u->pid);
     pthread_mutex_unlock(&iface->shared->lock);
 }
@@ -151,6 +163,7 @@ static void users_enter(bpi_tl_iface_t *iface)
 static int users_leave(bpi_tl_iface_t *iface)
 {
     bpi_xdp_shared_t *sh = iface->shared;
+    uint32_t ns = pidns_self();
     int live = 0;
 
     shared_lock(sh);
@@ -160,8 +173,8 @@ static int users_leave(bpi_tl_iface_t *iface)
         if (u->pid == 0) {
             continue;
         }
-        if (proc_start(u->pid) == u->start) {
-            live++;
+        if (u->pidns != ns || proc_start(u->pid) == u->start) {
+            live++; /* running, or in another pid namespace: taken for running */
         } else {
             bpi_log_debug("xdp: local process %u (pid %u) left without closing (killed)", i,
                           u->pid);
@@ -170,7 +183,7 @@ static int users_leave(bpi_tl_iface_t *iface)
         }
     }
     pthread_mutex_unlock(&sh->lock);
-    return live > 0 ? 0 : sh->gone > 0 ? 2 : 1;
+    return live > 0 ? 0 : sh->gone > 0 || sh->failed ? 2 : 1;
 }
 
 static void handoff_name(const bpi_tl_iface_t *iface, struct sockaddr_un *sa, socklen_t *len)
@@ -610,6 +623,18 @@ static bp_status_t umem_join(bpi_tl_iface_t *iface)
     return xsk_bind(iface, iface->xsk, XDP_SHARED_UMEM, iface->umem_xsk);
 }
 
+void bpi_xdp_umem_note_failures(bpi_tl_iface_t *iface)
+{
+    for (int r = 0; r < iface->size && iface->shared != NULL; r++) {
+        if (iface->eps[r] != NULL && iface->eps[r]->dead) {
+            shared_lock(iface->shared);
+            iface->shared->failed = 1;
+            pthread_mutex_unlock(&iface->shared->lock);
+            return;
+        }
+    }
+}
+
 bp_status_t bpi_xdp_umem_open(bpi_tl_iface_t *iface, const bpi_tl_params_t *params)
 {
     uint32_t fill_size = 0, comp_size = 0;
@@ -650,8 +675,8 @@ void bpi_xdp_umem_close(bpi_tl_iface_t *iface)
         bpi_xdp_prog_detach(iface); /* our socket out of the map */
     }
     if (last == 2) {
-        bpi_log_debug("xdp: a local process was killed: the steering program stays %d ms to "
-                      "answer the other hosts for it", XDP_GONE_LINGER_MS);
+        bpi_log_debug("xdp: the job is failing: the steering program stays %d ms to answer "
+                      "the other hosts for the ranks gone from here", XDP_GONE_LINGER_MS);
         usleep(XDP_GONE_LINGER_MS * 1000);
     }
     if (iface->shared != NULL) {
