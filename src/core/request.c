@@ -23,25 +23,44 @@ typedef struct req_chunk {
     bp_request_t reqs[REQ_CHUNK];
 } req_chunk_t;
 
-bp_request_t *bpi_req_get(bp_context_t *ctx)
+/* Grow the pool by a chunk; chunks are freed at finalize. -1 when out of memory. */
+static BP_SLOWPATH int req_pool_grow(bp_context_t *ctx)
+{
+    req_chunk_t *chunk = calloc(1, sizeof(*chunk));
+
+    if (chunk == NULL) {
+        bpi_log_error("out of memory for requests");
+        return -1;
+    }
+    chunk->next = ctx->req_chunks;
+    ctx->req_chunks = chunk;
+    for (int i = 0; i < REQ_CHUNK; i++) {
+        bpi_list_push_back(&ctx->req_free, &chunk->reqs[i].link);
+    }
+    return 0;
+}
+
+/* A request from the pool, its fields left as they were: the caller sets every field its
+ * kind of request reads (the fast paths below), or clears it all (bpi_req_get). */
+static inline bp_request_t *req_pop(bp_context_t *ctx)
 {
     bp_request_t *req;
 
-    if (BP_UNLIKELY(bpi_list_empty(&ctx->req_free))) {
-        /* grow the pool by a chunk; chunks are freed at finalize */
-        req_chunk_t *chunk = calloc(1, sizeof(*chunk));
-        if (chunk == NULL) {
-            bpi_log_error("out of memory for requests");
-            return NULL;
-        }
-        chunk->next = ctx->req_chunks;
-        ctx->req_chunks = chunk;
-        for (int i = 0; i < REQ_CHUNK; i++) {
-            bpi_list_push_back(&ctx->req_free, &chunk->reqs[i].link);
-        }
+    if (BP_UNLIKELY(bpi_list_empty(&ctx->req_free)) && req_pool_grow(ctx) != 0) {
+        return NULL;
     }
     req = bpi_container_of(ctx->req_free.next, bp_request_t, link);
     bpi_list_remove(&req->link);
+    return req;
+}
+
+bp_request_t *bpi_req_get(bp_context_t *ctx)
+{
+    bp_request_t *req = req_pop(ctx);
+
+    if (req == NULL) {
+        return NULL;
+    }
     memset(req, 0, sizeof(*req));
     bpi_list_init(&req->link);
     req->ctx = ctx;
@@ -303,8 +322,9 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
     return BP_OK;
 }
 
-bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
-                     bp_request_t **req_p)
+/* bp_isend when the message does not go out in one frame right away (and every error). */
+static BP_NOINLINE bp_status_t isend_general(bp_context_t *ctx, const void *buf, size_t len,
+                                             int dest, uint64_t tag, bp_request_t **req_p)
 {
     bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
 
@@ -312,6 +332,38 @@ bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, u
         return status != BP_OK ? status : BP_ERR_INVAL;
     }
     return bpi_isend(ctx, buf, len, dest, tag, 0, req_p);
+}
+
+bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                     bp_request_t **req_p)
+{
+    /* fast path, as bp_send's: the frame goes out now, and the request is born complete.
+     * Only the fields a complete send request is read for are set (req_info, bp_cancel,
+     * bpi_req_put); a send that is refused (no room, failed peer) goes the general way,
+     * which tries it again and queues or fails it. */
+    if (BP_LIKELY(ctx != NULL && (unsigned)dest < (unsigned)ctx->size && dest != ctx->rank &&
+                  (buf != NULL || len == 0) && req_p != NULL &&
+                  !bpi_list_empty(&ctx->req_free))) {
+        bpi_peer_t *peer = &ctx->peers[dest];
+        if (BP_LIKELY(len <= peer->eager_max && bpi_list_empty(&peer->sendq))) {
+            bpi_wire_hdr_t hdr;
+            send_hdr_init(&hdr, ctx, 0, tag, len);
+            hdr.frame_len = (uint32_t)len;
+            if (BP_LIKELY(peer->send(peer->ep, &hdr, buf) == BP_OK)) {
+                bp_request_t *req = req_pop(ctx);
+                req->ctx = ctx;
+                req->type = BPI_REQ_SEND;
+                req->done = 1;
+                req->queued = 0;
+                req->status = BP_OK;
+                req->tag = tag;
+                req->len = len;
+                *req_p = req;
+                return BP_OK;
+            }
+        }
+    }
+    return isend_general(ctx, buf, len, dest, tag, req_p);
 }
 
 /* bp_send when the message does not go out in one frame right away. */
@@ -387,11 +439,38 @@ bp_status_t bp_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t
                      uint64_t ignore, bp_request_t **req_p)
 {
     bp_status_t status = p2p_check(ctx, buf, len, src, 1);
+    bp_request_t *req;
 
-    if (status != BP_OK || req_p == NULL) {
+    if (BP_UNLIKELY(status != BP_OK || req_p == NULL)) {
         return status != BP_OK ? status : BP_ERR_INVAL;
     }
-    return bpi_irecv(ctx, buf, len, src, tag, ignore, 0, req_p);
+    req = req_pop(ctx);
+    if (BP_UNLIKELY(req == NULL)) {
+        return BP_ERR_NOMEM;
+    }
+    /* every field a receive is read for, as bp_recv sets them (no memset of the rest) */
+    req->ctx = ctx;
+    req->type = BPI_REQ_RECV;
+    req->done = 0;
+    req->flags = 0;
+    req->pooled = 1;
+    req->queued = 0;
+    req->proto = 0;
+    req->autofree = 0;
+    req->status = BP_INPROGRESS;
+    req->peer = src;
+    req->tag = tag;
+    req->ignore = ignore;
+    req->buf = bpi_buf(buf);
+    req->len = len;
+    req->msg_len = 0;
+    req->offset = 0;
+    req->source = BP_ANY_SOURCE;
+    req->rtag = 0;
+    req->rndv_id = 0;
+    bpi_recv_post(ctx, req);
+    *req_p = req;
+    return BP_OK;
 }
 
 static void req_info(const bp_request_t *req, bp_msginfo_t *info)
@@ -497,7 +576,9 @@ bp_status_t bp_wait(bp_request_t **req_p, bp_msginfo_t *info_p)
         req_null_info(info_p);
         return BP_OK;
     }
-    bpi_wait_req((*req_p)->ctx, *req_p);
+    if (!(*req_p)->done) {
+        bpi_wait_req((*req_p)->ctx, *req_p);
+    }
     return req_finish(req_p, info_p);
 }
 
