@@ -304,6 +304,19 @@ static int req_start(struct bpmpi_request *r)
         if (st != BP_OK) {
             goto err_ack;
         }
+        if (r->ackreq == NULL) {
+            /* a standard send that went out at once (most small ones): complete now, never
+             * on the active list; bp_test of a complete request makes no progress call */
+            int done;
+            bp_msginfo_t info;
+            bp_status_t nst = bp_test(&r->nreq, &done, &info);
+            if (done) {
+                r->nst = nst;
+                r->info = info;
+                req_finish(r);
+                return MPI_SUCCESS;
+            }
+        }
     } else {
         int src;
         uint64_t tag, ignore;
@@ -518,20 +531,21 @@ static bp_status_t wait_all(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo_
                             int nraw, struct bpmpi_request *const *want, int nwant)
 {
     size_t n, start = 0;
+    int ri = 0, wi = 0; /* everything before these is done (and stays done: nothing starts) */
     bp_status_t st = wait_gather(raw, nraw, want, nwant, &n);
 
     if (st != BP_OK) {
         return st;
     }
     for (;;) {
-        int pending = 0;
-        for (int i = 0; i < nraw && !pending; i++) {
-            pending = (raw[i] != NULL);
+        while (ri < nraw && raw[ri] == NULL) {
+            ri++;
         }
-        for (int i = 0; i < nwant && !pending; i++) {
-            pending = (want[i] != NULL && want[i]->active && !want[i]->complete);
+        while (wi < nwant &&
+               (want[wi] == NULL || !want[wi]->active || want[wi]->complete)) {
+            wi++;
         }
-        if (!pending) {
+        if (ri == nraw && wi == nwant) {
             return BP_OK;
         }
         while (start < n && wait_arr[start] == NULL) {
