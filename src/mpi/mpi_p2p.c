@@ -238,6 +238,25 @@ static inline void req_maybe_finish(struct bpmpi_request *r)
     }
 }
 
+/* A send's native requests are posted: a standard send that went out at once (most small
+ * ones) completes now, never on the active list (bp_test of a complete request makes no
+ * progress call); anything else waits there. */
+static void req_send_posted(struct bpmpi_request *r)
+{
+    if (r->ackreq == NULL) {
+        int done;
+        bp_msginfo_t info;
+        bp_status_t nst = bp_test(&r->nreq, &done, &info);
+        if (done) {
+            r->nst = nst;
+            r->info = info;
+            req_finish(r);
+            return;
+        }
+    }
+    req_list_add(r);
+}
+
 /* Starts r (new or persistent): posts its native requests. */
 static int req_start(struct bpmpi_request *r)
 {
@@ -304,19 +323,8 @@ static int req_start(struct bpmpi_request *r)
         if (st != BP_OK) {
             goto err_ack;
         }
-        if (r->ackreq == NULL) {
-            /* a standard send that went out at once (most small ones): complete now, never
-             * on the active list; bp_test of a complete request makes no progress call */
-            int done;
-            bp_msginfo_t info;
-            bp_status_t nst = bp_test(&r->nreq, &done, &info);
-            if (done) {
-                r->nst = nst;
-                r->info = info;
-                req_finish(r);
-                return MPI_SUCCESS;
-            }
-        }
+        req_send_posted(r);
+        return MPI_SUCCESS;
     } else {
         int src;
         uint64_t tag, ignore;
@@ -348,6 +356,22 @@ err_free:
     return bpmpi_from_status(st);
 }
 
+/* The call's arguments, kept in the request (a persistent one starts again from them). */
+static inline void req_fill(struct bpmpi_request *r, int kind, int mode, const void *buf,
+                            int count, MPI_Datatype dt, int peer, int tag, MPI_Comm comm,
+                            bool persistent)
+{
+    r->kind = kind;
+    r->mode = mode;
+    r->buf = (void *)(uintptr_t)buf;
+    r->count = count;
+    r->dt = bpmpi_dt_retain(dt);
+    r->peer = peer;
+    r->tag = tag;
+    r->comm = comm;
+    r->persistent = persistent;
+}
+
 static int req_new(int kind, int mode, const void *buf, int count, MPI_Datatype dt, int peer,
                    int tag, MPI_Comm comm, bool persistent, struct bpmpi_request **r_p)
 {
@@ -361,15 +385,7 @@ static int req_new(int kind, int mode, const void *buf, int count, MPI_Datatype 
     if ((r = req_alloc()) == NULL) {
         return MPI_ERR_NO_MEM;
     }
-    r->kind = kind;
-    r->mode = mode;
-    r->buf = (void *)(uintptr_t)buf;
-    r->count = count;
-    r->dt = bpmpi_dt_retain(dt);
-    r->peer = peer;
-    r->tag = tag;
-    r->comm = comm;
-    r->persistent = persistent;
+    req_fill(r, kind, mode, buf, count, dt, peer, tag, comm, persistent);
     if (!persistent && (err = req_start(r)) != MPI_SUCCESS) {
         req_release(r);
         return err;
@@ -843,7 +859,51 @@ static int p2p_post(const char *call, int kind, int mode, const void *buf, int c
                         (persistent), request);                                                \
     }
 
-P2P_SEND_POST(MPI_Isend, BPMPI_MODE_STD, false)
+/*
+ * The fast paths of MPI_Isend and MPI_Irecv: the blocking calls' conditions (MPI
+ * initialised, a committed contiguous type, valid ranks and tag, a buffer) except the one on
+ * receives owing acks, since a nonblocking call never waits. The request is filled as
+ * req_new fills it, without the general checks and the mode and datatype branches of
+ * req_start; anything else, errors included, takes p2p_post.
+ */
+static inline __attribute__((always_inline)) bool p2p_post_fast(MPI_Comm comm, const void *buf,
+                                                                int count, MPI_Datatype dt,
+                                                                int peer, int tag, bool recv,
+                                                                MPI_Request *request)
+{
+    return BPMPI_LIKELY(bpmpi.initialized && !bpmpi.finalized && request != NULL &&
+                        comm != MPI_COMM_NULL && dt != MPI_DATATYPE_NULL && dt->fast &&
+                        count >= 0 && (buf != NULL || count == 0) &&
+                        ((unsigned)peer < (unsigned)comm->size ||
+                         (recv && peer == MPI_ANY_SOURCE)) &&
+                        (tag >= 0 || (recv && tag == MPI_ANY_TAG)));
+}
+
+int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+              MPI_Comm comm, MPI_Request *request)
+{
+    struct bpmpi_request *r;
+
+    if (p2p_post_fast(comm, buf, count, datatype, dest, tag, false, request) &&
+        BPMPI_LIKELY((r = req_alloc()) != NULL)) {
+        bp_status_t st;
+        req_fill(r, BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest, tag, comm, false);
+        r->active = true;
+        r->bytes = (size_t)count * datatype->size;
+        st = bp_isend(bpmpi.ctx, (const char *)buf + datatype->fast_off, r->bytes,
+                      comm->world[dest], comm->p2p_tag | (uint64_t)tag, &r->nreq);
+        if (BPMPI_UNLIKELY(st != BP_OK)) {
+            req_release(r);
+            return bpmpi_error(comm, bpmpi_from_status(st), "MPI_Isend");
+        }
+        req_send_posted(r);
+        *request = r;
+        return MPI_SUCCESS;
+    }
+    return p2p_post("MPI_Isend", BPMPI_RQ_SEND, BPMPI_MODE_STD, buf, count, datatype, dest, tag,
+                    comm, false, request);
+}
+
 P2P_SEND_POST(MPI_Issend, BPMPI_MODE_SYNC, false)
 P2P_SEND_POST(MPI_Ibsend, BPMPI_MODE_BUF, false)
 P2P_SEND_POST(MPI_Irsend, BPMPI_MODE_STD, false) /* ready = standard, as for MPI_Rsend */
@@ -855,6 +915,29 @@ P2P_SEND_POST(MPI_Rsend_init, BPMPI_MODE_STD, true)
 int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm,
               MPI_Request *request)
 {
+    struct bpmpi_request *r;
+
+    if (p2p_post_fast(comm, buf, count, datatype, source, tag, true, request) &&
+        BPMPI_LIKELY((r = req_alloc()) != NULL)) {
+        bp_status_t st;
+        uint64_t ntag, ignore;
+        int src;
+        req_fill(r, BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, datatype, source, tag, comm,
+                 false);
+        r->active = true;
+        r->bytes = (size_t)count * datatype->size;
+        p2p_recv_match(comm, source, tag, &src, &ntag, &ignore);
+        st = bp_irecv(bpmpi.ctx, (char *)buf + datatype->fast_off, r->bytes, src, ntag, ignore,
+                      &r->nreq);
+        if (BPMPI_UNLIKELY(st != BP_OK)) {
+            req_release(r);
+            return bpmpi_error(comm, bpmpi_from_status(st), "MPI_Irecv");
+        }
+        req_service(r, true);
+        req_list_add(r);
+        *request = r;
+        return MPI_SUCCESS;
+    }
     return p2p_post("MPI_Irecv", BPMPI_RQ_RECV, BPMPI_MODE_STD, buf, count, datatype, source,
                     tag, comm, false, request);
 }
