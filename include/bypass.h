@@ -128,6 +128,15 @@ BP_API bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int 
                             uint64_t tag, bp_request_t **req_p);
 
 /*
+ * A synchronous send: as bp_isend, but the request completes only once a receive on rank
+ * dest has matched the message (MPI_Issend's semantics; a send to oneself completes at
+ * once). It always takes the rendezvous protocol, whatever its size: the receiver's answer
+ * that completes it is the one it sends for every large message.
+ */
+BP_API bp_status_t bp_issend(bp_context_t *ctx, const void *buf, size_t len, int dest,
+                             uint64_t tag, bp_request_t **req_p);
+
+/*
  * Post a receive of at most len bytes into buf from rank src (or BP_ANY_SOURCE) for tags t
  * with ((t ^ tag) & ~ignore) == 0. A longer message completes the request with BP_ERR_TRUNC:
  * len bytes are written, nothing past them, and the info reports the full length.

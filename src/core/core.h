@@ -84,6 +84,7 @@ struct bp_request {
     uint8_t proto;    /* BPI_PROTO_* */
     uint8_t wire_type; /* BPI_PROTO_CTRL: the frame's type */
     uint8_t autofree; /* the library's own request: back to the pool once sent */
+    uint8_t sync;     /* send: bp_issend (rendezvous at any size: completes once matched) */
     bp_status_t status;
     int peer;         /* send: destination; receive: wanted source or BP_ANY_SOURCE */
     uint64_t tag;

@@ -215,7 +215,7 @@ bp_status_t bpi_send_start(bp_context_t *ctx, bp_request_t *req)
         bpi_req_complete(req, BP_ERR_PEER);
         return BP_ERR_PEER;
     }
-    if (req->len >= ctx->config.rndv_thresh) {
+    if (req->len >= ctx->config.rndv_thresh || req->sync) {
         status = bpi_rndv_send_start(ctx, req);
         if (status != BP_OK) {
             return status;
@@ -298,8 +298,9 @@ static inline bp_status_t p2p_check(const bp_context_t *ctx, const void *buf, si
     return p2p_check_fail(ctx, buf, len, peer, any_ok);
 }
 
-bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
-                      uint8_t flags, bp_request_t **req_p)
+/* bpi_isend, and bp_issend with sync set. */
+static bp_status_t isend_start(bp_context_t *ctx, const void *buf, size_t len, int dest,
+                               uint64_t tag, uint8_t flags, uint8_t sync, bp_request_t **req_p)
 {
     bp_request_t *req = bpi_req_get(ctx);
     bp_status_t status;
@@ -309,6 +310,7 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
     }
     req->type = BPI_REQ_SEND;
     req->flags = flags;
+    req->sync = sync;
     req->peer = dest;
     req->tag = tag;
     req->buf = bpi_buf(buf);
@@ -320,6 +322,23 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
     }
     *req_p = req; /* a failed peer is reported by the request, as for receives */
     return BP_OK;
+}
+
+bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                      uint8_t flags, bp_request_t **req_p)
+{
+    return isend_start(ctx, buf, len, dest, tag, flags, 0, req_p);
+}
+
+bp_status_t bp_issend(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag,
+                      bp_request_t **req_p)
+{
+    bp_status_t status = p2p_check(ctx, buf, len, dest, 0);
+
+    if (status != BP_OK || req_p == NULL) {
+        return status != BP_OK ? status : BP_ERR_INVAL;
+    }
+    return isend_start(ctx, buf, len, dest, tag, 0, 1, req_p);
 }
 
 /* bp_isend when the message does not go out in one frame right away (and every error). */

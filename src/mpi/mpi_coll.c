@@ -243,9 +243,8 @@ static int coll_barrier(MPI_Comm comm)
     coll_t c;
     char dummy;
 
-    /* Not bp_barrier on MPI_COMM_WORLD: while blocked in a barrier a rank may still owe an
-     * ack to a synchronous sender (mpi_p2p.c), which only the MPI layer's waits send; and
-     * every rank must use the same algorithm whatever it has pending. */
+    /* Not bp_barrier on MPI_COMM_WORLD: every rank must use the same algorithm on every
+     * communicator, whatever it has pending. */
     coll_begin(&c, comm);
     for (int dist = 1, round = 0; dist < comm->size; dist <<= 1, round++) {
         int to = (comm->rank + dist) % comm->size;

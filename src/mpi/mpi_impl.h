@@ -37,14 +37,12 @@
 
 #define BPMPI_KIND_P2P 0ull
 #define BPMPI_KIND_COLL 1ull
-#define BPMPI_KIND_ACK 2ull
 #define BPMPI_KIND_SHIFT 60
 #define BPMPI_CTX_SHIFT 32
 #define BPMPI_CTX_MAX ((1u << 28) - 1)
-#define BPMPI_TAG_SYNC (1ull << 31)
 #define BPMPI_TAG_LOW_MASK 0x7fffffffull
-#define BPMPI_IGNORE_ANY_TAG 0xffffffffull /* low bits and sync */
-#define BPMPI_IGNORE_TAG BPMPI_TAG_SYNC
+#define BPMPI_IGNORE_ANY_TAG BPMPI_TAG_LOW_MASK
+#define BPMPI_IGNORE_TAG 0ull
 
 static inline uint64_t bpmpi_tag(uint64_t kind, uint32_t ctx, uint64_t low)
 {
@@ -120,9 +118,8 @@ struct bpmpi_request {
     MPI_Datatype dt;
     int peer, tag;
     /* in flight */
-    bp_request_t *nreq;   /* the data */
-    bp_request_t *ackreq; /* synchronous send: the receiver's ack */
-    bp_status_t nst, ackst;
+    bp_request_t *nreq; /* the native request */
+    bp_status_t nst;
     bp_msginfo_t info;
     bool serviced; /* counted in bpmpi.n_service */
     bool mark;     /* scratch: in the set a wait is for */
@@ -151,8 +148,8 @@ typedef struct bpmpi_state {
     uint32_t next_ctx; /* the lowest context id this process has never used */
     struct bpmpi_request *active; /* requests with native requests in flight */
     /* Active requests the MPI layer must complete by itself while the user waits on
-     * something else: receives (they may owe the sender an ack) and requests the user freed
-     * while active. 0 lets blocking calls go straight to the native blocking calls. */
+     * something else: those the user freed while active. 0 (the common case) lets blocking
+     * calls go straight to the native blocking calls. */
     int n_service;
     bpmpi_detached_t *detached;
     size_t n_detached, cap_detached;

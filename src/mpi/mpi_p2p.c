@@ -1,18 +1,18 @@
 /*
  * mpi_p2p.c - point-to-point communication and the MPI requests around native requests.
  *
- * An MPI request owns at most two native requests: the data (bp_isend / bp_irecv) and, for
- * a synchronous send, the receive of the receiver's ack. Synchronous sends are made here,
- * with the native API only: the message carries the sync bit of the native tag
- * (mpi_impl.h); whoever completes the matching receive sends a zero-byte ack of tag kind
- * ACK back, and the Ssend completes when both its data and the ack are done.
+ * An MPI request owns at most one native request: bp_isend, bp_issend (a synchronous send:
+ * the native layer completes it once a receive has matched it) or bp_irecv. The native
+ * library progresses inside every native call, so nothing here has to be sent on the
+ * receiver's behalf, and a pending receive costs the MPI layer nothing while its rank waits
+ * on something else.
  *
- * Progress: the native library progresses inside every native call, but an ack can only be
- * sent once the MPI layer sees its receive complete. So while a caller blocks on anything,
- * the active receives (and requests the user freed while active) are waited on too:
- * `wait_step` hands all of their native requests to one bp_waitany. When there is nothing
- * to service (the common case) blocking calls go straight to bp_send / bp_recv / bp_wait,
- * so the MPI layer adds a few branches to the native latency path and nothing more.
+ * Service: a request the user freed while active (MPI_Request_free) still has to finish (its
+ * noncontiguous data unpacked, its objects released) with nobody waiting for it. While such
+ * requests exist (bpmpi.n_service > 0), every blocking call also waits on them: `wait_step`
+ * hands all the native requests to one bp_waitany. When there are none (the common case)
+ * blocking calls go straight to bp_send / bp_recv / bp_wait, so the MPI layer adds a few
+ * branches to the native latency path and nothing more.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -131,20 +131,6 @@ void bpmpi_detached_reap(int wait_all)
     bpmpi.n_detached = k;
 }
 
-static void p2p_send_ack(MPI_Comm comm, const bp_msginfo_t *info)
-{
-    bp_request_t *req;
-    uint64_t tag = bpmpi_tag(BPMPI_KIND_ACK, comm->ctx, info->tag & BPMPI_TAG_LOW_MASK);
-
-    if (bp_isend(bpmpi.ctx, NULL, 0, info->source, tag, &req) == BP_OK) {
-        bpmpi_detach(req, NULL, 0);
-    }
-    /* an isend that fails means the sender is gone: nobody waits for this ack */
-    if (bpmpi.n_detached > 64) {
-        bpmpi_detached_reap(0);
-    }
-}
-
 /* --- argument checks ------------------------------------------------------------------- */
 
 static int p2p_check(MPI_Comm comm, const void *buf, int count, MPI_Datatype dt, int peer,
@@ -210,13 +196,9 @@ static void req_finish(struct bpmpi_request *r)
         if (r->tmp != NULL && (r->nst == BP_OK || r->nst == BP_ERR_TRUNC)) {
             bpmpi_dt_unpack(r->tmp, r->status.bpmpi_count, r->buf, r->dt);
         }
-        if ((r->info.tag & BPMPI_TAG_SYNC) && (r->nst == BP_OK || r->nst == BP_ERR_TRUNC)) {
-            p2p_send_ack(r->comm, &r->info);
-        }
     } else {
-        bp_status_t st = (r->nst != BP_OK) ? r->nst : r->ackst;
         status_empty(&r->status, MPI_ANY_SOURCE);
-        r->status.MPI_ERROR = bpmpi_from_status(st);
+        r->status.MPI_ERROR = bpmpi_from_status(r->nst);
     }
     free(r->tmp);
     r->tmp = NULL;
@@ -233,26 +215,25 @@ static void req_finish(struct bpmpi_request *r)
 
 static inline void req_maybe_finish(struct bpmpi_request *r)
 {
-    if (r->nreq == NULL && r->ackreq == NULL && !r->complete) {
+    if (r->nreq == NULL && !r->complete) {
         req_finish(r);
     }
 }
 
-/* A send's native requests are posted: a standard send that went out at once (most small
+/* A send's native request is posted: a send that went out at once (most small standard
  * ones) completes now, never on the active list (bp_test of a complete request makes no
  * progress call); anything else waits there. */
 static void req_send_posted(struct bpmpi_request *r)
 {
-    if (r->ackreq == NULL) {
-        int done;
-        bp_msginfo_t info;
-        bp_status_t nst = bp_test(&r->nreq, &done, &info);
-        if (done) {
-            r->nst = nst;
-            r->info = info;
-            req_finish(r);
-            return;
-        }
+    int done;
+    bp_msginfo_t info;
+    bp_status_t nst = bp_test(&r->nreq, &done, &info);
+
+    if (done) {
+        r->nst = nst;
+        r->info = info;
+        req_finish(r);
+        return;
     }
     req_list_add(r);
 }
@@ -266,8 +247,8 @@ static int req_start(struct bpmpi_request *r)
 
     r->active = true;
     r->complete = false;
-    r->nreq = r->ackreq = NULL;
-    r->nst = r->ackst = BP_OK;
+    r->nreq = NULL;
+    r->nst = BP_OK;
     r->tmp = NULL;
     if (r->peer == MPI_PROC_NULL) {
         status_empty(&r->status, MPI_PROC_NULL);
@@ -279,7 +260,11 @@ static int req_start(struct bpmpi_request *r)
         int dest = comm->world[r->peer];
         uint64_t tag = bpmpi_tag(BPMPI_KIND_P2P, comm->ctx, (uint64_t)r->tag);
         if (r->mode == BPMPI_MODE_BUF) {
-            /* copied out now; the send itself goes on without the request */
+            /* copied out now; the send itself goes on without the request. Room that
+             * earlier buffered sends held comes back once they are out: look first. */
+            if (bpmpi.bsend_used + r->bytes + MPI_BSEND_OVERHEAD > bpmpi.bsend_size) {
+                bpmpi_detached_reap(0);
+            }
             if (bpmpi.bsend_used + r->bytes + MPI_BSEND_OVERHEAD > bpmpi.bsend_size) {
                 return MPI_ERR_BUFFER;
             }
@@ -310,18 +295,11 @@ static int req_start(struct bpmpi_request *r)
             bpmpi_dt_pack(r->buf, r->count, r->dt, r->tmp);
             p = r->tmp;
         }
-        if (r->mode == BPMPI_MODE_SYNC) {
-            tag |= BPMPI_TAG_SYNC;
-            st = bp_irecv(bpmpi.ctx, NULL, 0, dest,
-                          bpmpi_tag(BPMPI_KIND_ACK, comm->ctx, (uint64_t)r->tag), 0,
-                          &r->ackreq);
-            if (st != BP_OK) {
-                goto err_free;
-            }
-        }
-        st = bp_isend(bpmpi.ctx, p, r->bytes, dest, tag, &r->nreq);
+        /* synchronous: the native send completes once a receive has matched it */
+        st = r->mode == BPMPI_MODE_SYNC ? bp_issend(bpmpi.ctx, p, r->bytes, dest, tag, &r->nreq)
+                                        : bp_isend(bpmpi.ctx, p, r->bytes, dest, tag, &r->nreq);
         if (st != BP_OK) {
-            goto err_ack;
+            goto err_free;
         }
         req_send_posted(r);
         return MPI_SUCCESS;
@@ -339,16 +317,10 @@ static int req_start(struct bpmpi_request *r)
         if (st != BP_OK) {
             goto err_free;
         }
-        req_service(r, true);
     }
     req_list_add(r);
     return MPI_SUCCESS;
 
-err_ack:
-    if (r->ackreq != NULL) {
-        bp_cancel(r->ackreq);
-        bp_wait(&r->ackreq, NULL);
-    }
 err_free:
     free(r->tmp);
     r->tmp = NULL;
@@ -398,7 +370,7 @@ static int req_new(int kind, int mode, const void *buf, int count, MPI_Datatype 
 
 typedef struct wait_slot {
     struct bpmpi_request *r; /* NULL: a raw native request of the caller */
-    int which;               /* 0 data, 1 ack; raw: the index */
+    int which;               /* raw: the caller's index */
 } wait_slot_t;
 
 static bp_request_t **wait_arr;
@@ -462,18 +434,12 @@ static bp_status_t wait_gather(bp_request_t **raw, int nraw, struct bpmpi_reques
             if (r->nreq != NULL) {
                 wait_push(&n, r->nreq, r, 0);
             }
-            if (r->ackreq != NULL) {
-                wait_push(&n, r->ackreq, r, 1);
-            }
         }
     }
     for (struct bpmpi_request *r = bpmpi.active; r != NULL; r = r->next) {
         if (r->serviced && !r->mark) {
             if (r->nreq != NULL) {
                 wait_push(&n, r->nreq, r, 0);
-            }
-            if (r->ackreq != NULL) {
-                wait_push(&n, r->ackreq, r, 1);
             }
         }
     }
@@ -511,14 +477,9 @@ static bp_status_t wait_one(size_t start, size_t n, bp_request_t **raw, bp_statu
         }
     } else {
         struct bpmpi_request *r = wait_slots[idx].r;
-        if (wait_slots[idx].which == 0) {
-            r->nreq = NULL;
-            r->nst = st;
-            r->info = info;
-        } else {
-            r->ackreq = NULL;
-            r->ackst = st;
-        }
+        r->nreq = NULL;
+        r->nst = st;
+        r->info = info;
         req_maybe_finish(r);
     }
     return BP_OK;
@@ -619,12 +580,6 @@ static void req_poll(struct bpmpi_request *r)
             r->info = info;
         }
     }
-    if (r->ackreq != NULL) {
-        bp_status_t st = bp_test(&r->ackreq, &done, NULL);
-        if (done) {
-            r->ackst = st;
-        }
-    }
     req_maybe_finish(r);
 }
 
@@ -660,9 +615,6 @@ static void req_block(struct bpmpi_request *r)
         if (others == 0) {
             if (r->nreq != NULL) {
                 r->nst = bp_wait(&r->nreq, &r->info);
-            }
-            if (r->ackreq != NULL) {
-                r->ackst = bp_wait(&r->ackreq, NULL);
             }
             req_maybe_finish(r);
         } else if (wait_step(NULL, NULL, NULL, 0, &r, 1) != BP_OK) {
@@ -771,15 +723,12 @@ int MPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int t
                              comm);
 }
 
-/* The fast receive's rare outcomes: an ack owed to a synchronous sender, an error. */
+/* The fast receive's rare outcome: an error. */
 __attribute__((noinline, cold)) static int p2p_recv_fast_end(MPI_Comm comm,
                                                              const bp_msginfo_t *info,
                                                              bp_status_t st, size_t bytes,
                                                              MPI_Status *status)
 {
-    if ((info->tag & BPMPI_TAG_SYNC) && (st == BP_OK || st == BP_ERR_TRUNC)) {
-        p2p_send_ack(comm, info);
-    }
     if (status != MPI_STATUS_IGNORE) {
         p2p_status(comm, info, st, bytes, status);
     }
@@ -818,7 +767,7 @@ int MPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag, M
                      source >= 0 ? comm->world[source] : BP_ANY_SOURCE,
                      comm->p2p_tag | (tag >= 0 ? (uint64_t)tag : 0),
                      tag >= 0 ? BPMPI_IGNORE_TAG : BPMPI_IGNORE_ANY_TAG, &info);
-        if (BPMPI_LIKELY(st == BP_OK && !(info.tag & BPMPI_TAG_SYNC))) {
+        if (BPMPI_LIKELY(st == BP_OK)) {
             if (status != MPI_STATUS_IGNORE) {
                 /* a message received whole comes from a member: local[] has its rank */
                 status->MPI_SOURCE = comm->local[info.source];
@@ -933,7 +882,6 @@ int MPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag, 
             req_release(r);
             return bpmpi_error(comm, bpmpi_from_status(st), "MPI_Irecv");
         }
-        req_service(r, true);
         req_list_add(r);
         *request = r;
         return MPI_SUCCESS;
