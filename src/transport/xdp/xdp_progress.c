@@ -126,15 +126,19 @@ static void tx_release(bpi_tl_iface_t *iface, uint32_t idx)
     }
 }
 
-/* Is the kernel still sending an earlier copy of any chunk of this frame? */
-static int tx_busy(const bpi_tl_iface_t *iface, uint32_t idx)
+/* The number of chunks of the frame at idx, or 0 while the kernel is still sending an
+ * earlier copy of any of them (one walk of the chain for both). */
+static uint32_t tx_idle_chunks(const bpi_tl_iface_t *iface, uint32_t idx)
 {
+    uint32_t n = 0;
+
     for (; idx != BPI_XDP_CHAIN_END; idx = iface->txf[idx].chain) {
         if (iface->txf[idx].inflight > 0) {
-            return 1;
+            return 0;
         }
+        n++;
     }
-    return 0;
+    return n;
 }
 
 /*
@@ -324,17 +328,15 @@ static void resend(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now, uint32_
 {
     tx_reap(iface); /* frames the kernel has completed can go again */
     for (uint32_t s = ep->una; s != ep->nxt && s - ep->una < max; s++) {
-        uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW], n = 0;
+        uint32_t idx = ep->unacked[s % BPI_XDP_WINDOW];
+        uint32_t n = tx_idle_chunks(iface, idx);
         bpi_xdp_txf_t *f = &iface->txf[idx];
-        if (tx_busy(iface, idx)) {
+        if (n == 0) {
             continue; /* the kernel still has the previous copy */
         }
         ((bpi_xdp_hdr_t *)(frame_at(iface, idx) + BPI_XDP_ETH_HLEN))->ack = ep->expect;
         f->sent_ns = now;
         f->resent = 1; /* its round trip is never measured (Karn) */
-        for (uint32_t c = idx; c != BPI_XDP_CHAIN_END; c = iface->txf[c].chain) {
-            n++;
-        }
         if (tx_submit(iface, idx, n) != 0) {
             break;
         }
