@@ -434,45 +434,17 @@ bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, ui
 
 /* --- receiving ----------------------------------------------------------------------- */
 
-bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
-                      uint64_t ignore, uint8_t flags, bp_request_t **req_p)
+/* Every field a receive is read for: pooled requests are not cleared on reuse, and
+ * bp_recv's lives on its stack. */
+static inline void recv_init(bp_request_t *req, bp_context_t *ctx, void *buf, size_t len,
+                             int src, uint64_t tag, uint64_t ignore, uint8_t flags,
+                             uint8_t pooled)
 {
-    bp_request_t *req = bpi_req_get(ctx);
-
-    if (req == NULL) {
-        return BP_ERR_NOMEM;
-    }
-    req->type = BPI_REQ_RECV;
-    req->flags = flags;
-    req->peer = src;
-    req->tag = tag;
-    req->ignore = ignore;
-    req->buf = bpi_buf(buf);
-    req->len = len;
-    bpi_recv_post(ctx, req);
-    *req_p = req;
-    return BP_OK;
-}
-
-bp_status_t bp_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
-                     uint64_t ignore, bp_request_t **req_p)
-{
-    bp_status_t status = p2p_check(ctx, buf, len, src, 1);
-    bp_request_t *req;
-
-    if (BP_UNLIKELY(status != BP_OK || req_p == NULL)) {
-        return status != BP_OK ? status : BP_ERR_INVAL;
-    }
-    req = req_pop(ctx);
-    if (BP_UNLIKELY(req == NULL)) {
-        return BP_ERR_NOMEM;
-    }
-    /* every field a receive is read for, as bp_recv sets them (no memset of the rest) */
     req->ctx = ctx;
     req->type = BPI_REQ_RECV;
     req->done = 0;
-    req->flags = 0;
-    req->pooled = 1;
+    req->flags = flags;
+    req->pooled = pooled;
     req->queued = 0;
     req->proto = 0;
     req->autofree = 0;
@@ -487,9 +459,31 @@ bp_status_t bp_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t
     req->source = BP_ANY_SOURCE;
     req->rtag = 0;
     req->rndv_id = 0;
+}
+
+bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                      uint64_t ignore, uint8_t flags, bp_request_t **req_p)
+{
+    bp_request_t *req = req_pop(ctx);
+
+    if (BP_UNLIKELY(req == NULL)) {
+        return BP_ERR_NOMEM;
+    }
+    recv_init(req, ctx, buf, len, src, tag, ignore, flags, 1);
     bpi_recv_post(ctx, req);
     *req_p = req;
     return BP_OK;
+}
+
+bp_status_t bp_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+                     uint64_t ignore, bp_request_t **req_p)
+{
+    bp_status_t status = p2p_check(ctx, buf, len, src, 1);
+
+    if (BP_UNLIKELY(status != BP_OK || req_p == NULL)) {
+        return status != BP_OK ? status : BP_ERR_INVAL;
+    }
+    return bpi_irecv(ctx, buf, len, src, tag, ignore, 0, req_p);
 }
 
 static void req_info(const bp_request_t *req, bp_msginfo_t *info)
@@ -519,22 +513,7 @@ bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t 
         return status;
     }
     /* on the stack: never in the pool, out of every queue when this returns */
-    req.ctx = ctx;
-    req.type = BPI_REQ_RECV;
-    req.done = 0;
-    req.flags = 0;
-    req.pooled = 0;
-    req.queued = 0;
-    req.status = BP_INPROGRESS;
-    req.peer = src;
-    req.tag = tag;
-    req.ignore = ignore;
-    req.buf = bpi_buf(buf);
-    req.len = len;
-    req.msg_len = 0;
-    req.offset = 0;
-    req.source = BP_ANY_SOURCE;
-    req.rtag = 0;
+    recv_init(&req, ctx, buf, len, src, tag, ignore, 0, 0);
     bpi_recv_post(ctx, &req);
     status = bpi_wait_req(ctx, &req);
     req_info(&req, info_p);
