@@ -13,8 +13,8 @@
  *   auto      (bp_init, bpi_progress_resolve) spin when every rank of this host has a CPU
  *             of its own, adaptive when ranks outnumber CPUs.
  *
- * An idle wait also checks, about once a second, that its peers are alive, so a dead peer
- * completes requests with BP_ERR_PEER instead of hanging them.
+ * An idle wait also checks, every BPI_LIVENESS_NS (100 ms), that its peers are alive, so a
+ * dead peer completes requests with BP_ERR_PEER instead of hanging them.
  *
  * The message path (bpi_progress, a wait that ends with an arrival, posting a receive)
  * knows nothing of failed peers or of the adaptive mode's gaps: both are handled where a

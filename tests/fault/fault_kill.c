@@ -12,9 +12,10 @@
  *   fault: rank R pid P jobkey K ready
  *   fault: rank R dies at T                    (self kill: T in ns, CLOCK_REALTIME)
  *   fault: rank R got <status> after I iterations at T
- * Every rank ignores SIGTERM, so that bprun's stop of the job (SIGTERM, SIGKILL 2 s later)
- * does not end a survivor before the library has told it: a survivor that has not
- * reported within those 2 s is killed and the script fails.
+ *   fault: rank R finalize: <status> at T
+ * Every rank ignores SIGTERM, so that bprun's stop of the job (SIGTERM, SIGKILL --grace
+ * seconds later) does not end a survivor before the library has told it: a survivor that
+ * has not reported and finalized by then is killed and the script fails.
  */
 #include <bypass.h>
 #include <signal.h>
@@ -177,7 +178,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     /* finalize after a failure: it must return (its barrier fails at once), not hang */
     st = bp_finalize(ctx);
-    printf("fault: rank %d finalize: %s\n", rank, bp_strerror(st));
+    printf("fault: rank %d finalize: %s at %lld\n", rank, bp_strerror(st), fault_now_ns());
     free(sbuf);
     free(rbuf);
     return 0;
