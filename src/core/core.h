@@ -264,6 +264,7 @@ void bpi_peer_fail(bp_context_t *ctx, int peer);
 /* A poll (bp_test, bp_iprobe, bp_progress) that found nothing done: every 1024th also
  * looks at failed and dead peers (progress.c); inline, so the other 1023 cost no call. */
 void bpi_liveness_slow(bp_context_t *ctx);
+void bpi_liveness_now(bp_context_t *ctx);
 static inline void bpi_liveness_tick(bp_context_t *ctx)
 {
     if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {

@@ -160,6 +160,18 @@ static void progress_liveness(bp_context_t *ctx)
 }
 
 /*
+ * Look at every peer now, whatever the time since the last look (bp_finalize). A transport
+ * may have told the application of a failure before the core heard of it: a send to a
+ * peer whose xdp or tcp endpoint has just found it dead returns BP_ERR_PEER at once,
+ * while the core fails the peer (bpi_peer_fail) at its next liveness check.
+ */
+void bpi_liveness_now(bp_context_t *ctx)
+{
+    ctx->last_liveness_ns = 0;
+    progress_liveness(ctx);
+}
+
+/*
  * Sleep on the transports' wait handles (block, and adaptive's last phase). A rank whose
  * sends wait for room yields instead: nothing would wake it when the room comes, and the
  * receiver that must make it may share its core.

@@ -272,7 +272,7 @@ struct bpi_tl_iface {
     int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
     struct {
         uint64_t sent, resent, timeouts, nacks_sent, nacks_got, dups, gaps, acks_sent;
-        uint64_t no_frame, ring_full, sg_frames_rx;
+        uint64_t no_frame, ring_full, sg_frames_rx, probes, alive;
     } stats; /* written to the debug log at close */
 
     bpi_tl_ep_t **eps; /* by rank */

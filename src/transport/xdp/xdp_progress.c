@@ -448,6 +448,7 @@ void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
         }
         break;
     case BPI_XDP_KIND_ALIVE:
+        iface->stats.alive++;
         ep->heard_ns = iface->now_ns;
         break;
     case BPI_XDP_KIND_NOEP:
@@ -496,6 +497,7 @@ static void probe(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now, int drai
     }
     if (now - last >= BPI_XDP_PROBE_AFTER_NS && now - ep->probe_ns >= BPI_XDP_PROBE_GAP_NS) {
         send_ctl(iface, ep, BPI_XDP_KIND_PROBE, 0);
+        iface->stats.probes++;
         ep->probe_ns = now;
         if (ep->silent_ns == 0) {
             ep->silent_ns = now;
