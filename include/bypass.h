@@ -61,7 +61,8 @@ typedef enum bp_status {
     /*
      * The name MPI's fault-tolerance work (ULFM: MPI_ERR_PROC_FAILED) leads readers to look
      * for; the same code as BP_ERR_PEER. A peer found dead (its process gone, its connection
-     * closed) completes, within about 250 ms of the death: every request to or from it,
+     * closed, its host silent) completes, within 2 s of the death (a few hundred ms in
+     * practice, docs/RELIABILITY.md): every request to or from it,
      * every BP_ANY_SOURCE receive that no message already matched, and every barrier
      * (noticed while a call waits, or polls with bp_test / bp_progress). From then on such
      * receives, barriers and probes that find nothing fail at once (a nonblocking receive

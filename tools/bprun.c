@@ -8,7 +8,8 @@
  * Each rank gets BPRUN_RANK, BPRUN_SIZE, BPRUN_JOBKEY and BPRUN_FD (its end of a socketpair).
  * Rank 0 inherits stdin, the others read /dev/null. When a rank fails (non-zero exit or a
  * signal), bprun reports it once, sends SIGTERM to the others and SIGKILL 2 s later
- * (--grace: a network whose failure detection takes longer, xdp's 2 s give-up), and
+ * (--grace: survivors that must report and finalize, e.g. over xdp, whose failing host
+ * keeps its steering program 500 ms in bp_finalize), and
  * exits with the failing rank's status (128 + signal when it was killed). SIGINT and SIGTERM
  * are forwarded to the ranks; a second one kills them. --timeout ends the job the same way
  * (exit status 124). Every descriptor bprun opens is close-on-exec, so a rank inherits only

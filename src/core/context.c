@@ -445,7 +445,13 @@ bp_status_t bp_finalize(bp_context_t *ctx)
         return BP_ERR_INVAL;
     }
     /* nobody leaves (and unmaps) while a peer may still send to it; once a rank has
-     * failed, no barrier can complete (docs/RELIABILITY.md) */
+     * failed, no barrier can complete (docs/RELIABILITY.md). A failure the application
+     * learnt of from a transport (a send that found its peer dead) may not have reached
+     * the core yet: look now, or this rank would enter the barrier of a normal end, which
+     * waits for live ranks only, while a live rank may wait for a message this one will
+     * never send (fault_kill_alltoall_xdp: a rank an iteration ahead of the others). No
+     * peer can have ended normally yet: none leaves the barrier before all entered it. */
+    bpi_liveness_now(ctx);
     if (ctx->nfailed > 0) {
         status = BP_ERR_PEER;
     } else {

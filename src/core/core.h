@@ -38,10 +38,15 @@ static inline void bpi_cpu_relax(void)
 #define BPI_PROGRESS_BUDGET 32
 /* Unexpected messages up to this size come from a free list, not malloc. */
 #define BPI_UNEXP_SMALL 256
-/* How often an idle wait checks that peers are alive (a kill(pid, 0) per peer). */
-#define BPI_LIVENESS_NS 250000000ull
-/* Blocking progress: the longest sleep before re-checking peers. */
-#define BPI_BLOCK_TIMEOUT_MS 200
+/* How often an idle wait checks that peers are alive (shm: a poll of each peer's pidfd;
+ * tcp: the endpoint's state; xdp: a keep-alive to a peer unheard-of for a while). A dead
+ * peer is seen within one period (shm, tcp) or two (xdp: one to send the keep-alive, one
+ * to see its host's answer), and a failure can cascade through a rank that leaves because
+ * of it: 100 ms keeps the worst case near 1 s (docs/RELIABILITY.md) for a cost of a few
+ * system calls a second while waiting. */
+#define BPI_LIVENESS_NS 100000000ull
+/* Blocking progress: the longest sleep before re-checking peers (the liveness period). */
+#define BPI_BLOCK_TIMEOUT_MS 100
 /* Blocking progress over two transports at once: the longest sleep in one of them. */
 #define BPI_BLOCK_MIXED_MS 1
 
@@ -260,6 +265,7 @@ void bpi_peer_fail(bp_context_t *ctx, int peer);
 /* A poll (bp_test, bp_iprobe, bp_progress) that found nothing done: every 1024th also
  * looks at failed and dead peers (progress.c); inline, so the other 1023 cost no call. */
 void bpi_liveness_slow(bp_context_t *ctx);
+void bpi_liveness_now(bp_context_t *ctx);
 static inline void bpi_liveness_tick(bp_context_t *ctx)
 {
     if (BP_UNLIKELY((++ctx->liveness_ticks & 0x3ff) == 0)) {

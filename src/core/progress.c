@@ -13,8 +13,8 @@
  *   auto      (bp_init, bpi_progress_resolve) spin when every rank of this host has a CPU
  *             of its own, adaptive when ranks outnumber CPUs.
  *
- * An idle wait also checks, about once a second, that its peers are alive, so a dead peer
- * completes requests with BP_ERR_PEER instead of hanging them.
+ * An idle wait also checks, every BPI_LIVENESS_NS (100 ms), that its peers are alive, so a
+ * dead peer completes requests with BP_ERR_PEER instead of hanging them.
  *
  * The message path (bpi_progress, a wait that ends with an arrival, posting a receive)
  * knows nothing of failed peers or of the adaptive mode's gaps: both are handled where a
@@ -157,6 +157,18 @@ static void progress_liveness(bp_context_t *ctx)
             bpi_peer_fail(ctx, r);
         }
     }
+}
+
+/*
+ * Look at every peer now, whatever the time since the last look (bp_finalize). A transport
+ * may have told the application of a failure before the core heard of it: a send to a
+ * peer whose xdp or tcp endpoint has just found it dead returns BP_ERR_PEER at once,
+ * while the core fails the peer (bpi_peer_fail) at its next liveness check.
+ */
+void bpi_liveness_now(bp_context_t *ctx)
+{
+    ctx->last_liveness_ns = 0;
+    progress_liveness(ctx);
 }
 
 /*

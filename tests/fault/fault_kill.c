@@ -5,6 +5,8 @@
  * and checks what every rank printed, what bprun said and what is left in /dev/shm.
  *
  *   fault_kill pingpong|testloop|alltoall|barrier   (testloop: polls with bp_test)
+ *   fault_kill stall   (nobody dies: FAULT_VICTIM makes no library call for FAULT_STALL_MS,
+ *                       3000 by default, while rank 0 sends to it; both must succeed)
  *
  * Environment: FAULT_VICTIM (the rank that dies), FAULT_SELF_AT (if set, the victim
  * raises SIGKILL itself before that iteration; else it is killed from outside while it
@@ -12,9 +14,10 @@
  *   fault: rank R pid P jobkey K ready
  *   fault: rank R dies at T                    (self kill: T in ns, CLOCK_REALTIME)
  *   fault: rank R got <status> after I iterations at T
- * Every rank ignores SIGTERM, so that bprun's stop of the job (SIGTERM, SIGKILL 2 s later)
- * does not end a survivor before the library has told it: a survivor that has not
- * reported within those 2 s is killed and the script fails.
+ *   fault: rank R finalize: <status> at T
+ * Every rank ignores SIGTERM, so that bprun's stop of the job (SIGTERM, SIGKILL --grace
+ * seconds later) does not end a survivor before the library has told it: a survivor that
+ * has not reported and finalized by then is killed and the script fails.
  */
 #include <bypass.h>
 #include <signal.h>
@@ -76,6 +79,33 @@ static bp_status_t fault_testloop(bp_context_t *ctx, int rank, long it, char *sb
                 return st;
             }
         }
+    }
+    return BP_OK;
+}
+
+/*
+ * A rank that computes (or is stopped by the script) for seconds without calling the
+ * library while rank 0 sends it 100 KB (a rendezvous: its RTS stays unacknowledged): it is
+ * alive, and rank 0 must wait for it rather than take it for dead. Then it answers.
+ */
+static bp_status_t fault_stall(bp_context_t *ctx, int rank, int victim, char *sbuf, char *rbuf)
+{
+    const char *env = getenv("FAULT_STALL_MS");
+    long long stall_ns = (env != NULL ? atoll(env) : 3000) * 1000000ll;
+    bp_status_t st;
+
+    if (rank == victim) {
+        long long until = fault_now_ns() + stall_ns;
+        printf("fault: rank %d stalls\n", rank);
+        fflush(stdout);
+        while (fault_now_ns() < until) {
+        }
+        st = bp_recv(ctx, rbuf, 100000, 0, 1, 0, NULL);
+        return st != BP_OK ? st : bp_send(ctx, sbuf, 100000, 0, 2);
+    }
+    if (rank == 0) {
+        st = bp_send(ctx, sbuf, 100000, victim, 1);
+        return st != BP_OK ? st : bp_recv(ctx, rbuf, 100000, victim, 2, 0, NULL);
     }
     return BP_OK;
 }
@@ -155,6 +185,11 @@ int main(int argc, char **argv)
             fflush(stdout);
             raise(SIGKILL);
         }
+        if (strcmp(pattern, "stall") == 0) {
+            st = fault_stall(ctx, rank, victim, sbuf, rbuf);
+            it++;
+            break;
+        }
         if (strcmp(pattern, "pingpong") == 0) {
             st = fault_pingpong(ctx, rank, it, sbuf);
         } else if (strcmp(pattern, "alltoall") == 0) {
@@ -177,7 +212,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     /* finalize after a failure: it must return (its barrier fails at once), not hang */
     st = bp_finalize(ctx);
-    printf("fault: rank %d finalize: %s\n", rank, bp_strerror(st));
+    printf("fault: rank %d finalize: %s at %lld\n", rank, bp_strerror(st), fault_now_ns());
     free(sbuf);
     free(rbuf);
     return 0;

@@ -5,11 +5,12 @@
 # random rank die by SIGKILL at a random point (odd runs: killed from here after a random
 # delay, anywhere in its loop; even runs: it raises SIGKILL itself before a random
 # iteration), then check:
-#   - every other rank reported BP_ERR_PEER_FAILED within FAULT_BOUND_MS (5000) of the
-#     death, and its bp_finalize returned;
+#   - every other rank reported BP_ERR_PEER_FAILED within FAULT_BOUND_MS (2000: issue 10's
+#     bound) of the death, and its bp_finalize returned (before bprun's SIGKILL);
 #   - bprun exited non-zero and named the rank, the signal and the host;
 #   - /dev/shm holds no bp-<jobkey>-* file of that job.
-# TRANSPORTS sets BP_TRANSPORTS (shm, tcp). Prints the slowest detection seen.
+# TRANSPORTS sets BP_TRANSPORTS (shm, tcp). Prints the slowest detection seen, and the
+# slowest return of bp_finalize after the death.
 #
 # TRANSPORTS xdp: the ranks run on two emulated hosts (tests/net/hosts.sh: network
 # namespaces made here, ranks 0..N/2-1 on host 0), shm inside a host and xdp between them
@@ -22,10 +23,10 @@
 set -uo pipefail
 
 bprun=$1 prog=$2 pattern=$3 n=$4 repeat=$5 tl=${6:-auto}
-bound_ms=${FAULT_BOUND_MS:-5000}
+bound_ms=${FAULT_BOUND_MS:-2000}
 grace=
 tmp=$(mktemp -d)
-worst=0
+worst=0 worst_fin=0
 wrap=()
 if [ "$tl" = xdp ]; then
     [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces and AF_XDP"; exit 77; }
@@ -39,10 +40,12 @@ if [ "$tl" = xdp ]; then
     export BP_TRANSPORTS=shm,xdp BP_TCP_IF=eth0 BP_LOG_LEVEL=debug
     # the emulated hosts share this machine's 2 CPUs, which each host's auto cannot see
     export BP_PROGRESS=${BP_PROGRESS:-adaptive}
-    # xdp sees a silent host only after its 2 s give-up, and a failure can cascade (a rank
-    # waits on one that left early because of the failure): bprun's default 2 s before
-    # SIGKILL would end survivors still on their way to the error. The bound still applies.
-    grace=5
+    # bprun sends SIGKILL 2 s (--grace) after SIGTERM; a survivor must have reported and
+    # finished bp_finalize by then. Over xdp the last process of a failing host keeps its
+    # steering program BPI_XDP_GONE_LINGER_MS (500 ms) in bp_finalize, after a detection
+    # that can cascade (docs/RELIABILITY.md): 3 s leaves room for a loaded machine. The
+    # bound on the detection itself is the same as over shm and tcp.
+    grace=3
     tl_env=shm,xdp
     stale=
 else
@@ -106,7 +109,10 @@ for run in $(seq 1 "$repeat"); do
         ms=$(((t1 - t0) / 1000000))
         [ "$ms" -le "$bound_ms" ] || fail "rank $r took $ms ms (bound $bound_ms ms)"
         [ "$ms" -gt "$worst" ] && worst=$ms
-        grep -q "^fault: rank $r finalize: " "$tmp/out" || fail "rank $r: bp_finalize did not return"
+        line=$(grep "^fault: rank $r finalize: " "$tmp/out")
+        [ -n "$line" ] || fail "rank $r: bp_finalize did not return"
+        ms=$(((${line##* at } - t0) / 1000000))
+        [ "$ms" -gt "$worst_fin" ] && worst_fin=$ms
     done
     key=$(sed -n 's/^fault: rank 0 pid [0-9]* jobkey \([0-9a-f]*\) ready$/\1/p' "$tmp/out" | head -1)
     [ -n "$key" ] || key=$(sed -n 's/^fault: rank [0-9]* pid [0-9]* jobkey \([0-9a-f]*\) ready$/\1/p' "$tmp/out" | head -1)
@@ -133,4 +139,4 @@ if [ "$tl" = xdp ]; then
     left=$(ip netns list | grep "^$HOSTS_PREFIX-" || true)
     [ -z "$left" ] || { echo "FAIL: namespaces left: $left"; exit 1; }
 fi
-echo "fault_kill $pattern ($n ranks, $tl): $repeat runs passed; slowest detection ${worst} ms (bound ${bound_ms} ms)"
+echo "fault_kill $pattern ($n ranks, $tl): $repeat runs passed; slowest detection ${worst} ms (bound ${bound_ms} ms); slowest bp_finalize return ${worst_fin} ms after the death"

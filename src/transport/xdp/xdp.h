@@ -48,14 +48,58 @@
 /* Where a transmit frame's Ethernet header starts: the bypass header is then 8-aligned. */
 #define BPI_XDP_TX_OFF 2u
 
-/* Retransmission: timeout from the measured round trip, bounded; give up after this long
- * without any progress on the oldest frame (the peer is declared failed). */
+/* Retransmission: timeout from the measured round trip, bounded. */
 #define BPI_XDP_RTO_MIN_NS 1000000ull   /* 1 ms: above a scheduler's hiccup, far below
                                            a TCP timeout; real loss is NACKed sooner */
 #define BPI_XDP_RTO_MAX_NS 100000000ull /* 100 ms */
 #define BPI_XDP_RTO_INIT_NS 2000000ull  /* 2 ms, until a round trip is measured */
 #define BPI_XDP_RTO_RESEND 4u           /* frames resent when the timeout expires */
-#define BPI_XDP_GIVEUP_NS 2000000000ull /* 2 s */
+
+/*
+ * Is the peer alive? All the times that bound how soon a dead peer fails, in one place
+ * (issue 10 asks for every pending request within 2 s of the death; docs/RELIABILITY.md has
+ * the chains they make and what was measured). A dead rank on a live host is known from
+ * its host's NOEP to our next frame; the times below decide how soon that frame goes out,
+ * and how long a host that answers nothing at all is given.
+ *
+ * IDLE_PROBE: a peer unheard-of this long gets a keep-alive DATA frame from ep_check (the
+ * core calls it every BPI_LIVENESS_NS while a wait is idle), so a rank killed while we
+ * wait for it is seen within IDLE_PROBE + 2 liveness periods (one to send, one for the
+ * core to see the NOEP): 300 ms. When a failure cascades (a survivor fails a dead peer and
+ * leaves; a third rank waiting for the survivor learns that in turn) two such chains add
+ * up: 100 ms keeps that near 600 ms. Shorter would only add keep-alive frames (one per
+ * idle peer and half period at most: a 64 B frame and its ack).
+ *
+ * PROBE_AFTER, PROBE_GAP: frames unacknowledged with no progress and nothing heard for
+ * PROBE_AFTER make us PROBE the peer's host every PROBE_GAP. Its XDP program answers ALIVE
+ * while the peer's socket exists, whether the peer polls or not (it may compute, or be
+ * descheduled, for seconds), so a probe costs one round trip through the two kernels and
+ * proves the host is there. 50 ms: twenty probes in the give-up time below, and far above
+ * a round trip through a loaded host's softirq (tens of us, a few ms at worst).
+ *
+ * GIVEUP, GIVEUP_PROBES: a host that answers none of at least GIVEUP_PROBES probes sent
+ * over GIVEUP is taken for gone (its machine or its link died, or all its processes were
+ * killed and the program removed): a live host's kernel answers probes, so silence this
+ * long is not a busy rank. The count keeps our own descheduling from looking like their
+ * silence (back on a CPU after a long pause, we send probes again and read the answers
+ * before the count is reached). 1 s: a silent host is failed within about 1.3 s of its
+ * death (IDLE_PROBE + a liveness period + PROBE_AFTER + GIVEUP + a liveness period), in
+ * the 2 s of the issue, and a live host would have to lose some twenty probes in a row, or
+ * their answers, to be taken for dead (xdp_blackout drops everything for 100 ms).
+ *
+ * GONE_LINGER: when the job is failing (a local process was killed, or one saw a peer
+ * fail), the last process of a host to close keeps the steering program this long, so the
+ * other hosts' frames to the ranks gone from here are answered NOEP (a fail at once)
+ * rather than met by silence (the give-up). They send one within IDLE_PROBE + a liveness
+ * period of the last frame they heard: 200 ms; 500 ms leaves room for a loaded machine,
+ * and bp_finalize of that last process is longer by as much.
+ */
+#define BPI_XDP_IDLE_PROBE_NS 100000000ull  /* 100 ms */
+#define BPI_XDP_PROBE_AFTER_NS 50000000ull  /* 50 ms */
+#define BPI_XDP_PROBE_GAP_NS 50000000ull    /* 50 ms */
+#define BPI_XDP_GIVEUP_NS 1000000000ull     /* 1 s */
+#define BPI_XDP_GIVEUP_PROBES 5u
+#define BPI_XDP_GONE_LINGER_MS 500
 /* A receiver acknowledges on its own (without data to carry the ack) after this long, or
  * once half a window is unacknowledged. */
 #define BPI_XDP_ACK_DELAY_NS 50000ull /* 50 us */
@@ -162,6 +206,9 @@ struct bpi_tl_ep {
     uint64_t srtt_ns;
     uint64_t progress_ns; /* when una last moved (or the first frame went out) */
     uint64_t heard_ns;    /* when the peer (or its host, for it) last answered */
+    uint64_t probe_ns;    /* the last PROBE sent */
+    uint64_t silent_ns;   /* the first PROBE of the current silence (0: none) */
+    uint32_t nprobes;     /* PROBEs sent in it */
     uint32_t nack_seen;   /* the last NACK acted on (once per value) */
     /* receiving */
     uint32_t expect;      /* next sequence number in order */
@@ -225,7 +272,7 @@ struct bpi_tl_iface {
     int closing; /* bp_finalize: frames are acknowledged, no longer delivered */
     struct {
         uint64_t sent, resent, timeouts, nacks_sent, nacks_got, dups, gaps, acks_sent;
-        uint64_t no_frame, ring_full, sg_frames_rx;
+        uint64_t no_frame, ring_full, sg_frames_rx, probes, alive;
     } stats; /* written to the debug log at close */
 
     bpi_tl_ep_t **eps; /* by rank */

@@ -121,7 +121,8 @@ static void xdp_close(bpi_tl_iface_t *iface)
     }
     bpi_log_debug("xdp: frames sent %llu, resent %llu (timeouts %llu, NACKs received %llu), "
                   "acks sent %llu (NACKs %llu), received duplicates %llu, gaps %llu; sends "
-                  "refused: no frame %llu, tx ring full %llu; multi-buffer frames received %llu",
+                  "refused: no frame %llu, tx ring full %llu; multi-buffer frames received %llu; "
+                  "probes sent %llu, answered ALIVE %llu",
                   (unsigned long long)iface->stats.sent, (unsigned long long)iface->stats.resent,
                   (unsigned long long)iface->stats.timeouts,
                   (unsigned long long)iface->stats.nacks_got,
@@ -130,7 +131,8 @@ static void xdp_close(bpi_tl_iface_t *iface)
                   (unsigned long long)iface->stats.dups, (unsigned long long)iface->stats.gaps,
                   (unsigned long long)iface->stats.no_frame,
                   (unsigned long long)iface->stats.ring_full,
-                  (unsigned long long)iface->stats.sg_frames_rx);
+                  (unsigned long long)iface->stats.sg_frames_rx,
+                  (unsigned long long)iface->stats.probes, (unsigned long long)iface->stats.alive);
     bpi_xdp_umem_close(iface);
     free(iface->rxbuf);
     free(iface->eps);

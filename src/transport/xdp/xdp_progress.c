@@ -13,10 +13,11 @@
  * BPI_XDP_ACK_DELAY_NS, or half a window has arrived.
  *
  * Is the peer alive? After a while without progress on its oldest frame, the sender sends
- * a PROBE; the peer's host answers it in its XDP program (ALIVE while the peer's socket
+ * PROBEs; the peer's host answers them in its XDP program (ALIVE while the peer's socket
  * exists, NOEP once its process has gone), so a busy peer is never taken for dead, a dead
- * one is seen at once, and only a host that answers nothing at all for BPI_XDP_GIVEUP_NS
- * is declared failed. Idle peers get a keep-alive DATA frame of the transport's own.
+ * one is seen at once, and only a host that answers none of several probes over
+ * BPI_XDP_GIVEUP_NS is declared failed. Idle peers get a keep-alive DATA frame of the
+ * transport's own. The times, and why each, are in xdp.h.
  *
  * The fast path of a send: a free transmit frame, headers and payload copied into it, one
  * descriptor on the tx ring, and the kick (sendto) only when the kernel asks for it
@@ -24,6 +25,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -32,7 +34,6 @@
 #include "transport/xdp/xdp.h"
 
 #define XDP_TL_KEEPALIVE 1 /* tl_op of the keep-alive frame */
-#define XDP_IDLE_PROBE_NS 500000000ull /* an idle peer unheard-of this long gets a probe */
 
 static inline uint64_t xdp_now(void)
 {
@@ -449,6 +450,7 @@ void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen)
         }
         break;
     case BPI_XDP_KIND_ALIVE:
+        iface->stats.alive++;
         ep->heard_ns = iface->now_ns;
         break;
     case BPI_XDP_KIND_NOEP:
@@ -483,8 +485,39 @@ static void rx_gather(bpi_tl_iface_t *iface, const struct xdp_desc *d)
     }
 }
 
+/*
+ * Frames unacknowledged and nothing heard: PROBE the peer's host now and then, and give the
+ * peer up once its host has answered none of the probes of this silence for long enough.
+ * drained: our rx ring is empty, so no answer waits unread.
+ */
+static void probe(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep, uint64_t now, int drained)
+{
+    uint64_t last = ep->progress_ns > ep->heard_ns ? ep->progress_ns : ep->heard_ns;
+
+    if (ep->silent_ns != 0 && ep->silent_ns <= last) {
+        ep->silent_ns = 0; /* heard since: that silence is over */
+    }
+    if (now - last >= BPI_XDP_PROBE_AFTER_NS && now - ep->probe_ns >= BPI_XDP_PROBE_GAP_NS) {
+        send_ctl(iface, ep, BPI_XDP_KIND_PROBE, 0);
+        iface->stats.probes++;
+        ep->probe_ns = now;
+        if (ep->silent_ns == 0) {
+            ep->silent_ns = now;
+            ep->nprobes = 0;
+        }
+        ep->nprobes++;
+    }
+    if (ep->silent_ns != 0 && drained && ep->nprobes >= BPI_XDP_GIVEUP_PROBES &&
+        now - ep->silent_ns >= BPI_XDP_GIVEUP_NS) {
+        char why[96];
+        snprintf(why, sizeof(why), "its host answered none of %u probes over %llu ms",
+                 ep->nprobes, (unsigned long long)((now - ep->silent_ns) / 1000000));
+        ep_fail(ep, why);
+    }
+}
+
 /* Acknowledgements due, resends due, probes: for the endpoints that owe or are owed. */
-static void timers(bpi_tl_iface_t *iface, uint64_t now)
+static void timers(bpi_tl_iface_t *iface, uint64_t now, int drained)
 {
     unsigned i = 0;
 
@@ -497,8 +530,6 @@ static void timers(bpi_tl_iface_t *iface, uint64_t now)
         }
         if (ep->una != ep->nxt && !ep->dead) {
             uint32_t idx = ep->unacked[ep->una % BPI_XDP_WINDOW];
-            uint64_t quiet = now - (ep->progress_ns > ep->heard_ns ? ep->progress_ns
-                                                                   : ep->heard_ns);
             if (now - iface->txf[idx].sent_ns >= ep->rto_ns) {
                 /* the oldest few only: a receiver that has them (our acks were late, or
                  * lost) acknowledges at once; one that lacks the first NACKs the rest */
@@ -506,13 +537,8 @@ static void timers(bpi_tl_iface_t *iface, uint64_t now)
                 resend(iface, ep, now, BPI_XDP_RTO_RESEND);
                 ep->rto_ns = ep->rto_ns * 2 > BPI_XDP_RTO_MAX_NS ? BPI_XDP_RTO_MAX_NS
                                                                  : ep->rto_ns * 2;
-                if (now - ep->progress_ns >= 4 * BPI_XDP_RTO_MAX_NS) {
-                    send_ctl(iface, ep, BPI_XDP_KIND_PROBE, 0);
-                }
             }
-            if (quiet >= BPI_XDP_GIVEUP_NS) {
-                ep_fail(ep, "no answer to resent frames and probes for 2 s");
-            }
+            probe(iface, ep, now, drained);
         }
         if (ep->ack_pending == 0 && (ep->una == ep->nxt || ep->dead)) {
             ep->listed = 0;
@@ -554,7 +580,7 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
             tx_reap(iface);
         }
         if (iface->nowed > 0) {
-            timers(iface, xdp_now());
+            timers(iface, xdp_now(), cons == prod);
         }
     }
     if (iface->unkicked > 0) {
@@ -593,14 +619,14 @@ bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep)
     if (ep->dead) {
         return BP_ERR_PEER;
     }
-    if (ep->una == ep->nxt && now - ep->heard_ns >= XDP_IDLE_PROBE_NS) {
+    if (ep->una == ep->nxt && now - ep->heard_ns >= BPI_XDP_IDLE_PROBE_NS) {
         bpi_wire_hdr_t hdr;
         memset(&hdr, 0, sizeof(hdr));
         hdr.type = BPI_WIRE_TL;
         hdr.tl_op = XDP_TL_KEEPALIVE;
         hdr.src = (uint32_t)iface->rank;
         (void)bpi_xdp_send(ep, &hdr, NULL); /* reliable: unanswered, it fails the peer */
-        ep->heard_ns = now - XDP_IDLE_PROBE_NS / 2; /* at most every half period */
+        ep->heard_ns = now - BPI_XDP_IDLE_PROBE_NS / 2; /* at most every half period */
     }
     return BP_OK;
 }

@@ -27,9 +27,9 @@
  * stale (xdp_prog.c). When a local process was killed, or a local process had seen a peer
  * fail before its teardown (the job is failing: ranks elsewhere may still wait for ours,
  * which leave early), the last one out keeps the program a little longer
- * (XDP_GONE_LINGER_MS): it is what answers the other hosts' probes for the ranks gone from
- * here with NOEP, so that their ranks fail them at once; without it they would wait for
- * the 2 s give-up, which is when bprun kills the survivors.
+ * (BPI_XDP_GONE_LINGER_MS, xdp.h): it is what answers the other hosts' probes for the ranks
+ * gone from here with NOEP, so that their ranks fail them at once; without it they would
+ * wait for the give-up of a silent host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,10 +55,6 @@
 #define XDP_HANDOFF_MAGIC 0x42505848u /* "BPXH" */
 #define XDP_HANDOFF_TIMEOUT_MS 20000
 #define XDP_OWNER_TX_RING 64 /* the owner socket sends nothing: the smallest ring will do */
-/* A peer probes an idle rank after 500 ms unheard and checks every 250 ms (xdp_progress.c,
- * the core's liveness period): its probe for a rank killed when it was last heard goes
- * out within 750 ms, and the program must still be there to answer it. */
-#define XDP_GONE_LINGER_MS 1000
 
 typedef struct xdp_hello {
     uint32_t magic;
@@ -676,8 +672,8 @@ void bpi_xdp_umem_close(bpi_tl_iface_t *iface)
     }
     if (last == 2) {
         bpi_log_debug("xdp: the job is failing: the steering program stays %d ms to answer "
-                      "the other hosts for the ranks gone from here", XDP_GONE_LINGER_MS);
-        usleep(XDP_GONE_LINGER_MS * 1000);
+                      "the other hosts for the ranks gone from here", BPI_XDP_GONE_LINGER_MS);
+        usleep(BPI_XDP_GONE_LINGER_MS * 1000);
     }
     if (iface->shared != NULL) {
         bpi_xdp_prog_release(iface, last != 0);
