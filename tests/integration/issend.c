@@ -39,6 +39,20 @@ int main(void)
     bp_context_t *ctx = itest_init(&rank, &size);
     int peer = (rank % 2 == 0) ? rank + 1 : rank - 1;
 
+    /* bad arguments: a clear error, no request, for the synchronous send and for bp_isend
+     * (whose fast path must leave every such case to the checked general path) */
+    {
+        bp_request_t *req = NULL;
+        CHECK_EQ(bp_issend(ctx, sbuf, 8, size, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_issend(ctx, sbuf, 8, -1, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_issend(ctx, NULL, 8, rank, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_issend(ctx, sbuf, 8, rank, 1, NULL), BP_ERR_INVAL);
+        CHECK_EQ(bp_issend(NULL, sbuf, 8, rank, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_isend(ctx, sbuf, 8, size, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_isend(ctx, NULL, 8, (rank + 1) % size, 1, &req), BP_ERR_INVAL);
+        CHECK_EQ(bp_isend(ctx, sbuf, 8, (rank + 1) % size, 1, NULL), BP_ERR_INVAL);
+        CHECK(req == NULL);
+    }
     for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
         size_t n = sizes[s];
         uint64_t tag = 10 + s;
