@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/copy.h"
 #include "core/core.h"
 
 unsigned bpi_progress(bp_context_t *ctx)
@@ -439,11 +440,67 @@ void bpi_progress_report(bp_context_t *ctx)
     }
 }
 
+/*
+ * A receive from one peer, first in the posted queue (so no other posted receive may claim
+ * what that peer sends next): its peer, whose transport may offer the next frame in place
+ * (ops->peek); else NULL.
+ */
+static bpi_peer_t *wait_take_peer(bp_context_t *ctx, const bp_request_t *req)
+{
+    if (req->type != BPI_REQ_RECV || !req->queued || req->peer < 0 ||
+        req->peer == ctx->rank || ctx->posted.next != &req->link) {
+        return NULL;
+    }
+    return ctx->peers[req->peer].tl != NULL ? &ctx->peers[req->peer] : NULL;
+}
+
+/*
+ * Take the peer's next frame straight into req when it is a whole message (one eager frame)
+ * that req matches and can hold: what match.c would do with it, without the round through
+ * the transport's progress, the arrival callback and the posted queue's walk. Anything else
+ * (another tag, a fragment, a rendezvous, a message too long: truncation) stays for
+ * progress to deliver the usual way. req stays first among the posted receives for the
+ * whole wait (progress only removes receives), and frames of one peer come in order: the
+ * matching rules are those of match.c.
+ */
+static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
+{
+    const void *payload;
+    const bpi_wire_hdr_t *hdr;
+
+    if (!req->queued || peer->rx_req != NULL || peer->rx_unexp != NULL) {
+        /* progress matched req meanwhile (a rendezvous, or the first of its fragments), or
+         * a message of this peer is under way and its fragments come next */
+        return 0;
+    }
+    hdr = peer->tl->peek(peer->ep, &payload);
+    if (hdr == NULL || hdr->type != BPI_WIRE_EAGER || hdr->src != (uint32_t)req->peer ||
+        hdr->frame_len != hdr->msg_len || hdr->msg_len > req->len ||
+        !bpi_match(req->peer, req->tag, req->ignore, req->flags, req->peer, hdr->tag,
+                   hdr->flags)) {
+        return 0;
+    }
+    bpi_list_remove(&req->link);
+    req->queued = 0;
+    req->source = req->peer;
+    req->rtag = hdr->tag;
+    req->msg_len = hdr->msg_len;
+    req->offset = hdr->msg_len;
+    bpi_copy(req->buf, payload, hdr->frame_len);
+    peer->tl->consume(peer->ep);
+    bpi_req_complete(req, BP_OK);
+    return 1;
+}
+
 bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
 {
     bpi_idle_t idle = {0};
+    bpi_peer_t *take = wait_take_peer(ctx, req);
 
     while (!req->done) {
+        if (take != NULL && wait_take(take, req)) {
+            break;
+        }
         if (bpi_progress(ctx) == 0 && !req->done) {
             bpi_idle(ctx, &idle);
         }

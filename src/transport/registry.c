@@ -27,6 +27,15 @@ bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms)
     return BP_ERR_NOTSUP;
 }
 
+const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p)
+{
+    return NULL;
+}
+
+void bpi_tl_notsup_consume(bpi_tl_ep_t *ep)
+{
+}
+
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface)
 {
     return BP_OK;

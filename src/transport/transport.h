@@ -81,6 +81,17 @@ typedef struct bpi_tl_ops {
     unsigned (*progress)(bpi_tl_iface_t *iface, unsigned budget);
 
     /*
+     * The next frame from this endpoint's peer, left in place: its header, and its payload
+     * in *payload_p; NULL when none has arrived, or when this peer's frames do not come on
+     * a path of their own (shm: before the peer has its fast ring). A blocking receive that
+     * waits on one peer looks here first, and takes a matching message without the round
+     * through progress and recv_cb (core/progress.c, bpi_wait_req); progress delivers
+     * whatever it leaves. consume: done with the frame peek returned (its slots are free).
+     */
+    const bpi_wire_hdr_t *(*peek)(bpi_tl_ep_t *ep, const void **payload_p);
+    void (*consume)(bpi_tl_ep_t *ep);
+
+    /*
      * Sleep until a frame may have arrived or timeout_ms passed (blocking progress). Returns
      * at once when frames are already waiting. Spurious returns are allowed.
      */
@@ -114,6 +125,8 @@ typedef struct bpi_tl_ops {
 
 /* Stubs for optional slots. */
 bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
+const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p);
+void bpi_tl_notsup_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);
 bp_status_t bpi_tl_notsup_ep_check(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_ep_wake(bpi_tl_ep_t *ep);

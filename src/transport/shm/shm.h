@@ -113,6 +113,7 @@ struct bpi_tl_ep {
     uint64_t queue_head_cache;
     bpi_shm_seg_hdr_t *seg; /* the peer's segment, mapped here */
     uint32_t peer_may_sleep;
+    bpi_shm_rx_ring_t *rx; /* the fast ring the peer sends us on, once known (peek) */
 
     /* cold */
     uint64_t queue_sends; /* frames sent through the queue, to decide on a fast ring */
@@ -141,6 +142,8 @@ void bpi_shm_info(const bpi_config_t *config, char *buf, size_t len);
 
 /* shm_progress.c */
 unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget);
+const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p);
+void bpi_shm_ep_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms);
 
 #endif

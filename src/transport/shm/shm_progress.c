@@ -76,6 +76,47 @@ unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget)
     return n;
 }
 
+/* The fast ring ep's peer sends us on, once its RING_ON has been read (then cached). */
+static bpi_shm_rx_ring_t *shm_ep_rx(bpi_tl_ep_t *ep)
+{
+    bpi_tl_iface_t *iface = ep->iface;
+
+    for (uint32_t i = 0; i < iface->nrx_rings; i++) {
+        if (iface->rx_rings[i].src == ep->peer) {
+            ep->rx = &iface->rx_rings[i];
+            return ep->rx;
+        }
+    }
+    return NULL;
+}
+
+/* The frame at the head of the peer's fast ring. Before the ring exists the peer's frames
+ * come through the shared queue, mixed with others': none is offered then. */
+const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p)
+{
+    bpi_shm_rx_ring_t *rx = ep->rx;
+    bpi_shm_slot_t *slot;
+
+    if (__builtin_expect(rx == NULL, 0) && (rx = shm_ep_rx(ep)) == NULL) {
+        return NULL;
+    }
+    slot = bpi_shm_ring_peek(&rx->ring, rx->cons.head);
+    if (slot == NULL) {
+        return NULL;
+    }
+    *payload_p = slot + 1;
+    return &slot->hdr;
+}
+
+void bpi_shm_ep_consume(bpi_tl_ep_t *ep)
+{
+    bpi_shm_rx_ring_t *rx = ep->rx;
+    const bpi_shm_slot_t *slot = bpi_shm_ring_slot(&rx->ring, rx->cons.head);
+
+    bpi_shm_ring_consume_span(&rx->ring, &rx->cons,
+                              bpi_shm_ring_span(&rx->ring, slot->hdr.frame_len));
+}
+
 static int shm_anything_waiting(bpi_tl_iface_t *iface)
 {
     if (bpi_shm_ring_peek(&iface->queue, iface->queue_cons.head) != NULL) {
