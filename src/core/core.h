@@ -202,12 +202,18 @@ struct bp_context {
 bp_status_t bpi_card_check(const bpi_card_hdr_t *hellos, int size, int rank);
 const bpi_card_tl_t *bpi_card_find(const char *card, const char *name);
 
+/* A request is done, with this status (inline: every arrival ends here). */
+static inline void bpi_req_complete(bp_request_t *req, bp_status_t status)
+{
+    req->status = status;
+    req->done = 1;
+}
+
 /* match.c: the arrival callback and the queues */
 void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
 void bpi_recv_post(bp_context_t *ctx, bp_request_t *req);
 bpi_unexp_t *bpi_unexp_find(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
                             uint8_t flags);
-void bpi_req_complete(bp_request_t *req, bp_status_t status);
 void bpi_unexp_pool_free(bp_context_t *ctx);
 
 /* request.c */

@@ -15,12 +15,6 @@
 #include "core/copy.h"
 #include "core/core.h"
 
-void bpi_req_complete(bp_request_t *req, bp_status_t status)
-{
-    req->status = status;
-    req->done = 1;
-}
-
 /* Copy a frame's bytes at offset off of the message; nothing past the buffer. */
 static inline void match_copy_to_req(bp_request_t *req, size_t off, const void *data, size_t n)
 {
