@@ -12,6 +12,13 @@
  *
  * Prints one line per round: both half round trips in microseconds and their ratio. What the
  * library adds on top of `ring` is its own instructions (matching, requests, the calls).
+ *
+ * FLOOR_WORK=N (environment) adds a third burst, `ring+work`: the same ring ping-pong with N
+ * turns of a dependent chain of additions (one or two cycles each, nothing else touched)
+ * between each frame's arrival and the next send, on both sides: a stand-in for the
+ * library's own instructions. If the library's latency is its instructions, ring+work with
+ * their cost matches it in both placements; if it is above that when the vCPUs are far
+ * apart, something else in the library moves between the cores.
  * Usage: bp-ring-floor [ROUNDS [ROUND_TRIPS] [CPU_A CPU_B]] (default 20 rounds of 50,000
  * on CPUs 0 and 1). A benchmark: run it alone.
  */
@@ -132,14 +139,26 @@ static uint64_t floor_recv(floor_side_t *s)
     return payload;
 }
 
-static void floor_ring(floor_side_t *s, long n)
+/* A dependent chain of `work` additions that the compiler cannot fold or drop. */
+static uint64_t floor_work(uint64_t x, long work)
 {
+    for (long i = 0; i < work; i++) {
+        x += (uint64_t)i;
+        __asm__ volatile("" : "+r"(x));
+    }
+    return x;
+}
+
+static void floor_ring(floor_side_t *s, long n, long work)
+{
+    uint64_t x = 0;
+
     for (long i = 0; i < n; i++) {
         if (s->me == 0) {
-            floor_send(s, (uint64_t)i);
-            (void)floor_recv(s);
+            floor_send(s, x);
+            x = floor_work(floor_recv(s), work);
         } else {
-            floor_send(s, floor_recv(s));
+            floor_send(s, floor_work(floor_recv(s), work));
         }
     }
 }
@@ -149,11 +168,13 @@ int main(int argc, char **argv)
     int rounds = argc > 1 ? atoi(argv[1]) : 20;
     long n = argc > 2 ? atol(argv[2]) : 50000;
     int cpu[2] = {argc > 4 ? atoi(argv[3]) : 0, argc > 4 ? atoi(argv[4]) : 1};
+    const char *work_env = getenv("FLOOR_WORK");
+    long work = work_env != NULL ? atol(work_env) : 0;
     floor_shared_t *sh;
     floor_side_t s;
     pid_t child;
 
-    if (rounds <= 0 || n <= 0) {
+    if (rounds <= 0 || n <= 0 || work < 0) {
         fprintf(stderr, "usage: bp-ring-floor [ROUNDS [ROUND_TRIPS] [CPU_A CPU_B]]\n");
         return 2;
     }
@@ -179,15 +200,24 @@ int main(int argc, char **argv)
                cpu[0], cpu[1], n);
     }
     for (int r = 0; r < rounds; r++) {
-        uint64_t t0 = floor_now_ns(), t1, t2;
+        uint64_t t0 = floor_now_ns(), t1, t2, t3;
         floor_base(sh, &s, n);
         t1 = floor_now_ns();
-        floor_ring(&s, n);
+        floor_ring(&s, n, 0);
         t2 = floor_now_ns();
+        if (work > 0) {
+            floor_ring(&s, n, work);
+        }
+        t3 = floor_now_ns();
         if (s.me == 0) {
             double base = (double)(t1 - t0) / 1e3 / (double)n / 2;
             double ring = (double)(t2 - t1) / 1e3 / (double)n / 2;
-            printf("round %2d: base %.3f ring %.3f (%.2fx)\n", r, base, ring, ring / base);
+            double rwork = (double)(t3 - t2) / 1e3 / (double)n / 2;
+            printf("round %2d: base %.3f ring %.3f (%.2fx)", r, base, ring, ring / base);
+            if (work > 0) {
+                printf(" ring+work(%ld) %.3f (%.2fx)", work, rwork, rwork / base);
+            }
+            printf("\n");
             fflush(stdout);
         }
     }
