@@ -442,16 +442,23 @@ void bpi_progress_report(bp_context_t *ctx)
 
 /*
  * A receive from one peer, first in the posted queue (so no other posted receive may claim
- * what that peer sends next): its peer, whose transport may offer the next frame in place
- * (ops->peek); else NULL.
+ * what that peer sends next): its peer, when its transport offers the next frame in place
+ * (ops->peek; not the stub: a tcp or xdp wait then polls as before, with no call more per
+ * turn); else NULL.
  */
 static bpi_peer_t *wait_take_peer(bp_context_t *ctx, const bp_request_t *req)
 {
+    const bpi_peer_t *peer;
+
     if (req->type != BPI_REQ_RECV || !req->queued || req->peer < 0 ||
         req->peer == ctx->rank || ctx->posted.next != &req->link) {
         return NULL;
     }
-    return ctx->peers[req->peer].tl != NULL ? &ctx->peers[req->peer] : NULL;
+    peer = &ctx->peers[req->peer];
+    if (peer->tl == NULL || peer->tl->peek == bpi_tl_notsup_peek) {
+        return NULL;
+    }
+    return &ctx->peers[req->peer];
 }
 
 /*
