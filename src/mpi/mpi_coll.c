@@ -25,6 +25,7 @@
  *   Scan, Exscan   recursive doubling
  */
 #include <limits.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -839,12 +840,75 @@ int bpmpi_allreduce_raw(void *buf, int count, MPI_Datatype dt, MPI_Op op, MPI_Co
     return coll_allreduce(MPI_IN_PLACE, buf, count, dt, op, comm, (size_t)count * dt->size);
 }
 
+/*
+ * The small allreduce's fast path: a committed contiguous type, a predefined operation that
+ * accepts it, up to COLL_STACK bytes, a power-of-two communicator, nothing the MPI layer must
+ * look after (bpmpi.fast). Then it is allreduce_rd without its set-up: recursive doubling
+ * straight on recvbuf, each step a plain eager send then a blocking receive (an eager send
+ * never waits for the peer, as in the barrier), no request, no packing. The messages, tags
+ * and order of operands (the lower rank's data on the left) are the general path's, so a
+ * rank that takes it meets one that does not (its bpmpi.fast can differ), and every rank
+ * computes the same value. Checked before the collective's tag is taken: 0 means "not here".
+ */
+static inline __attribute__((always_inline)) bool allreduce_small_ok(const void *sendbuf,
+                                                                     const void *recvbuf,
+                                                                     int count, MPI_Datatype dt,
+                                                                     MPI_Op op, MPI_Comm comm)
+{
+    return BPMPI_LIKELY(bpmpi.fast && comm != MPI_COMM_NULL && dt != MPI_DATATYPE_NULL &&
+                        dt->fast && count > 0 && dt->size > 0 && recvbuf != NULL && sendbuf != NULL &&
+                        op != MPI_OP_NULL && op->predef >= 0 && comm->size > 1 &&
+                        (comm->size & (comm->size - 1)) == 0 &&
+                        (size_t)count * dt->size <= COLL_STACK &&
+                        bpmpi_op_check(op, dt) == MPI_SUCCESS);
+}
+
+static int allreduce_small(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dt,
+                           MPI_Op op, MPI_Comm comm)
+{
+    size_t bytes = (size_t)count * dt->size;
+    uint64_t tag = bpmpi_coll_tag_base(comm);
+    char *acc = (char *)recvbuf + dt->fast_off;
+    alignas(16) char tmp[COLL_STACK];
+    int r = comm->rank;
+
+    if (sendbuf != MPI_IN_PLACE) {
+        memcpy(acc, (const char *)sendbuf + dt->fast_off, bytes);
+    }
+    for (int mask = 1, step = 1; mask < comm->size; mask <<= 1, step++) {
+        int dst = r ^ mask;
+        bp_msginfo_t info;
+        bp_status_t st;
+
+        st = bp_send(bpmpi.ctx, acc, bytes, comm->world[dst], tag | (uint64_t)step);
+        if (BPMPI_LIKELY(st == BP_OK)) {
+            st = bp_recv(bpmpi.ctx, tmp, bytes, comm->world[dst], tag | (uint64_t)step, 0,
+                         &info);
+        }
+        if (BPMPI_UNLIKELY(st != BP_OK)) {
+            return coll_status(st);
+        }
+        if (dst < r) {
+            bpmpi_op_apply(op, dt, tmp, acc, count); /* acc = theirs op mine */
+        } else {
+            bpmpi_op_apply(op, dt, acc, tmp, count); /* tmp = mine op theirs */
+            memcpy(acc, tmp, bytes);
+        }
+    }
+    return MPI_SUCCESS;
+}
+
 int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
                   MPI_Op op, MPI_Comm comm)
 {
     size_t bytes;
     int err;
 
+    if (allreduce_small_ok(sendbuf, recvbuf, count, datatype, op, comm)) {
+        err = allreduce_small(sendbuf, recvbuf, count, datatype, op, comm);
+        return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS
+                                                : bpmpi_error(comm, err, "MPI_Allreduce");
+    }
     BPMPI_CHECK_INIT("MPI_Allreduce");
     if ((err = reduce_args("MPI_Allreduce", sendbuf, recvbuf, count, datatype, op, comm,
                            &bytes)) != MPI_SUCCESS) {

@@ -493,6 +493,53 @@ static void test_vector(MPI_Comm comm, int rank, int n, int count)
     free(buf);
 }
 
+/*
+ * Allreduce while one rank's MPI layer has a freed request still pending (a rendezvous
+ * MPI_Isend that the peer receives only afterwards): that rank takes the general path, the
+ * others the small-message one; both must meet and agree, at every size on both sides of
+ * the small path's limit.
+ */
+static void test_allreduce_mixed(MPI_Comm comm, int rank, int n)
+{
+    enum { BIG = 1 << 17 };
+    char *big = NULL;
+    MPI_Request rq;
+    int peer = n > 1 ? 1 : 0;
+
+    if (n < 2) {
+        return;
+    }
+    big = calloc(1, BIG);
+    MT_CHECK(big != NULL);
+    if (rank == 0) {
+        memset(big, 0x5a, BIG);
+        MT_OK(MPI_Isend(big, BIG, MPI_BYTE, peer, 77, comm, &rq));
+        MT_OK(MPI_Request_free(&rq));
+    }
+    for (int count = 1; count <= 80; count += 13) {
+        double d[80];
+        for (int i = 0; i < count; i++) {
+            d[i] = (double)(val(rank, i) % 1024);
+        }
+        MT_OK(MPI_Allreduce(MPI_IN_PLACE, d, count, MPI_DOUBLE, MPI_SUM, comm));
+        for (int i = 0; i < count; i++) {
+            double s = 0;
+            for (int r = 0; r < n; r++) {
+                s += (double)(val(r, i) % 1024);
+            }
+            MT_CHECK(d[i] == s);
+        }
+    }
+    if (rank == peer) {
+        MT_OK(MPI_Recv(big, BIG, MPI_BYTE, 0, 77, comm, MPI_STATUS_IGNORE));
+        for (int i = 0; i < BIG; i += 4099) {
+            MT_EQ(big[i], 0x5a);
+        }
+    }
+    MT_OK(MPI_Barrier(comm)); /* rank 0's freed send has completed everywhere */
+    free(big);
+}
+
 static void run_all(MPI_Comm comm)
 {
     int rank, n;
@@ -500,6 +547,7 @@ static void run_all(MPI_Comm comm)
     MT_OK(MPI_Comm_rank(comm, &rank));
     MT_OK(MPI_Comm_size(comm, &n));
     MT_OK(MPI_Barrier(comm));
+    test_allreduce_mixed(comm, rank, n);
     for (int k = 0; k < NCOUNTS; k++) {
         int c = counts[k];
         test_bcast(comm, rank, n, c);
