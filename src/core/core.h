@@ -47,8 +47,6 @@ static inline void bpi_cpu_relax(void)
 #define BPI_LIVENESS_NS 100000000ull
 /* Blocking progress: the longest sleep before re-checking peers (the liveness period). */
 #define BPI_BLOCK_TIMEOUT_MS 100
-/* Blocking progress over two transports at once: the longest sleep in one of them. */
-#define BPI_BLOCK_MIXED_MS 1
 
 /*
  * Adaptive progress (progress.c). A futex sleep/wake costs 7-8 us between two CPUs of this
@@ -160,6 +158,14 @@ typedef struct bpi_adapt {
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
 } bpi_adapt_t;
 
+/* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at
+ * finalize and the tests: how many, and how many of the core's own poll() over several
+ * transports ended with nothing to read (its timeout, or a transport's BPI_TL_POLL_MS). */
+typedef struct bpi_sleeps {
+    uint64_t n;
+    uint64_t polls, polls_idle;
+} bpi_sleeps_t;
+
 struct bpi_hcoll; /* coll_shm.c: the shared-memory collectives of a one-host job */
 
 struct bp_context {
@@ -168,6 +174,7 @@ struct bp_context {
     int progress_mode; /* BPI_PROGRESS_SPIN, _BLOCK or _ADAPTIVE (auto is resolved) */
     int nlocal;        /* ranks on this host, this one included */
     bpi_adapt_t adapt;
+    bpi_sleeps_t sleeps;
     struct bpi_hcoll *hcoll; /* NULL: collectives over messages */
 
     bpi_ctx_tl_t tls[BPI_TL_MAX]; /* opened, in order of preference */

@@ -25,6 +25,8 @@
  * there when something arrived.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,7 +175,42 @@ void bpi_liveness_now(bp_context_t *ctx)
 }
 
 /*
- * Sleep on the transports' wait handles (block, and adaptive's last phase). A rank whose
+ * Sleep on several transports at once: one poll() over a descriptor of each (shm's wake
+ * socket, tcp's epoll set, xdp's socket), after each has said it sleeps and had its last
+ * look (ops->wait_fd); a transport that finds a frame already there cancels the sleep.
+ */
+static void progress_sleep_fds(bp_context_t *ctx)
+{
+    struct pollfd pfd[BPI_TL_MAX];
+    int timeout_ms = BPI_BLOCK_TIMEOUT_MS;
+    unsigned n = 0;
+    int sleep = 1;
+
+    while (n < ctx->nactive) {
+        bpi_ctx_tl_t *tl = ctx->active[n++];
+        if (tl->ops->wait_fd(tl->iface, &pfd[n - 1], &timeout_ms) != BP_OK) {
+            sleep = 0;
+            break;
+        }
+    }
+    if (sleep) {
+        int got = poll(pfd, n, timeout_ms);
+        ctx->sleeps.polls++;
+        if (got == 0) {
+            ctx->sleeps.polls_idle++;
+        } else if (got < 0 && errno != EINTR) {
+            bpi_log_error("poll on %u transports: %s", n, strerror(errno));
+        }
+    }
+    while (n > 0) {
+        bpi_ctx_tl_t *tl = ctx->active[--n];
+        tl->ops->wait_fd_done(tl->iface);
+    }
+}
+
+/*
+ * Sleep on the transports' wait handles (block, and adaptive's last phase): one transport's
+ * own wait (shm: its futex), several transports' descriptors in one poll(). A rank whose
  * sends wait for room yields instead: nothing would wake it when the room comes, and the
  * receiver that must make it may share its core.
  */
@@ -181,13 +218,13 @@ static void progress_sleep(bp_context_t *ctx)
 {
     if (!bpi_list_empty(&ctx->sendq_peers)) {
         sched_yield();
-    } else if (ctx->nactive == 1) {
+        return;
+    }
+    ctx->sleeps.n++;
+    if (ctx->nactive == 1) {
         ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_MS);
     } else if (ctx->nactive > 1) {
-        /* one sleep cannot watch two kinds of wait handle (a futex, an epoll set):
-         * sleep briefly in the last one (the network), then look at all again */
-        bpi_ctx_tl_t *tl = ctx->active[ctx->nactive - 1];
-        tl->ops->wait(tl->iface, BPI_BLOCK_MIXED_MS);
+        progress_sleep_fds(ctx);
     }
 }
 
@@ -437,6 +474,12 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
                       (unsigned long long)a->nsleeps, (unsigned long long)a->spin_ns,
                       a->shared, a->hit, (unsigned long long)a->yield_ns);
+    }
+    if (ctx->sleeps.n > 0) {
+        bpi_log_debug("blocking progress: %llu sleeps; %llu in one poll() over %u transports, "
+                      "%llu of them ended with nothing to read",
+                      (unsigned long long)ctx->sleeps.n, (unsigned long long)ctx->sleeps.polls,
+                      ctx->nactive, (unsigned long long)ctx->sleeps.polls_idle);
     }
 }
 

@@ -27,6 +27,22 @@ bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms)
     return BP_ERR_NOTSUP;
 }
 
+/* No descriptor to sleep on: be looked at again within BPI_TL_POLL_MS. */
+bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+{
+    pfd->fd = -1;
+    pfd->events = 0;
+    pfd->revents = 0;
+    if (*timeout_ms < 0 || *timeout_ms > BPI_TL_POLL_MS) {
+        *timeout_ms = BPI_TL_POLL_MS;
+    }
+    return BP_OK;
+}
+
+void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface)
+{
+}
+
 const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p)
 {
     return NULL;

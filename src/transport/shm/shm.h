@@ -20,8 +20,17 @@
 #include "transport/transport.h"
 
 #define BPI_SHM_MAGIC 0x42505348u /* "BPSH" */
-#define BPI_SHM_VERSION 1
+#define BPI_SHM_VERSION 2
 #define BPI_SHM_NAME_MAX 48
+#define BPI_SHM_WAKE_MAX 48 /* an abstract UNIX socket name: "\0bypass-<jobkey>-<rank>" */
+
+/* seg->sleeping: how the owner sleeps, hence how a sender wakes it */
+enum {
+    BPI_SHM_AWAKE = 0,
+    BPI_SHM_SLEEP_FUTEX = 1, /* on `futex` (shm is its only transport): bump it, FUTEX_WAKE */
+    BPI_SHM_SLEEP_FD = 2,    /* in the core's poll() over several transports: a datagram to
+                                its wake socket (wake_name) */
+};
 
 /* Transport-private frame opcodes (hdr.type == BPI_WIRE_TL). */
 enum {
@@ -46,12 +55,15 @@ typedef struct bpi_shm_seg_hdr {
     uint64_t queue_off; /* the shared queue */
     uint64_t rings_off; /* fast ring i at rings_off + i * ring_bytes */
     uint64_t ring_bytes;
+    /* the owner's wake socket (abstract address, wake_len bytes; 0: it has none) */
+    uint32_t wake_len;
+    char wake_name[BPI_SHM_WAKE_MAX];
 
     /* written by senders: fast rings handed out so far (may exceed max_rings: refused) */
     alignas(BPI_CACHELINE) _Atomic uint32_t rings_used;
 
-    /* blocking progress: the owner sets `sleeping` before it sleeps on `futex`; a sender
-     * that sees it bumps `futex` and wakes the owner */
+    /* blocking progress: the owner sets `sleeping` (BPI_SHM_SLEEP_*) before it sleeps; a
+     * sender that sees it wakes the owner the way it says */
     alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
     alignas(BPI_CACHELINE) _Atomic uint32_t futex;
 } bpi_shm_seg_hdr_t;
@@ -95,6 +107,11 @@ struct bpi_tl_iface {
 
     /* rendezvous bulk path: peers read this word with process_vm_readv at connect */
     uint64_t cma_probe;
+    /* blocking progress on several transports: a datagram socket bound to the abstract
+     * address in seg->wake_name, whose datagrams wake the core's poll(); also what this
+     * process sends its own wake-ups from. -1: none (a peer that sleeps in poll() is then
+     * not woken by us, and looks again within BPI_TL_POLL_MS) */
+    int wake_fd;
 };
 
 enum {
@@ -129,7 +146,7 @@ struct bpi_tl_ep {
 /* shm_ep.c */
 bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
 bp_status_t bpi_shm_ep_wake(bpi_tl_ep_t *ep);
-void bpi_shm_wake(bpi_shm_seg_hdr_t *seg);
+void bpi_shm_wake(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint32_t how);
 
 /* shm_cma.c */
 void bpi_shm_cma_probe_init(bpi_tl_iface_t *iface);
@@ -145,5 +162,7 @@ unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget);
 const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p);
 void bpi_shm_ep_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms);
+bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface);
 
 #endif

@@ -8,8 +8,11 @@
  */
 #include <limits.h>
 #include <linux/futex.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/copy.h"
@@ -17,8 +20,26 @@
 
 #define BP_NOINLINE_SHM __attribute__((noinline))
 
-void bpi_shm_wake(bpi_shm_seg_hdr_t *seg)
+/*
+ * Wake the owner of seg, which said it sleeps the way `how` says: on its futex, or in a
+ * poll() that watches its wake socket (a datagram makes that readable; one already queued
+ * and not yet drained does too, so a full socket buffer is no loss). Nothing to do when we
+ * have no socket to send from, or the owner's has gone (it exited: ep_check will say so).
+ */
+void bpi_shm_wake(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint32_t how)
 {
+    if (how == BPI_SHM_SLEEP_FD) {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        uint32_t len = seg->wake_len;
+
+        if (iface->wake_fd >= 0 && len > 0 && len <= sizeof(seg->wake_name)) {
+            memcpy(addr.sun_path, seg->wake_name, len);
+            (void)sendto(iface->wake_fd, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+                         (const struct sockaddr *)&addr,
+                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+        }
+        return;
+    }
     atomic_fetch_add_explicit(&seg->futex, 1, memory_order_release);
     syscall(SYS_futex, &seg->futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
@@ -50,8 +71,9 @@ static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
         /* seq_cst fence: our commit before our read of `sleeping`; pairs with the fence in
          * bpi_shm_wait between the receiver's store of `sleeping` and its last look */
         atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(&ep->seg->sleeping, memory_order_relaxed)) {
-            bpi_shm_wake(ep->seg);
+        uint32_t how = atomic_load_explicit(&ep->seg->sleeping, memory_order_relaxed);
+        if (how != BPI_SHM_AWAKE) {
+            bpi_shm_wake(ep->iface, ep->seg, how);
         }
     }
 }

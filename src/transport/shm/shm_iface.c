@@ -13,7 +13,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -25,6 +28,40 @@
  * Not a BP_ variable: users never set it.
  */
 #define SHM_TEST_STALL_ENV "BPI_TEST_SHM_STALL_MS"
+
+/*
+ * The wake socket (blocking progress on several transports, shm.h): a datagram socket bound
+ * to an abstract address named after the job and the rank, so that it needs no file and
+ * goes with the process however it ends. Its name goes into the segment's header, where
+ * senders read it. Not fatal when it cannot be made: the core then looks at shm again within
+ * BPI_TL_POLL_MS while it sleeps on the other transports.
+ */
+static void shm_wake_open(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint64_t jobkey,
+                          int rank)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int n, fd;
+
+    n = snprintf(addr.sun_path + 1, sizeof(seg->wake_name) - 1, "bypass-%016llx-%d",
+                 (unsigned long long)jobkey, rank);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        bpi_log_info("shm: no wake socket (%s): blocking waits on several transports look "
+                     "at shm every %d ms", strerror(errno), BPI_TL_POLL_MS);
+        return;
+    }
+    if (bind(fd, (const struct sockaddr *)&addr,
+             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) != 0) {
+        bpi_log_info("shm: no wake socket (bind @%s: %s): blocking waits on several "
+                     "transports look at shm every %d ms", addr.sun_path + 1, strerror(errno),
+                     BPI_TL_POLL_MS);
+        close(fd);
+        return;
+    }
+    memcpy(seg->wake_name, addr.sun_path, (size_t)n + 1);
+    seg->wake_len = (uint32_t)n + 1;
+    iface->wake_fd = fd;
+}
 
 /* A pidfd for the peer's process, or -1 (kernel before 5.3, or not allowed here). */
 static int shm_pidfd_open(pid_t pid)
@@ -207,6 +244,9 @@ static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t 
 
     iface->seg = seg;
     iface->seg_size = size;
+    /* whatever this rank's progress mode: it sends wake-ups to peers that sleep */
+    iface->wake_fd = -1;
+    shm_wake_open(iface, seg, params->jobkey, params->rank);
     bpi_shm_cma_probe_init(iface);
     bpi_shm_ring_view(&iface->queue, (char *)seg + seg->queue_off, seg->queue_slots, slot_size);
     bpi_log_debug("shm: segment %s, %llu bytes (queue %u x %u B, %u fast rings x %u slots)",
@@ -231,6 +271,9 @@ static void shm_close(bpi_tl_iface_t *iface)
         shm_unlink(iface->name);
     }
     munmap(iface->seg, iface->seg_size);
+    if (iface->wake_fd >= 0) {
+        close(iface->wake_fd);
+    }
     free(iface->rx_rings);
     free(iface);
 }
@@ -433,6 +476,8 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .peek = bpi_shm_ep_peek,
     .consume = bpi_shm_ep_consume,
     .wait = bpi_shm_wait,
+    .wait_fd = bpi_shm_wait_fd,
+    .wait_fd_done = bpi_shm_wait_fd_done,
     .ep_check = shm_ep_check,
     .ep_wake = bpi_shm_ep_wake,
     .bulk_get = bpi_shm_bulk_get,

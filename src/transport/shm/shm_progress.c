@@ -2,11 +2,13 @@
  * shm_progress.c - the receive side: read committed frames from this process's shared queue
  * and from the fast rings it handed out, hand them to the core, and sleep on the segment's
  * futex in blocking mode (woken by a sender's frame, or by bpi_shm_ep_wake when the core's
- * shared-memory collectives move on).
+ * shared-memory collectives move on); when the core sleeps on several transports at once,
+ * in its poll() on the wake socket instead (bpi_shm_wait_fd).
  */
 #include <errno.h>
 #include <linux/futex.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,7 +139,7 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
     struct timespec ts;
     uint32_t val;
 
-    atomic_store_explicit(&seg->sleeping, 1, memory_order_relaxed);
+    atomic_store_explicit(&seg->sleeping, BPI_SHM_SLEEP_FUTEX, memory_order_relaxed);
     /* seq_cst fence: our store of `sleeping` before our last look at the rings; pairs with
      * the sender's fence between its commit and its read of `sleeping` (shm_ep.c) */
     atomic_thread_fence(memory_order_seq_cst);
@@ -158,4 +160,49 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
     }
     atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
     return BP_OK;
+}
+
+/*
+ * The core's sleep over several transports: the same announcement and last look as
+ * bpi_shm_wait, but senders are told to wake us through the wake socket, which the core's
+ * poll() watches. Without a socket, say nothing (senders would not wake us) and ask to be
+ * looked at again within BPI_TL_POLL_MS.
+ */
+bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+{
+    bpi_shm_seg_hdr_t *seg = iface->seg;
+
+    pfd->fd = iface->wake_fd;
+    pfd->events = POLLIN;
+    pfd->revents = 0;
+    if (iface->wake_fd < 0) {
+        if (*timeout_ms < 0 || *timeout_ms > BPI_TL_POLL_MS) {
+            *timeout_ms = BPI_TL_POLL_MS;
+        }
+        return shm_anything_waiting(iface) ? BP_ERR_AGAIN : BP_OK;
+    }
+    atomic_store_explicit(&seg->sleeping, BPI_SHM_SLEEP_FD, memory_order_relaxed);
+    /* the same fence as in bpi_shm_wait: our store before our last look */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (shm_anything_waiting(iface) ||
+        (iface->params.pending != NULL && iface->params.pending(iface->params.cb_arg))) {
+        return BP_ERR_AGAIN;
+    }
+    return BP_OK;
+}
+
+/* Awake again: senders stop sending wake-ups, and those that came are read and dropped
+ * (their content is nothing; a wake-up sent after this look is dropped by the next one). */
+void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
+{
+    char buf[64];
+
+    if (iface->wake_fd < 0) {
+        return;
+    }
+    atomic_store_explicit(&iface->seg->sleeping, BPI_SHM_AWAKE, memory_order_relaxed);
+    /* each frame sent to us while we slept may have brought one; what a bounded drain
+     * leaves only makes the next sleep end at once */
+    for (int i = 0; i < 64 && recv(iface->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++) {
+    }
 }

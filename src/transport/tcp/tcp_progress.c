@@ -512,6 +512,16 @@ unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget)
     return n;
 }
 
+/* Sleeping on several transports: the epoll set is itself a descriptor poll() can watch
+ * (readable while an event is ready; level-triggered, as in bpi_tcp_wait). */
+bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+{
+    pfd->fd = iface->epfd;
+    pfd->events = POLLIN;
+    pfd->revents = 0;
+    return iface->rx_list != NULL ? BP_ERR_AGAIN : BP_OK;
+}
+
 bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms)
 {
     struct epoll_event ev;

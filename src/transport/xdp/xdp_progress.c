@@ -589,19 +589,32 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
     return n;
 }
 
-bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms)
+/* What bpi_xdp_wait does before its poll(), for the core's poll() over several transports:
+ * the socket to watch, and BP_ERR_AGAIN when frames are already in the rx ring. */
+bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
 {
-    struct pollfd pfd = {.fd = iface->xsk, .events = POLLIN};
-
+    pfd->fd = iface->xsk;
+    pfd->events = POLLIN;
+    pfd->revents = 0;
     if (iface->unkicked > 0) {
         tx_kick(iface);
     }
     if (atomic_load_explicit(iface->rx.producer, memory_order_acquire) != iface->rx.cached) {
-        return BP_OK;
+        return BP_ERR_AGAIN;
     }
     /* owed acknowledgements and resends need us back in time */
-    if (iface->nowed > 0 && (timeout_ms < 0 || timeout_ms > 1)) {
-        timeout_ms = 1;
+    if (iface->nowed > 0 && (*timeout_ms < 0 || *timeout_ms > 1)) {
+        *timeout_ms = 1;
+    }
+    return BP_OK;
+}
+
+bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms)
+{
+    struct pollfd pfd;
+
+    if (bpi_xdp_wait_fd(iface, &pfd, &timeout_ms) != BP_OK) {
+        return BP_OK; /* frames are waiting */
     }
     if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
         bpi_log_error("xdp: poll: %s", strerror(errno));
