@@ -37,6 +37,12 @@ typedef struct bench_be {
     int (*send)(const void *buf, size_t len, int peer);
     /* A receive of exactly len bytes: any other length is an error. */
     int (*recv)(void *buf, size_t len, int peer);
+    /* The same receive with its check of the length left for recv_check (NULL where the
+     * check costs nothing: the kernel baselines): lat runs the check while the reply is on
+     * its way, so that the latency is the library's, not the benchmark's verification (an
+     * MPI_Get_count call per message in the MPI backend). */
+    int (*recv_unchecked)(void *buf, size_t len, int peer);
+    int (*recv_check)(size_t len); /* the last recv_unchecked's */
     int (*barrier)(void);
     /* Collectives of `coll` beyond the barrier, over every rank; NULL where the backend has
      * none (the native API, the kernel baselines): coll then measures the barrier only. */
