@@ -97,6 +97,18 @@ static void test_reduce(MPI_Comm comm, int rank, int n, int count)
     free(out);
 }
 
+/* d[i] must be the sum over the n ranks of (double)(val(r, i) % 1024), exactly (integers). */
+static void check_dsum(const double *d, int count, int n)
+{
+    for (int i = 0; i < count; i++) {
+        double s = 0;
+        for (int r = 0; r < n; r++) {
+            s += (double)(val(r, i) % 1024);
+        }
+        MT_CHECK(d[i] == s);
+    }
+}
+
 static void test_allreduce(MPI_Comm comm, int rank, int n, int count)
 {
     long long *in = calloc(1, ((size_t)count + 1) * sizeof(long long));
@@ -118,13 +130,7 @@ static void test_allreduce(MPI_Comm comm, int rank, int n, int count)
         MT_EQ(out[i], s);
     }
     MT_OK(MPI_Allreduce(MPI_IN_PLACE, d, count, MPI_DOUBLE, MPI_SUM, comm));
-    for (int i = 0; i < count; i++) {
-        double s = 0;
-        for (int r = 0; r < n; r++) {
-            s += (double)(val(r, i) % 1024);
-        }
-        MT_CHECK(d[i] == s);
-    }
+    check_dsum(d, count, n);
     MT_OK(MPI_Allreduce(MPI_IN_PLACE, bits, count, MPI_INT, MPI_BOR, comm));
     for (int i = 0; i < count; i++) {
         int b = 0;
@@ -522,13 +528,7 @@ static void test_allreduce_mixed(MPI_Comm comm, int rank, int n)
             d[i] = (double)(val(rank, i) % 1024);
         }
         MT_OK(MPI_Allreduce(MPI_IN_PLACE, d, count, MPI_DOUBLE, MPI_SUM, comm));
-        for (int i = 0; i < count; i++) {
-            double s = 0;
-            for (int r = 0; r < n; r++) {
-                s += (double)(val(r, i) % 1024);
-            }
-            MT_CHECK(d[i] == s);
-        }
+        check_dsum(d, count, n);
     }
     if (rank == peer) {
         MT_OK(MPI_Recv(big, BIG, MPI_BYTE, 0, 77, comm, MPI_STATUS_IGNORE));
