@@ -1495,7 +1495,10 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
         }
         free(full);
         if (err == MPI_SUCCESS) {
-            coll_begin(&c, comm);
+            /* The scatter is step 1 of the same sequence number: a collective takes one
+             * number, at its start, so that a nonblocking one (mpi_nbc.c), resumed here
+             * whenever the program lets it, cannot take a number another collective
+             * started since took on other ranks. */
             if (r == 0) {
                 bp_request_t **reqs = calloc((size_t)n, sizeof(*reqs));
                 bp_status_t st = BP_OK;
@@ -1505,7 +1508,7 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
                 }
                 for (int i = 1; i < n && st == BP_OK; i++) {
                     st = bp_isend(bpmpi.ctx, acc + (size_t)off[i] * dt->size,
-                                  (size_t)rcounts[i] * dt->size, comm->world[i], coll_tag(&c, 0),
+                                  (size_t)rcounts[i] * dt->size, comm->world[i], coll_tag(&c, 1),
                                   &reqs[i]);
                 }
                 bp_status_t st2 = bpmpi_nwait(reqs, NULL, n);
@@ -1513,7 +1516,7 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
                 free(reqs);
             } else {
                 err = c_recv(&c, acc + (size_t)off[r] * dt->size, (size_t)rcounts[r] * dt->size,
-                             0, 0, NULL);
+                             0, 1, NULL);
             }
         }
     }

@@ -105,7 +105,10 @@ struct bpmpi_op {
     int commute;
 };
 
-enum { BPMPI_RQ_SEND, BPMPI_RQ_RECV };
+/* COLL: a nonblocking collective (mpi_nbc.c); its nreq is the native request its coroutine
+ * waits on, and its completion resumes the coroutine instead of finishing the request. */
+enum { BPMPI_RQ_SEND, BPMPI_RQ_RECV, BPMPI_RQ_COLL };
+struct bpmpi_nbc;
 enum { BPMPI_MODE_STD, BPMPI_MODE_SYNC, BPMPI_MODE_BUF, BPMPI_MODE_READY };
 
 struct bpmpi_request {
@@ -125,6 +128,7 @@ struct bpmpi_request {
     bool mark;     /* scratch: in the set a wait is for */
     void *tmp; /* packed copy of a noncontiguous buffer */
     size_t bytes;
+    struct bpmpi_nbc *nbc; /* COLL: the coroutine running the collective */
     MPI_Status status; /* the result, once complete */
     struct bpmpi_request *prev, *next; /* the active list */
 };
@@ -153,6 +157,9 @@ typedef struct bpmpi_state {
     int n_service;
     bpmpi_detached_t *detached;
     size_t n_detached, cap_detached;
+    /* Counts the native requests nonblocking collectives have exposed in their requests'
+     * nreq: a wait that gathered native requests once gathers again when it changes. */
+    unsigned nbc_epoch;
     void *bsend_buf; /* MPI_Buffer_attach: only its size is used, as an accounting limit */
     size_t bsend_size, bsend_used;
 } bpmpi_state_t;
@@ -222,6 +229,23 @@ void bpmpi_detach(bp_request_t *req, void *mem, size_t mem_len);
 /* Before bp_finalize: completes requests the user freed while active, frees the rest. */
 void bpmpi_p2p_fini(void);
 void bpmpi_detached_reap(int wait_all);
+
+/* A COLL request, active, on the active list and serviced (so that every blocking call
+ * keeps it going, as MPI's progress rule asks), for mpi_nbc.c to run. */
+struct bpmpi_request *bpmpi_req_coll_new(MPI_Comm comm);
+/* The collective ended with err: the request completes (and is released if freed). */
+void bpmpi_req_coll_finish(struct bpmpi_request *r, int err);
+
+/* --- nonblocking collectives (mpi_nbc.c) ----------------------------------------------- */
+
+/* Nonzero while a nonblocking collective's coroutine runs: waits there yield instead. */
+extern struct bpmpi_nbc *bpmpi_nbc_current;
+/* Inside a coroutine: the bpmpi_nwait that gives the caller control until reqs are done. */
+bp_status_t bpmpi_nbc_wait(bp_request_t **reqs, bp_msginfo_t *infos, int n);
+/* Runs r's coroutine until it waits again or ends (then r completes). */
+void bpmpi_nbc_resume(struct bpmpi_request *r);
+/* Finalize: frees the coroutine of a collective nobody waited for. */
+void bpmpi_nbc_drop(struct bpmpi_request *r);
 
 /* --- communicators (mpi_comm.c) -------------------------------------------------------- */
 
