@@ -64,6 +64,7 @@ enum nbc_kind {
     NBC_ALLGATHERV,
     NBC_ALLTOALL,
     NBC_ALLTOALLV,
+    NBC_ALLTOALLW,
     NBC_REDUCE_SCATTER,
     NBC_REDUCE_SCATTER_BLOCK,
     NBC_SCAN,
@@ -79,6 +80,8 @@ typedef struct nbc_args {
     int scount, rcount;
     const int *scounts, *sdispls, *rcounts, *rdispls;
     MPI_Datatype stype, rtype;
+    const MPI_Datatype *stypes, *rtypes; /* Alltoallw: one per rank (ntypes) */
+    int ntypes;
     MPI_Op op;
     int root;
     MPI_Comm comm;
@@ -211,6 +214,9 @@ static int nbc_run(const nbc_args_t *a)
     case NBC_ALLTOALLV:
         return MPI_Alltoallv(a->sbuf, a->scounts, a->sdispls, a->stype, a->rbuf, a->rcounts,
                              a->rdispls, a->rtype, a->comm);
+    case NBC_ALLTOALLW:
+        return MPI_Alltoallw(a->sbuf, a->scounts, a->sdispls, a->stypes, a->rbuf, a->rcounts,
+                             a->rdispls, a->rtypes, a->comm);
     case NBC_REDUCE_SCATTER:
         return MPI_Reduce_scatter(a->sbuf, a->rbuf, a->rcounts, a->rtype, a->op, a->comm);
     case NBC_REDUCE_SCATTER_BLOCK:
@@ -236,10 +242,29 @@ static void nbc_main(void)
     abort();
 }
 
+/* Keeps the call's types alive (or lets them go): MPI lets the program free a type while
+ * a collective using it is pending (MPI-3.1 4.1.9). */
+static void nbc_types(const nbc_args_t *a, bool retain)
+{
+    MPI_Datatype one[2] = {a->stype, a->rtype};
+
+    for (int i = 0; i < 2 + 2 * a->ntypes; i++) {
+        MPI_Datatype t = i < 2 ? one[i] : i - 2 < a->ntypes ? a->stypes[i - 2]
+                                                             : a->rtypes[i - 2 - a->ntypes];
+        if (t == MPI_DATATYPE_NULL) {
+            continue;
+        }
+        if (retain) {
+            bpmpi_dt_retain(t);
+        } else {
+            bpmpi_dt_release(t);
+        }
+    }
+}
+
 static void nbc_free(struct bpmpi_nbc *b)
 {
-    bpmpi_dt_release(b->a.stype);
-    bpmpi_dt_release(b->a.rtype);
+    nbc_types(&b->a, false);
     stack_put(b->map);
 #ifdef NBC_TSAN
     __tsan_destroy_fiber(b->fiber);
@@ -349,14 +374,8 @@ static int nbc_start(const char *call, nbc_args_t *a, MPI_Request *request)
         free(b);
         return bpmpi_error(a->comm, MPI_ERR_NO_MEM, call);
     }
-    /* A type the program frees before completion must live on until then (MPI-3.1 4.1.9). */
-    if (a->stype != MPI_DATATYPE_NULL) {
-        bpmpi_dt_retain(a->stype);
-    }
-    if (a->rtype != MPI_DATATYPE_NULL) {
-        bpmpi_dt_retain(a->rtype);
-    }
     b->a = *a;
+    nbc_types(&b->a, true);
     b->req = r;
     r->nbc = b;
     getcontext(&b->co);
@@ -505,6 +524,26 @@ int MPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
                     .comm = comm};
 
     return nbc_start("MPI_Ialltoallv", &a, request);
+}
+
+int MPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                   const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+                   MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_ALLTOALLW, .sbuf = sendbuf, .scounts = sendcounts,
+                    .sdispls = sdispls, .rbuf = recvbuf, .rcounts = recvcounts,
+                    .rdispls = rdispls, .comm = comm};
+
+    /* the types are kept alive only when the arrays are there to read (else the call fails
+     * on its argument check) */
+    if (bpmpi_comm_ok(comm) && bpmpi.initialized && recvtypes != NULL &&
+        (sendbuf == MPI_IN_PLACE || sendtypes != NULL)) {
+        a.ntypes = comm->size;
+        a.rtypes = recvtypes;
+        a.stypes = sendbuf == MPI_IN_PLACE ? recvtypes : sendtypes;
+    }
+    return nbc_start("MPI_Ialltoallw", &a, request);
 }
 
 int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],

@@ -1,5 +1,6 @@
 /*
- * Nonblocking collectives (MPI-3.1 5.12), checked against serial references:
+ * Nonblocking collectives (MPI-3.1 5.12), and MPI_Alltoallw, checked against serial
+ * references:
  *  - every MPI_I<collective> completed by MPI_Wait, by an MPI_Test loop, and several at
  *    once on one communicator (started in order, waited for in reverse by MPI_Waitall),
  *    with counts on both sides of the blocking algorithms' size thresholds, on
@@ -197,6 +198,54 @@ static void check_on(MPI_Comm comm, int count, int mode)
             for (int i = 0; i < mine; i++) {
                 MT_EQ(rb[k * 4 + i], val(k, i) + 100 * cr);
             }
+        }
+        /* Ialltoallw (and the blocking MPI_Alltoallw): the same exchange, displacements in
+         * bytes, received as one element of a contiguous type of `mine` ints */
+        {
+            MPI_Datatype blk, *stt = malloc((size_t)cn * sizeof(MPI_Datatype));
+            MPI_Datatype *rtt = malloc((size_t)cn * sizeof(MPI_Datatype));
+            int *sdb = malloc((size_t)cn * sizeof(int)), *rdb = malloc((size_t)cn * sizeof(int));
+            int *ones = malloc((size_t)cn * sizeof(int));
+            MT_CHECK(stt && rtt && sdb && rdb && ones);
+            MT_OK(MPI_Type_contiguous(mine, MPI_INT, &blk));
+            MT_OK(MPI_Type_commit(&blk));
+            for (int k = 0; k < cn; k++) {
+                stt[k] = MPI_INT;
+                rtt[k] = blk;
+                sdb[k] = displs[k] * (int)sizeof(int);
+                rdb[k] = k * 4 * (int)sizeof(int);
+                ones[k] = 1;
+            }
+            for (int w = 0; w < 2; w++) {
+                for (int i = 0; i < cn * 4; i++) {
+                    rb[i] = -3;
+                }
+                if (w == 0) {
+                    MT_OK(MPI_Ialltoallw(sb, cnts, sdb, stt, rb, ones, rdb, rtt, comm, &r));
+                    MT_OK(MPI_Type_free(&blk)); /* still alive for the pending call */
+                    complete(&r, mode);
+                } else {
+                    MPI_Datatype blk2;
+                    MT_OK(MPI_Type_contiguous(mine, MPI_INT, &blk2));
+                    MT_OK(MPI_Type_commit(&blk2));
+                    for (int k = 0; k < cn; k++) {
+                        rtt[k] = blk2;
+                    }
+                    MT_OK(MPI_Alltoallw(sb, cnts, sdb, stt, rb, ones, rdb, rtt, comm));
+                    MT_OK(MPI_Type_free(&blk2));
+                }
+                for (int k = 0; k < cn; k++) {
+                    for (int i = 0; i < mine; i++) {
+                        MT_EQ(rb[k * 4 + i], val(k, i) + 100 * cr);
+                    }
+                    MT_EQ(rb[k * 4 + mine], -3);
+                }
+            }
+            free(stt);
+            free(rtt);
+            free(sdb);
+            free(rdb);
+            free(ones);
         }
         free(rc);
         free(rd);
