@@ -39,6 +39,7 @@
 #endif
 #if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 #define NBC_ASAN 1
+#include <dlfcn.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -144,6 +145,26 @@ static void stack_put(char *m)
 
 /* --- switching ---------------------------------------------------------------------------- */
 
+#ifdef NBC_ASAN
+/* ASan's swapcontext interceptor prints a warning in every process that switches, and
+ * guesses at stacks; the switches here tell ASan exactly (the fiber annotations), so they go
+ * to the C library's swapcontext itself. */
+static int nbc_swapcontext(ucontext_t *from, const ucontext_t *to)
+{
+    static int (*real)(ucontext_t *, const ucontext_t *);
+
+    if (real == NULL) {
+        *(void **)&real = dlsym(RTLD_NEXT, "swapcontext");
+        if (real == NULL) {
+            real = swapcontext;
+        }
+    }
+    return real(from, to);
+}
+#else
+#define nbc_swapcontext swapcontext
+#endif
+
 /* From the program's stack into the coroutine, until it waits or ends. */
 static void nbc_enter(struct bpmpi_nbc *b)
 {
@@ -156,7 +177,7 @@ static void nbc_enter(struct bpmpi_nbc *b)
     __tsan_switch_to_fiber(b->fiber, 0);
 #endif
     bpmpi_nbc_current = b;
-    swapcontext(&b->caller, &b->co);
+    nbc_swapcontext(&b->caller, &b->co);
     bpmpi_nbc_current = NULL;
 #ifdef NBC_ASAN
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
@@ -172,7 +193,7 @@ static void nbc_leave(struct bpmpi_nbc *b)
 #ifdef NBC_TSAN
     __tsan_switch_to_fiber(b->caller_fiber, 0);
 #endif
-    swapcontext(&b->co, &b->caller);
+    nbc_swapcontext(&b->co, &b->caller);
 #ifdef NBC_ASAN
     __sanitizer_finish_switch_fiber(b->fake, &b->caller_lo, &b->caller_len);
 #endif
