@@ -311,6 +311,8 @@ BPMPI_API int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcom
 BPMPI_API int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
                                   MPI_Comm *newcomm);
 BPMPI_API int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm);
+BPMPI_API int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag,
+                                    MPI_Comm *newcomm);
 BPMPI_API int MPI_Comm_free(MPI_Comm *comm);
 BPMPI_API int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result);
 BPMPI_API int MPI_Comm_group(MPI_Comm comm, MPI_Group *group);
@@ -460,6 +462,34 @@ BPMPI_API int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datat
                         MPI_Op op, MPI_Comm comm, MPI_Request *request);
 BPMPI_API int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
                           MPI_Op op, MPI_Comm comm, MPI_Request *request);
+
+/* --- one-sided communication: names only ----------------------------------------------- *
+ * Not in the subset (docs/MPI.md). The window handle, its attribute keys and the window
+ * calls are declared so that a program that only mentions them (a portability header with
+ * window helpers it never calls, as the Parallel Research Kernels' MPI1 kernels have)
+ * compiles; libbpmpi defines none of these functions, so a program that does call one fails
+ * to link, naming it, rather than failing later. */
+typedef struct bpmpi_win *MPI_Win;
+#define MPI_WIN_NULL ((MPI_Win)0)
+#define MPI_WIN_BASE 101
+#define MPI_WIN_SIZE 102
+#define MPI_WIN_DISP_UNIT 103
+#define MPI_WIN_CREATE_FLAVOR 104
+#define MPI_WIN_MODEL 105
+#define MPI_WIN_FLAVOR_CREATE 1
+#define MPI_WIN_FLAVOR_ALLOCATE 2
+#define MPI_WIN_FLAVOR_DYNAMIC 3
+#define MPI_WIN_FLAVOR_SHARED 4
+#define MPI_WIN_SEPARATE 1
+#define MPI_WIN_UNIFIED 2
+int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                   MPI_Win *win);
+int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
+                     MPI_Win *win);
+int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                            void *baseptr, MPI_Win *win);
+int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag);
+int MPI_Win_free(MPI_Win *win);
 
 #ifdef __cplusplus
 }

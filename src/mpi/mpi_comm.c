@@ -300,6 +300,95 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
     return bpmpi_error(comm, err, "MPI_Comm_create");
 }
 
+/*
+ * The next context id, agreed over the members of g only (Comm_create_group: the other
+ * ranks of parent take no part). Member 0 of g gathers every member's lowest never-used id
+ * and sends back the largest; the messages are of kind GROUP on parent's context with the
+ * call's tag, so they match nothing else, and two calls with different tags never mix.
+ */
+static int comm_group_ctx_agree(MPI_Comm parent, MPI_Group g, int me, int tag, uint32_t *ctx_p)
+{
+    uint64_t t = bpmpi_tag(BPMPI_KIND_GROUP, parent->ctx, (uint64_t)tag);
+    uint32_t v = bpmpi.next_ctx, u;
+    bp_status_t st = BP_OK;
+    bp_request_t *req;
+
+    for (int i = 1; i < g->size && st == BP_OK; i++) {
+        if (me == 0) {
+            if ((st = bp_irecv(bpmpi.ctx, &u, sizeof(u), g->world[i], t, 0, &req)) == BP_OK &&
+                (st = bpmpi_nwait(&req, NULL, 1)) == BP_OK && u > v) {
+                v = u;
+            }
+        } else if (i == me) {
+            if ((st = bp_isend(bpmpi.ctx, &v, sizeof(v), g->world[0], t, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        }
+    }
+    for (int i = 1; i < g->size && st == BP_OK; i++) {
+        if (me == 0) {
+            if ((st = bp_isend(bpmpi.ctx, &v, sizeof(v), g->world[i], t, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        } else if (i == me) {
+            if ((st = bp_irecv(bpmpi.ctx, &v, sizeof(v), g->world[0], t, 0, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        }
+    }
+    if (st != BP_OK) {
+        return bpmpi_from_status(st);
+    }
+    if (v > BPMPI_CTX_MAX) {
+        return MPI_ERR_INTERN;
+    }
+    bpmpi.next_ctx = v + 1;
+    *ctx_p = v;
+    return MPI_SUCCESS;
+}
+
+/* MPI-3.0: collective over the members of group only; a caller outside it gets
+ * MPI_COMM_NULL at once (MPI-3.1 6.4.2). */
+int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
+{
+    uint32_t ctx = 0;
+    int err, me = -1;
+
+    BPMPI_CHECK_INIT("MPI_Comm_create_group");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_create_group");
+    }
+    if (group == MPI_GROUP_NULL) {
+        return bpmpi_error(comm, MPI_ERR_GROUP, "MPI_Comm_create_group");
+    }
+    if (newcomm == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_create_group");
+    }
+    if (tag < 0) {
+        return bpmpi_error(comm, MPI_ERR_TAG, "MPI_Comm_create_group");
+    }
+    for (int i = 0; i < group->size; i++) {
+        if (comm->local[group->world[i]] < 0) {
+            return bpmpi_error(comm, MPI_ERR_GROUP, "MPI_Comm_create_group");
+        }
+        if (group->world[i] == bpmpi.rank) {
+            me = i;
+        }
+    }
+    *newcomm = MPI_COMM_NULL;
+    if (me < 0) {
+        return MPI_SUCCESS;
+    }
+    if ((err = comm_group_ctx_agree(comm, group, me, tag, &ctx)) != MPI_SUCCESS) {
+        return bpmpi_error(comm, err, "MPI_Comm_create_group");
+    }
+    err = comm_make(ctx, group->world, group->size, newcomm);
+    if (err == MPI_SUCCESS) {
+        (*newcomm)->eh = comm->eh;
+    }
+    return bpmpi_error(comm, err, "MPI_Comm_create_group");
+}
+
 int MPI_Comm_free(MPI_Comm *comm)
 {
     BPMPI_CHECK_INIT("MPI_Comm_free");

@@ -10,7 +10,9 @@
  *
  * Native tag layout (docs/MPI.md):
  *
- *   63..60  kind      0 point-to-point, 1 collective, 2 synchronous-send ack
+ *   63..60  kind      0 point-to-point, 1 collective, 2 MPI_Comm_create_group's agreement
+ *                     on a context id (low: the call's tag; 2 was the synchronous-send ack's
+ *                     kind before synchronous sends moved into the native layer)
  *   59..32  context   the communicator's context id (28 bits; 0 world, 1 self)
  *   31      sync      point-to-point: the sender waits for an ack (Ssend, Issend)
  *   30..0   low       point-to-point and ack: the MPI tag (MPI_TAG_UB = 2^31 - 1);
@@ -37,6 +39,7 @@
 
 #define BPMPI_KIND_P2P 0ull
 #define BPMPI_KIND_COLL 1ull
+#define BPMPI_KIND_GROUP 2ull
 #define BPMPI_KIND_SHIFT 60
 #define BPMPI_CTX_SHIFT 32
 #define BPMPI_CTX_MAX ((1u << 28) - 1)
