@@ -1372,9 +1372,13 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
     }
 #define A2A_ST(i) (stypes != NULL ? stypes[i] : stype)
 #define A2A_RT(i) (rtypes != NULL ? rtypes[i] : rtype)
+    /* Alltoallw: a block of count 0 may name no type (MPI_DATATYPE_NULL), as programs
+     * that exchange with a few neighbours do */
+#define A2A_SC(i) (scounts != NULL ? scounts[i] : scount1)
+#define A2A_RC(i) (rcounts != NULL ? rcounts[i] : rcount1)
     for (int i = 0; i < n; i++) {
-        sl[i] = (size_t)(scounts != NULL ? scounts[i] : scount1) * A2A_ST(i)->size;
-        rl[i] = (size_t)(rcounts != NULL ? rcounts[i] : rcount1) * A2A_RT(i)->size;
+        sl[i] = A2A_SC(i) == 0 ? 0 : (size_t)A2A_SC(i) * A2A_ST(i)->size;
+        rl[i] = A2A_RC(i) == 0 ? 0 : (size_t)A2A_RC(i) * A2A_RT(i)->size;
         so[i] = stot;
         ro[i] = rtot;
         if (__builtin_add_overflow(stot, sl[i], &stot) ||
@@ -1389,8 +1393,10 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
     }
     for (int i = 0; i < n; i++) {
         MPI_Aint d = sdispls != NULL ? sdispls[i] : (MPI_Aint)i * scount1;
-        bpmpi_dt_pack((const char *)sendbuf + (stypes != NULL ? d : d * stype->extent),
-                      scounts != NULL ? scounts[i] : scount1, A2A_ST(i), sb + so[i]);
+        if (A2A_SC(i) > 0) {
+            bpmpi_dt_pack((const char *)sendbuf + (stypes != NULL ? d : d * stype->extent),
+                          A2A_SC(i), A2A_ST(i), sb + so[i]);
+        }
     }
     coll_begin(&c, comm);
     if (scounts == NULL && rcounts == NULL && sl[0] == rl[0] && sl[0] <= COLL_ALLTOALL_SHORT &&
@@ -1402,13 +1408,17 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
     if (err == MPI_SUCCESS) {
         for (int i = 0; i < n; i++) {
             MPI_Aint d = rdispls != NULL ? rdispls[i] : (MPI_Aint)i * rcount1;
-            bpmpi_dt_unpack(rb + ro[i], rl[i],
-                            (char *)recvbuf + (rtypes != NULL ? d : d * rtype->extent),
-                            A2A_RT(i));
+            if (A2A_RC(i) > 0) {
+                bpmpi_dt_unpack(rb + ro[i], rl[i],
+                                (char *)recvbuf + (rtypes != NULL ? d : d * rtype->extent),
+                                A2A_RT(i));
+            }
         }
     }
 #undef A2A_ST
 #undef A2A_RT
+#undef A2A_SC
+#undef A2A_RC
 out:
     free(sl);
     free(so);
@@ -1458,7 +1468,7 @@ static int alltoallw_side_check(const int *counts, const int *displs,
         return MPI_ERR_ARG;
     }
     for (int i = 0; i < n; i++) {
-        int err = coll_pair_check(types[i], counts[i]);
+        int err = counts[i] == 0 ? MPI_SUCCESS : coll_pair_check(types[i], counts[i]);
         if (err != MPI_SUCCESS) {
             return err;
         }

@@ -225,18 +225,25 @@ static void check_on(MPI_Comm comm, int count, int mode)
                     MT_OK(MPI_Type_free(&blk)); /* still alive for the pending call */
                     complete(&r, mode);
                 } else {
+                    /* and nothing with oneself: count 0, MPI_DATATYPE_NULL on both sides */
                     MPI_Datatype blk2;
+                    int *sc0 = malloc((size_t)cn * sizeof(int));
+                    MT_CHECK(sc0 != NULL);
                     MT_OK(MPI_Type_contiguous(mine, MPI_INT, &blk2));
                     MT_OK(MPI_Type_commit(&blk2));
                     for (int k = 0; k < cn; k++) {
                         rtt[k] = blk2;
+                        sc0[k] = cnts[k];
                     }
-                    MT_OK(MPI_Alltoallw(sb, cnts, sdb, stt, rb, ones, rdb, rtt, comm));
+                    sc0[cr] = ones[cr] = 0;
+                    stt[cr] = rtt[cr] = MPI_DATATYPE_NULL;
+                    MT_OK(MPI_Alltoallw(sb, sc0, sdb, stt, rb, ones, rdb, rtt, comm));
                     MT_OK(MPI_Type_free(&blk2));
+                    free(sc0);
                 }
                 for (int k = 0; k < cn; k++) {
                     for (int i = 0; i < mine; i++) {
-                        MT_EQ(rb[k * 4 + i], val(k, i) + 100 * cr);
+                        MT_EQ(rb[k * 4 + i], w == 1 && k == cr ? -3 : val(k, i) + 100 * cr);
                     }
                     MT_EQ(rb[k * 4 + mine], -3);
                 }
