@@ -327,6 +327,22 @@ BPMPI_API int MPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
 BPMPI_API int MPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[],
                                         MPI_Group group2, int ranks2[]);
 
+/* Cartesian topologies (mpi_topo.c); graph topologies are not in the subset. */
+#define MPI_CART 1
+#define MPI_GRAPH 2
+#define MPI_DIST_GRAPH 3
+BPMPI_API int MPI_Dims_create(int nnodes, int ndims, int dims[]);
+BPMPI_API int MPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[],
+                              const int periods[], int reorder, MPI_Comm *comm_cart);
+BPMPI_API int MPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coords[]);
+BPMPI_API int MPI_Cartdim_get(MPI_Comm comm, int *ndims);
+BPMPI_API int MPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank);
+BPMPI_API int MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[]);
+BPMPI_API int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source,
+                             int *rank_dest);
+BPMPI_API int MPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm);
+BPMPI_API int MPI_Topo_test(MPI_Comm comm, int *status);
+
 /* --- datatypes ------------------------------------------------------------------------ */
 
 BPMPI_API int MPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatype *newtype);
@@ -346,6 +362,12 @@ BPMPI_API int MPI_Type_create_struct(int count, const int array_of_blocklengths[
                                      MPI_Datatype *newtype);
 BPMPI_API int MPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent,
                                       MPI_Datatype *newtype);
+#define MPI_ORDER_C 56
+#define MPI_ORDER_FORTRAN 57
+BPMPI_API int MPI_Type_create_subarray(int ndims, const int array_of_sizes[],
+                                       const int array_of_subsizes[],
+                                       const int array_of_starts[], int order,
+                                       MPI_Datatype oldtype, MPI_Datatype *newtype);
 BPMPI_API int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype);
 BPMPI_API int MPI_Type_commit(MPI_Datatype *datatype);
 BPMPI_API int MPI_Type_free(MPI_Datatype *datatype);

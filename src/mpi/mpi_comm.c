@@ -52,6 +52,7 @@ static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
 
 static void comm_destroy(struct bpmpi_comm *c)
 {
+    bpmpi_topo_free(c);
     free(c->world);
     free(c->local);
     c->world = c->local = NULL;
@@ -154,6 +155,12 @@ int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
         return bpmpi_error(comm, err, "MPI_Comm_dup");
     }
     (*newcomm)->eh = comm->eh; /* MPI: the error handler is duplicated too */
+    if ((err = bpmpi_topo_copy(*newcomm, comm)) != MPI_SUCCESS) { /* and the topology */
+        comm_destroy(*newcomm);
+        free(*newcomm);
+        *newcomm = MPI_COMM_NULL;
+        return bpmpi_error(comm, err, "MPI_Comm_dup");
+    }
     return MPI_SUCCESS;
 }
 

@@ -74,6 +74,10 @@ struct bpmpi_comm {
     uint32_t coll_seq; /* collectives called on this communicator so far */
     uint64_t p2p_tag;  /* bpmpi_tag(P2P, ctx, 0): OR the MPI tag in */
     int predef;
+    /* Cartesian topology (mpi_topo.c): ndims > 0 when the communicator has one; rank r's
+     * coordinates are r in row-major order over dims. */
+    int ndims;
+    int *dims, *periods;
 };
 
 typedef struct bpmpi_block {
@@ -258,6 +262,10 @@ static inline int bpmpi_comm_ok(MPI_Comm comm)
 {
     return comm != MPI_COMM_NULL;
 }
+
+/* Copies src's topology to dst (Comm_dup); frees a communicator's topology. */
+int bpmpi_topo_copy(MPI_Comm dst, MPI_Comm src);
+void bpmpi_topo_free(MPI_Comm comm);
 
 /* --- collectives (mpi_coll.c) ---------------------------------------------------------- */
 
