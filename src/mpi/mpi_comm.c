@@ -396,11 +396,25 @@ int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *new
     return bpmpi_error(comm, err, "MPI_Comm_create_group");
 }
 
+void bpmpi_comm_nbc_done(MPI_Comm comm)
+{
+    if (--comm->nbc_pending == 0 && comm->freed) {
+        comm_destroy(comm);
+        free(comm);
+    }
+}
+
 int MPI_Comm_free(MPI_Comm *comm)
 {
     BPMPI_CHECK_INIT("MPI_Comm_free");
-    if (comm == NULL || !bpmpi_comm_ok(*comm) || (*comm)->predef) {
+    if (comm == NULL || !bpmpi_comm_ok(*comm) || (*comm)->predef || (*comm)->freed) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_free");
+    }
+    if ((*comm)->nbc_pending > 0) {
+        /* its nonblocking collectives go on; the last one to end frees it */
+        (*comm)->freed = true;
+        *comm = MPI_COMM_NULL;
+        return MPI_SUCCESS;
     }
     comm_destroy(*comm);
     free(*comm);

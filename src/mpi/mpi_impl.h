@@ -78,6 +78,10 @@ struct bpmpi_comm {
      * coordinates are r in row-major order over dims. */
     int ndims;
     int *dims, *periods;
+    /* Nonblocking collectives still running on it: MPI_Comm_free then only marks it
+     * (freed), and the last of them to end frees it (MPI-3.1 6.4.3). */
+    int nbc_pending;
+    bool freed;
 };
 
 typedef struct bpmpi_block {
@@ -263,6 +267,8 @@ static inline int bpmpi_comm_ok(MPI_Comm comm)
     return comm != MPI_COMM_NULL;
 }
 
+/* A nonblocking collective on comm ended: frees comm if it was freed meanwhile. */
+void bpmpi_comm_nbc_done(MPI_Comm comm);
 /* Copies src's topology to dst (Comm_dup); frees a communicator's topology. */
 int bpmpi_topo_copy(MPI_Comm dst, MPI_Comm src);
 void bpmpi_topo_free(MPI_Comm comm);

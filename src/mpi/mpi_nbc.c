@@ -283,10 +283,12 @@ static void nbc_types(const nbc_args_t *a, bool retain)
     }
 }
 
-static void nbc_free(struct bpmpi_nbc *b)
+static void nbc_free(struct bpmpi_nbc *b, bool keep_stack)
 {
     nbc_types(&b->a, false);
-    stack_put(b->map);
+    if (!keep_stack) {
+        stack_put(b->map);
+    }
 #ifdef NBC_TSAN
     __tsan_destroy_fiber(b->fiber);
 #endif
@@ -303,15 +305,19 @@ void bpmpi_nbc_resume(struct bpmpi_request *r)
     nbc_enter(b);
     if (b->done) {
         int err = b->err;
-        nbc_free(b);
+        MPI_Comm comm = b->a.comm;
+        nbc_free(b, false);
         bpmpi_req_coll_finish(r, err); /* may release r */
+        bpmpi_comm_nbc_done(comm);
     }
 }
 
 void bpmpi_nbc_drop(struct bpmpi_request *r)
 {
     if (r->nbc != NULL) {
-        nbc_free(r->nbc); /* its native requests go with bp_finalize */
+        /* Its native requests go with bp_finalize, and may still point into its stack:
+         * the stack stays mapped (a program that never waited for a collective). */
+        nbc_free(r->nbc, true);
         r->nbc = NULL;
     }
 }
@@ -397,6 +403,7 @@ static int nbc_start(const char *call, nbc_args_t *a, MPI_Request *request)
     }
     b->a = *a;
     nbc_types(&b->a, true);
+    a->comm->nbc_pending++;
     b->req = r;
     r->nbc = b;
     getcontext(&b->co);
@@ -412,8 +419,9 @@ static int nbc_start(const char *call, nbc_args_t *a, MPI_Request *request)
         /* ended at once: an argument error (already through the error handler, as the
          * blocking call reports it), or a collective with nothing to wait for */
         err = b->err;
-        nbc_free(b);
+        nbc_free(b, false);
         bpmpi_req_coll_finish(r, err);
+        bpmpi_comm_nbc_done(a->comm);
         if (err != MPI_SUCCESS) {
             r->active = false;
             MPI_Request_free(&r);

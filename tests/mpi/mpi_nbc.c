@@ -10,7 +10,7 @@
  *    r + 1 completes; the "NBX" sparse exchange (synchronous sends, then MPI_Ibarrier once
  *    they are matched, receiving meanwhile) ends with every message received;
  *  - a blocking collective between a nonblocking one's start and its wait;
- *  - a derived type freed before the wait is still used correctly;
+ *  - a derived type, or the communicator, freed before the wait is still used correctly;
  *  - an argument error (bad root) under MPI_ERRORS_RETURN is returned by the call, with
  *    MPI_REQUEST_NULL, and the communicator goes on working.
  */
@@ -479,6 +479,23 @@ int main(int argc, char **argv)
         MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
         for (int i = 0; i < 4096; i++) {
             MT_EQ(big[i], i);
+        }
+    }
+
+    /* the communicator freed before the wait: the collective still completes */
+    {
+        MPI_Comm d;
+        int v[1000];
+        MT_OK(MPI_Comm_dup(MPI_COMM_WORLD, &d));
+        for (int i = 0; i < 1000; i++) {
+            v[i] = rank == 0 ? 3 * i : -1;
+        }
+        MT_OK(MPI_Ibcast(v, 1000, MPI_INT, 0, d, &r));
+        MT_OK(MPI_Comm_free(&d));
+        MT_CHECK(d == MPI_COMM_NULL);
+        MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+        for (int i = 0; i < 1000; i++) {
+            MT_EQ(v[i], 3 * i);
         }
     }
 
