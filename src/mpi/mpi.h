@@ -2,10 +2,11 @@
  * mpi.h - the MPI subset of bypass (libbpmpi), on the native API (bypass.h) only.
  *
  * What is here is listed in docs/MPI.md: the environment, point-to-point (blocking,
- * nonblocking, synchronous, buffered, ready, persistent), communicators and groups, derived
- * datatypes with Pack/Unpack, the MPI-1 collectives on any communicator, predefined and user
- * reduction operations, error handlers and error classes. Build with `bpcc`, run with
- * `mpiexec -n N` (bypass's own, which starts bprun).
+ * nonblocking, synchronous, buffered, ready, persistent), communicators and groups,
+ * Cartesian topologies, derived datatypes with Pack/Unpack, the collectives on any
+ * communicator, blocking and nonblocking (MPI-3), predefined and user reduction operations,
+ * error handlers and error classes. Build with `bpcc` (C++: `bpcxx`), run with `mpiexec -n N`
+ * (bypass's own, which starts bprun).
  *
  * Handles are pointers to opaque objects; the predefined ones are the addresses of objects
  * inside libbpmpi, so they are constants usable in static initialisers (as Open MPI does).
