@@ -15,6 +15,22 @@
 struct bpmpi_comm bpmpi_comm_world, bpmpi_comm_self;
 struct bpmpi_group bpmpi_group_empty = {.refs = 1, .predef = 1, .size = 0, .world = NULL};
 
+/* Groups made and not freed yet: programs often never free the groups they ask for (IMB
+ * does not), and MPI_Finalize frees them, as MPI implementations' object pools do. */
+static struct bpmpi_group *live_groups;
+
+static void group_unlink(struct bpmpi_group *g)
+{
+    if (g->live_prev != NULL) {
+        g->live_prev->live_next = g->live_next;
+    } else {
+        live_groups = g->live_next;
+    }
+    if (g->live_next != NULL) {
+        g->live_next->live_prev = g->live_prev;
+    }
+}
+
 /* Makes a communicator of the given members (world ranks, in comm rank order). */
 static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
 {
@@ -91,6 +107,12 @@ void bpmpi_comm_init_predef(void)
 
 void bpmpi_comm_fini_predef(void)
 {
+    while (live_groups != NULL) {
+        struct bpmpi_group *g = live_groups;
+        group_unlink(g);
+        free(g->world);
+        free(g);
+    }
     comm_destroy(&bpmpi_comm_world);
     comm_destroy(&bpmpi_comm_self);
 }
@@ -528,6 +550,11 @@ static int group_make(const int *world, int n, MPI_Group *group_p)
     }
     g->size = n;
     g->refs = 1;
+    g->live_next = live_groups;
+    if (live_groups != NULL) {
+        live_groups->live_prev = g;
+    }
+    live_groups = g;
     *group_p = g;
     return MPI_SUCCESS;
 }
@@ -648,6 +675,7 @@ int MPI_Group_free(MPI_Group *group)
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_GROUP, "MPI_Group_free");
     }
     if (!(*group)->predef) {
+        group_unlink(*group);
         free((*group)->world);
         free(*group);
     }

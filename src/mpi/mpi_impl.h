@@ -63,6 +63,8 @@ struct bpmpi_group {
     int predef;
     int size;
     int *world; /* world rank of each member */
+    /* the groups the program holds (MPI_Finalize frees those it never freed) */
+    struct bpmpi_group *live_prev, *live_next;
 };
 
 struct bpmpi_comm {
