@@ -343,6 +343,69 @@ BPMPI_API int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_s
                              int *rank_dest);
 BPMPI_API int MPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm);
 BPMPI_API int MPI_Topo_test(MPI_Comm comm, int *status);
+/* Distributed graph topologies (adjacent form) and the neighbourhood collectives, on them
+ * and on Cartesian communicators. */
+extern int bpmpi_unweighted_, bpmpi_weights_empty_;
+#define MPI_UNWEIGHTED (&bpmpi_unweighted_)
+#define MPI_WEIGHTS_EMPTY (&bpmpi_weights_empty_)
+BPMPI_API int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree,
+                                             const int sources[], const int sourceweights[],
+                                             int outdegree, const int destinations[],
+                                             const int destweights[], MPI_Info info,
+                                             int reorder, MPI_Comm *comm_dist_graph);
+BPMPI_API int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree,
+                                             int *weighted);
+BPMPI_API int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[],
+                                       int sourceweights[], int maxoutdegree,
+                                       int destinations[], int destweights[]);
+BPMPI_API int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                                     void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                                     MPI_Comm comm);
+BPMPI_API int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount,
+                                      MPI_Datatype sendtype, void *recvbuf,
+                                      const int recvcounts[], const int displs[],
+                                      MPI_Datatype recvtype, MPI_Comm comm);
+BPMPI_API int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                                    void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                                    MPI_Comm comm);
+BPMPI_API int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[],
+                                     const int sdispls[], MPI_Datatype sendtype, void *recvbuf,
+                                     const int recvcounts[], const int rdispls[],
+                                     MPI_Datatype recvtype, MPI_Comm comm);
+BPMPI_API int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+                                     const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+                                     void *recvbuf, const int recvcounts[],
+                                     const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],
+                                     MPI_Comm comm);
+BPMPI_API int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount,
+                                      MPI_Datatype sendtype, void *recvbuf, int recvcount,
+                                      MPI_Datatype recvtype, MPI_Comm comm,
+                                      MPI_Request *request);
+BPMPI_API int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount,
+                                       MPI_Datatype sendtype, void *recvbuf,
+                                       const int recvcounts[], const int displs[],
+                                       MPI_Datatype recvtype, MPI_Comm comm,
+                                       MPI_Request *request);
+BPMPI_API int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                                     void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                                     MPI_Comm comm, MPI_Request *request);
+BPMPI_API int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[],
+                                      const int sdispls[], MPI_Datatype sendtype,
+                                      void *recvbuf, const int recvcounts[],
+                                      const int rdispls[], MPI_Datatype recvtype,
+                                      MPI_Comm comm, MPI_Request *request);
+BPMPI_API int MPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+                                      const MPI_Aint sdispls[],
+                                      const MPI_Datatype sendtypes[], void *recvbuf,
+                                      const int recvcounts[], const MPI_Aint rdispls[],
+                                      const MPI_Datatype recvtypes[], MPI_Comm comm,
+                                      MPI_Request *request);
+
+/* Object names. */
+BPMPI_API int MPI_Comm_set_name(MPI_Comm comm, const char *comm_name);
+BPMPI_API int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen);
+BPMPI_API int MPI_Type_set_name(MPI_Datatype datatype, const char *type_name);
+BPMPI_API int MPI_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen);
 
 /* --- datatypes ------------------------------------------------------------------------ */
 
@@ -486,12 +549,13 @@ BPMPI_API int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datat
 BPMPI_API int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
                           MPI_Op op, MPI_Comm comm, MPI_Request *request);
 
-/* --- one-sided communication: names only ----------------------------------------------- *
- * Not in the subset (docs/MPI.md). The window handle, its attribute keys and the window
- * calls are declared so that a program that only mentions them (a portability header with
- * window helpers it never calls, as the Parallel Research Kernels' MPI1 kernels have)
- * compiles; libbpmpi defines none of these functions, so a program that does call one fails
- * to link, naming it, rather than failing later. */
+/* --- one-sided communication: window creation only, and it fails --------------------- *
+ * Not in the subset (docs/MPI.md). The window handle, its attribute keys and the calls that
+ * make, attach, query and free windows exist so that programs that carry window helpers they
+ * may never call (PRK's MPI1 kernels' header, OSU 7's utility library linked into every
+ * benchmark) build; each of these calls fails with MPI_ERR_NOT_SUPPORTED through the error
+ * handler (the default one aborts, naming the call). The communication calls (Put, Get,
+ * Accumulate, fences, locks) are not declared: a program using them does not build. */
 typedef struct bpmpi_win *MPI_Win;
 #define MPI_WIN_NULL ((MPI_Win)0)
 #define MPI_WIN_BASE 101
@@ -505,14 +569,17 @@ typedef struct bpmpi_win *MPI_Win;
 #define MPI_WIN_FLAVOR_SHARED 4
 #define MPI_WIN_SEPARATE 1
 #define MPI_WIN_UNIFIED 2
-int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
-                   MPI_Win *win);
-int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
-                     MPI_Win *win);
-int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
-                            void *baseptr, MPI_Win *win);
-int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag);
-int MPI_Win_free(MPI_Win *win);
+BPMPI_API int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info,
+                             MPI_Comm comm, MPI_Win *win);
+BPMPI_API int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                               void *baseptr, MPI_Win *win);
+BPMPI_API int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info,
+                                      MPI_Comm comm, void *baseptr, MPI_Win *win);
+BPMPI_API int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win);
+BPMPI_API int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size);
+BPMPI_API int MPI_Win_detach(MPI_Win win, const void *base);
+BPMPI_API int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag);
+BPMPI_API int MPI_Win_free(MPI_Win *win);
 
 #ifdef __cplusplus
 }

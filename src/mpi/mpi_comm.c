@@ -7,6 +7,7 @@
  * disjoint results of one Comm_split do, which is harmless: no message can cross them).
  * Ids are not reused; 2^28 creations per job is the limit (MPI_ERR_INTERN beyond).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,13 +97,43 @@ void bpmpi_comm_init_predef(void)
     tmp->size = bpmpi.size;
     *w = *tmp;
     w->predef = 1;
+    strcpy(w->name, "MPI_COMM_WORLD");
     free(tmp);
     if (comm_make(1, &bpmpi.rank, 1, &tmp) != MPI_SUCCESS) {
         bpmpi_fatal("out of memory in MPI_Init");
     }
     *s = *tmp;
     s->predef = 1;
+    strcpy(s->name, "MPI_COMM_SELF");
     free(tmp);
+}
+
+int MPI_Comm_set_name(MPI_Comm comm, const char *comm_name)
+{
+    BPMPI_CHECK_INIT("MPI_Comm_set_name");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_set_name");
+    }
+    if (comm_name == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_set_name");
+    }
+    /* longer names are cut (MPI-3.1 6.8) */
+    snprintf(comm->name, sizeof(comm->name), "%s", comm_name);
+    return MPI_SUCCESS;
+}
+
+int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen)
+{
+    BPMPI_CHECK_INIT("MPI_Comm_get_name");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_get_name");
+    }
+    if (comm_name == NULL || resultlen == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_get_name");
+    }
+    strcpy(comm_name, comm->name);
+    *resultlen = (int)strlen(comm->name);
+    return MPI_SUCCESS;
 }
 
 void bpmpi_comm_fini_predef(void)

@@ -80,6 +80,13 @@ struct bpmpi_comm {
      * coordinates are r in row-major order over dims. */
     int ndims;
     int *dims, *periods;
+    /* Distributed graph topology (Dist_graph_create_adjacent): graph set, the in- and
+     * out-neighbours as ranks of this communicator, with their weights. */
+    bool graph;
+    int indeg, outdeg;
+    int *srcs, *dsts, *srcw, *dstw;
+    bool weighted;
+    char name[MPI_MAX_OBJECT_NAME]; /* Comm_set_name / Comm_get_name */
     /* Nonblocking collectives still running on it: MPI_Comm_free then only marks it
      * (freed), and the last of them to end frees it (MPI-3.1 6.4.3). */
     int nbc_pending;
@@ -110,6 +117,7 @@ struct bpmpi_datatype {
     bool fast;
     MPI_Aint fast_off;
     const char *name;
+    char uname[MPI_MAX_OBJECT_NAME]; /* Type_set_name (empty: none set) */
 };
 
 struct bpmpi_op {

@@ -70,6 +70,11 @@ enum nbc_kind {
     NBC_REDUCE_SCATTER_BLOCK,
     NBC_SCAN,
     NBC_EXSCAN,
+    NBC_NEIGHBOR_ALLGATHER,
+    NBC_NEIGHBOR_ALLGATHERV,
+    NBC_NEIGHBOR_ALLTOALL,
+    NBC_NEIGHBOR_ALLTOALLV,
+    NBC_NEIGHBOR_ALLTOALLW,
 };
 
 /* The call's arguments: what the blocking collective is given. MPI says buffers and count
@@ -81,8 +86,9 @@ typedef struct nbc_args {
     int scount, rcount;
     const int *scounts, *sdispls, *rcounts, *rdispls;
     MPI_Datatype stype, rtype;
-    const MPI_Datatype *stypes, *rtypes; /* Alltoallw: one per rank (ntypes) */
-    int ntypes;
+    const MPI_Aint *sbdispls, *rbdispls; /* Neighbor_alltoallw: bytes */
+    const MPI_Datatype *stypes, *rtypes; /* the w forms: one per block */
+    int nstypes, nrtypes;
     MPI_Op op;
     int root;
     MPI_Comm comm;
@@ -246,6 +252,21 @@ static int nbc_run(const nbc_args_t *a)
         return MPI_Scan(a->sbuf, a->rbuf, a->rcount, a->rtype, a->op, a->comm);
     case NBC_EXSCAN:
         return MPI_Exscan(a->sbuf, a->rbuf, a->rcount, a->rtype, a->op, a->comm);
+    case NBC_NEIGHBOR_ALLGATHER:
+        return MPI_Neighbor_allgather(a->sbuf, a->scount, a->stype, a->rbuf, a->rcount,
+                                      a->rtype, a->comm);
+    case NBC_NEIGHBOR_ALLGATHERV:
+        return MPI_Neighbor_allgatherv(a->sbuf, a->scount, a->stype, a->rbuf, a->rcounts,
+                                       a->rdispls, a->rtype, a->comm);
+    case NBC_NEIGHBOR_ALLTOALL:
+        return MPI_Neighbor_alltoall(a->sbuf, a->scount, a->stype, a->rbuf, a->rcount,
+                                     a->rtype, a->comm);
+    case NBC_NEIGHBOR_ALLTOALLV:
+        return MPI_Neighbor_alltoallv(a->sbuf, a->scounts, a->sdispls, a->stype, a->rbuf,
+                                      a->rcounts, a->rdispls, a->rtype, a->comm);
+    case NBC_NEIGHBOR_ALLTOALLW:
+        return MPI_Neighbor_alltoallw(a->sbuf, a->scounts, a->sbdispls, a->stypes, a->rbuf,
+                                      a->rcounts, a->rbdispls, a->rtypes, a->comm);
     }
     return MPI_ERR_INTERN;
 }
@@ -269,9 +290,9 @@ static void nbc_types(const nbc_args_t *a, bool retain)
 {
     MPI_Datatype one[2] = {a->stype, a->rtype};
 
-    for (int i = 0; i < 2 + 2 * a->ntypes; i++) {
-        MPI_Datatype t = i < 2 ? one[i] : i - 2 < a->ntypes ? a->stypes[i - 2]
-                                                             : a->rtypes[i - 2 - a->ntypes];
+    for (int i = 0; i < 2 + a->nstypes + a->nrtypes; i++) {
+        MPI_Datatype t = i < 2 ? one[i] : i - 2 < a->nstypes ? a->stypes[i - 2]
+                                                              : a->rtypes[i - 2 - a->nstypes];
         if (t == MPI_DATATYPE_NULL) {
             continue;
         }
@@ -568,7 +589,7 @@ int MPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispl
      * on its argument check) */
     if (bpmpi_comm_ok(comm) && bpmpi.initialized && recvtypes != NULL &&
         (sendbuf == MPI_IN_PLACE || sendtypes != NULL)) {
-        a.ntypes = comm->size;
+        a.nstypes = a.nrtypes = comm->size;
         a.rtypes = recvtypes;
         a.stypes = sendbuf == MPI_IN_PLACE ? recvtypes : sendtypes;
     }
@@ -610,4 +631,72 @@ int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype data
                     .rtype = datatype, .op = op, .comm = comm};
 
     return nbc_start("MPI_Iexscan", &a, request);
+}
+
+/* --- neighbourhood collectives ----------------------------------------------------------- */
+
+int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                            void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+                            MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_NEIGHBOR_ALLGATHER, .sbuf = sendbuf, .scount = sendcount,
+                    .stype = sendtype, .rbuf = recvbuf, .rcount = recvcount, .rtype = recvtype,
+                    .comm = comm};
+
+    return nbc_start("MPI_Ineighbor_allgather", &a, request);
+}
+
+int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                             void *recvbuf, const int recvcounts[], const int displs[],
+                             MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_NEIGHBOR_ALLGATHERV, .sbuf = sendbuf, .scount = sendcount,
+                    .stype = sendtype, .rbuf = recvbuf, .rcounts = recvcounts,
+                    .rdispls = displs, .rtype = recvtype, .comm = comm};
+
+    return nbc_start("MPI_Ineighbor_allgatherv", &a, request);
+}
+
+int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                           void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+                           MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_NEIGHBOR_ALLTOALL, .sbuf = sendbuf, .scount = sendcount,
+                    .stype = sendtype, .rbuf = recvbuf, .rcount = recvcount, .rtype = recvtype,
+                    .comm = comm};
+
+    return nbc_start("MPI_Ineighbor_alltoall", &a, request);
+}
+
+int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                            MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                            const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+                            MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_NEIGHBOR_ALLTOALLV, .sbuf = sendbuf, .scounts = sendcounts,
+                    .sdispls = sdispls, .stype = sendtype, .rbuf = recvbuf,
+                    .rcounts = recvcounts, .rdispls = rdispls, .rtype = recvtype,
+                    .comm = comm};
+
+    return nbc_start("MPI_Ineighbor_alltoallv", &a, request);
+}
+
+int MPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+                            const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+                            void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
+                            const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
+{
+    nbc_args_t a = {.kind = NBC_NEIGHBOR_ALLTOALLW, .sbuf = sendbuf, .scounts = sendcounts,
+                    .sbdispls = sdispls, .rbuf = recvbuf, .rcounts = recvcounts,
+                    .rbdispls = rdispls, .comm = comm};
+
+    /* the types are kept alive when they can be counted (else the call fails its checks) */
+    if (bpmpi.initialized && bpmpi_comm_ok(comm) && sendtypes != NULL && recvtypes != NULL &&
+        (comm->graph || comm->ndims > 0)) {
+        a.stypes = sendtypes;
+        a.rtypes = recvtypes;
+        a.nstypes = comm->graph ? comm->outdeg : 2 * comm->ndims;
+        a.nrtypes = comm->graph ? comm->indeg : 2 * comm->ndims;
+    }
+    return nbc_start("MPI_Ineighbor_alltoallw", &a, request);
 }

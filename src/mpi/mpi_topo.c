@@ -6,15 +6,49 @@
  * A Cartesian communicator is an ordinary communicator (made by Comm_split, so it has its
  * own context) with dims and periods attached; rank r sits at the coordinates of r in
  * row-major order (the last dimension varies fastest), as MPI defines. reorder is accepted
- * and not used: keeping the ranks is always a valid answer. Graph topologies are not here.
+ * and not used: keeping the ranks is always a valid answer. A distributed graph communicator
+ * (the adjacent form only) is a duplicate with its in- and out-neighbour lists. The
+ * neighbourhood collectives run on either: one message per edge, of tag kind COLL with the
+ * communicator's next sequence number, so they match nothing else. The general graph
+ * topology (MPI_Graph_create) and MPI_Dist_graph_create are not here.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpi_impl.h"
 
+int bpmpi_unweighted_, bpmpi_weights_empty_;
+
+static int *topo_dup_ints(const int *a, int n, bool *fail)
+{
+    int *b = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+
+    if (b == NULL) {
+        *fail = true;
+    } else if (n > 0) {
+        memcpy(b, a, (size_t)n * sizeof(int));
+    }
+    return b;
+}
+
 int bpmpi_topo_copy(MPI_Comm dst, MPI_Comm src)
 {
+    if (src->graph) {
+        bool fail = false;
+        dst->srcs = topo_dup_ints(src->srcs, src->indeg, &fail);
+        dst->dsts = topo_dup_ints(src->dsts, src->outdeg, &fail);
+        dst->srcw = topo_dup_ints(src->srcw, src->indeg, &fail);
+        dst->dstw = topo_dup_ints(src->dstw, src->outdeg, &fail);
+        dst->indeg = src->indeg;
+        dst->outdeg = src->outdeg;
+        dst->weighted = src->weighted;
+        dst->graph = true;
+        if (fail) {
+            bpmpi_topo_free(dst);
+            return MPI_ERR_NO_MEM;
+        }
+        return MPI_SUCCESS;
+    }
     if (src->ndims == 0) {
         return MPI_SUCCESS;
     }
@@ -36,6 +70,13 @@ void bpmpi_topo_free(MPI_Comm comm)
     free(comm->periods);
     comm->dims = comm->periods = NULL;
     comm->ndims = 0;
+    free(comm->srcs);
+    free(comm->dsts);
+    free(comm->srcw);
+    free(comm->dstw);
+    comm->srcs = comm->dsts = comm->srcw = comm->dstw = NULL;
+    comm->indeg = comm->outdeg = 0;
+    comm->graph = false;
 }
 
 static int topo_set(MPI_Comm comm, int ndims, const int *dims, const int *periods)
@@ -345,8 +386,396 @@ int MPI_Topo_test(MPI_Comm comm, int *status)
     if (status == NULL) {
         return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Topo_test");
     }
-    *status = comm->ndims > 0 ? MPI_CART : MPI_UNDEFINED;
+    *status = comm->ndims > 0 ? MPI_CART : comm->graph ? MPI_DIST_GRAPH : MPI_UNDEFINED;
     return MPI_SUCCESS;
+}
+
+/* --- distributed graphs ------------------------------------------------------------------ */
+
+/* Each rank names its own in- and out-neighbours (collective only to make the communicator,
+ * a duplicate of comm_old: reorder is not used). */
+int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[],
+                                   const int sourceweights[], int outdegree,
+                                   const int destinations[], const int destweights[],
+                                   MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
+{
+    static const char call[] = "MPI_Dist_graph_create_adjacent";
+    struct bpmpi_comm g = {0};
+    bool weighted = sourceweights != MPI_UNWEIGHTED && destweights != MPI_UNWEIGHTED;
+    int err;
+
+    (void)info, (void)reorder;
+    BPMPI_CHECK_INIT(call);
+    if (!bpmpi_comm_ok(comm_old)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, call);
+    }
+    if (indegree < 0 || outdegree < 0 || comm_dist_graph == NULL ||
+        (indegree > 0 && sources == NULL) || (outdegree > 0 && destinations == NULL)) {
+        return bpmpi_error(comm_old, MPI_ERR_ARG, call);
+    }
+    for (int i = 0; i < indegree + outdegree; i++) {
+        int r = i < indegree ? sources[i] : destinations[i - indegree];
+        if (r < 0 || r >= comm_old->size) {
+            return bpmpi_error(comm_old, MPI_ERR_RANK, call);
+        }
+    }
+    g.graph = true;
+    g.indeg = indegree;
+    g.outdeg = outdegree;
+    g.srcs = (int *)sources;
+    g.dsts = (int *)destinations;
+    /* without weights (or with MPI_WEIGHTS_EMPTY for a degree of 0) every edge weighs 1 */
+    {
+        int ones_in[indegree > 0 ? indegree : 1], ones_out[outdegree > 0 ? outdegree : 1];
+        for (int i = 0; i < indegree; i++) {
+            ones_in[i] = 1;
+        }
+        for (int i = 0; i < outdegree; i++) {
+            ones_out[i] = 1;
+        }
+        g.srcw = (int *)(weighted && indegree > 0 && sourceweights != MPI_WEIGHTS_EMPTY
+                             ? sourceweights
+                             : ones_in);
+        g.dstw = (int *)(weighted && outdegree > 0 && destweights != MPI_WEIGHTS_EMPTY
+                             ? destweights
+                             : ones_out);
+        g.weighted = weighted;
+        if ((err = MPI_Comm_dup(comm_old, comm_dist_graph)) != MPI_SUCCESS) {
+            return err;
+        }
+        bpmpi_topo_free(*comm_dist_graph); /* a duplicate of a Cartesian one is not that */
+        if ((err = bpmpi_topo_copy(*comm_dist_graph, &g)) != MPI_SUCCESS) {
+            MPI_Comm_free(comm_dist_graph);
+            return bpmpi_error(comm_old, err, call);
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
+{
+    BPMPI_CHECK_INIT("MPI_Dist_graph_neighbors_count");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Dist_graph_neighbors_count");
+    }
+    if (!comm->graph) {
+        return bpmpi_error(comm, MPI_ERR_TOPOLOGY, "MPI_Dist_graph_neighbors_count");
+    }
+    if (indegree == NULL || outdegree == NULL || weighted == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Dist_graph_neighbors_count");
+    }
+    *indegree = comm->indeg;
+    *outdegree = comm->outdeg;
+    *weighted = comm->weighted;
+    return MPI_SUCCESS;
+}
+
+int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[],
+                             int sourceweights[], int maxoutdegree, int destinations[],
+                             int destweights[])
+{
+    BPMPI_CHECK_INIT("MPI_Dist_graph_neighbors");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Dist_graph_neighbors");
+    }
+    if (!comm->graph) {
+        return bpmpi_error(comm, MPI_ERR_TOPOLOGY, "MPI_Dist_graph_neighbors");
+    }
+    if (maxindegree < comm->indeg || maxoutdegree < comm->outdeg ||
+        (comm->indeg > 0 && sources == NULL) || (comm->outdeg > 0 && destinations == NULL)) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Dist_graph_neighbors");
+    }
+    for (int i = 0; i < comm->indeg; i++) {
+        sources[i] = comm->srcs[i];
+        if (comm->weighted && sourceweights != NULL && sourceweights != MPI_UNWEIGHTED) {
+            sourceweights[i] = comm->srcw[i];
+        }
+    }
+    for (int i = 0; i < comm->outdeg; i++) {
+        destinations[i] = comm->dsts[i];
+        if (comm->weighted && destweights != NULL && destweights != MPI_UNWEIGHTED) {
+            destweights[i] = comm->dstw[i];
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* --- neighbourhood collectives ----------------------------------------------------------- */
+
+/*
+ * The neighbours of comm: in[i] (receive block i comes from there) and out[j] (send block j
+ * goes there), and the step each message carries. On a Cartesian communicator block 2d is
+ * the neighbour at -1 along dimension d and 2d + 1 the one at +1 (MPI_PROC_NULL off an
+ * edge): what a rank sends towards +1 is what its neighbour there receives as coming from
+ * -1, so send block 2d + s carries step 2d + s and receive block 2d + s expects step
+ * 2d + 1 - s; with two ranks on a periodic ring both neighbours are the same rank, and only
+ * the steps keep the two messages apart. On a graph every edge is step 0 and repeated edges
+ * between two ranks match in list order (MPI-3.1 7.6).
+ */
+typedef struct nbr {
+    int nin, nout;
+    int *in, *out, *in_step, *out_step;
+} nbr_t;
+
+static void nbr_free(nbr_t *nb)
+{
+    free(nb->in);
+    free(nb->out);
+    free(nb->in_step);
+    free(nb->out_step);
+}
+
+static int nbr_get(MPI_Comm comm, nbr_t *nb)
+{
+    memset(nb, 0, sizeof(*nb));
+    if (comm->graph) {
+        nb->nin = comm->indeg;
+        nb->nout = comm->outdeg;
+    } else if (comm->ndims > 0) {
+        nb->nin = nb->nout = 2 * comm->ndims;
+    } else {
+        return MPI_ERR_TOPOLOGY;
+    }
+    nb->in = malloc((size_t)(nb->nin + 1) * sizeof(int));
+    nb->out = malloc((size_t)(nb->nout + 1) * sizeof(int));
+    nb->in_step = malloc((size_t)(nb->nin + 1) * sizeof(int));
+    nb->out_step = malloc((size_t)(nb->nout + 1) * sizeof(int));
+    if (nb->in == NULL || nb->out == NULL || nb->in_step == NULL || nb->out_step == NULL) {
+        nbr_free(nb);
+        return MPI_ERR_NO_MEM;
+    }
+    if (comm->graph) {
+        for (int i = 0; i < nb->nin; i++) {
+            nb->in[i] = comm->srcs[i];
+            nb->in_step[i] = 0;
+        }
+        for (int i = 0; i < nb->nout; i++) {
+            nb->out[i] = comm->dsts[i];
+            nb->out_step[i] = 0;
+        }
+        return MPI_SUCCESS;
+    }
+    for (int d = 0; d < comm->ndims; d++) {
+        int lo, hi;
+        MPI_Cart_shift(comm, d, 1, &lo, &hi); /* a Cartesian communicator: cannot fail */
+        nb->in[2 * d] = nb->out[2 * d] = lo;
+        nb->in[2 * d + 1] = nb->out[2 * d + 1] = hi;
+        nb->out_step[2 * d] = 2 * d;
+        nb->out_step[2 * d + 1] = 2 * d + 1;
+        nb->in_step[2 * d] = 2 * d + 1;
+        nb->in_step[2 * d + 1] = 2 * d;
+    }
+    return MPI_SUCCESS;
+}
+
+/* One side of a neighbourhood exchange: block i is count(i) elements of type(i) at byte
+ * offset off(i) of buf. */
+typedef struct nside {
+    const char *buf;
+    int count1;
+    const int *counts;    /* or NULL: count1 each */
+    const int *displs;    /* elements of the type, or NULL: i * count1 */
+    const MPI_Aint *bdispls; /* alltoallw: bytes */
+    MPI_Datatype type1;
+    const MPI_Datatype *types; /* alltoallw */
+    bool same;            /* allgather's send side: every block is the whole buffer */
+} nside_t;
+
+static int ns_count(const nside_t *s, int i)
+{
+    return s->counts != NULL ? s->counts[i] : s->count1;
+}
+
+static MPI_Datatype ns_type(const nside_t *s, int i)
+{
+    return s->types != NULL ? s->types[i] : s->type1;
+}
+
+static MPI_Aint ns_off(const nside_t *s, int i)
+{
+    if (s->same) {
+        return 0;
+    }
+    if (s->bdispls != NULL) {
+        return s->bdispls[i];
+    }
+    return (s->displs != NULL ? (MPI_Aint)s->displs[i] : (MPI_Aint)i * s->count1) *
+           s->type1->extent;
+}
+
+static int ns_check(const nside_t *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t bytes;
+        int c = ns_count(s, i), err;
+        if (c == 0) {
+            continue;
+        }
+        if ((err = bpmpi_dt_check(ns_type(s, i))) != MPI_SUCCESS ||
+            (err = bpmpi_dt_bytes(ns_type(s, i), c, &bytes)) != MPI_SUCCESS) {
+            return err;
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+static int nbr_exchange(const char *call, MPI_Comm comm, const nside_t *snd, const nside_t *rcv)
+{
+    nbr_t nb;
+    int err, n;
+    uint64_t tag;
+    bp_request_t **reqs = NULL;
+    bp_msginfo_t *infos = NULL;
+    char **tmp = NULL;
+    size_t *len = NULL;
+    bp_status_t st = BP_OK;
+
+    BPMPI_CHECK_INIT(call);
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, call);
+    }
+    if ((err = nbr_get(comm, &nb)) != MPI_SUCCESS) {
+        return bpmpi_error(comm, err, call);
+    }
+    if ((err = ns_check(snd, nb.nout)) != MPI_SUCCESS ||
+        (err = ns_check(rcv, nb.nin)) != MPI_SUCCESS) {
+        nbr_free(&nb);
+        return bpmpi_error(comm, err, call);
+    }
+    n = nb.nin + nb.nout;
+    reqs = calloc((size_t)n + 1, sizeof(*reqs));
+    infos = calloc((size_t)n + 1, sizeof(*infos));
+    tmp = calloc((size_t)n + 1, sizeof(*tmp));
+    len = calloc((size_t)n + 1, sizeof(*len));
+    err = MPI_ERR_NO_MEM;
+    if (reqs == NULL || infos == NULL || tmp == NULL || len == NULL) {
+        goto out;
+    }
+    tag = bpmpi_coll_tag_base(comm);
+    /* receives first: every packed block into a buffer of its own, unpacked at the end */
+    for (int i = 0; i < nb.nin && st == BP_OK; i++) {
+        int c = ns_count(rcv, i);
+        if (nb.in[i] == MPI_PROC_NULL) {
+            continue;
+        }
+        len[i] = c == 0 ? 0 : (size_t)c * ns_type(rcv, i)->size;
+        if ((tmp[i] = malloc(len[i] ? len[i] : 1)) == NULL) {
+            goto out;
+        }
+        st = bp_irecv(bpmpi.ctx, tmp[i], len[i], comm->world[nb.in[i]],
+                      tag | (uint64_t)nb.in_step[i], 0, &reqs[i]);
+    }
+    for (int j = 0; j < nb.nout && st == BP_OK; j++) {
+        int c = ns_count(snd, j), k = nb.nin + j;
+        if (nb.out[j] == MPI_PROC_NULL) {
+            continue;
+        }
+        len[k] = c == 0 ? 0 : (size_t)c * ns_type(snd, j)->size;
+        if ((tmp[k] = malloc(len[k] ? len[k] : 1)) == NULL) {
+            goto out;
+        }
+        if (c > 0) {
+            bpmpi_dt_pack(snd->buf + ns_off(snd, j), c, ns_type(snd, j), tmp[k]);
+        }
+        st = bp_isend(bpmpi.ctx, tmp[k], len[k], comm->world[nb.out[j]],
+                      tag | (uint64_t)nb.out_step[j], &reqs[k]);
+    }
+    {
+        bp_status_t st2 = bpmpi_nwait(reqs, infos, n);
+        st = st != BP_OK ? st : st2;
+    }
+    err = st == BP_OK ? MPI_SUCCESS : bpmpi_from_status(st);
+    for (int i = 0; i < nb.nin && err == MPI_SUCCESS; i++) {
+        if (nb.in[i] == MPI_PROC_NULL || ns_count(rcv, i) == 0) {
+            continue;
+        }
+        if (infos[i].length > len[i]) {
+            err = MPI_ERR_TRUNCATE;
+            break;
+        }
+        bpmpi_dt_unpack(tmp[i], infos[i].length, (char *)rcv->buf + ns_off(rcv, i),
+                        ns_type(rcv, i));
+    }
+out:
+    if (reqs != NULL) {
+        for (int i = 0; i < n; i++) {
+            if (reqs[i] != NULL) { /* posting failed part-way: let the others go */
+                bp_cancel(reqs[i]);
+                bp_wait(&reqs[i], NULL);
+            }
+        }
+    }
+    for (int i = 0; tmp != NULL && i < n; i++) {
+        free(tmp[i]);
+    }
+    free(tmp);
+    free(len);
+    free(infos);
+    free(reqs);
+    nbr_free(&nb);
+    return bpmpi_error(comm, err, call);
+}
+
+int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                           void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+    nside_t s = {.buf = sendbuf, .count1 = sendcount, .type1 = sendtype, .same = true};
+    nside_t r = {.buf = recvbuf, .count1 = recvcount, .type1 = recvtype};
+
+    return nbr_exchange("MPI_Neighbor_allgather", comm, &s, &r);
+}
+
+int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                            void *recvbuf, const int recvcounts[], const int displs[],
+                            MPI_Datatype recvtype, MPI_Comm comm)
+{
+    nside_t s = {.buf = sendbuf, .count1 = sendcount, .type1 = sendtype, .same = true};
+    nside_t r = {.buf = recvbuf, .counts = recvcounts, .displs = displs, .type1 = recvtype};
+
+    if (recvcounts == NULL || displs == NULL) {
+        return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_ARG,
+                           "MPI_Neighbor_allgatherv");
+    }
+    return nbr_exchange("MPI_Neighbor_allgatherv", comm, &s, &r);
+}
+
+int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+                          void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+    nside_t s = {.buf = sendbuf, .count1 = sendcount, .type1 = sendtype};
+    nside_t r = {.buf = recvbuf, .count1 = recvcount, .type1 = recvtype};
+
+    return nbr_exchange("MPI_Neighbor_alltoall", comm, &s, &r);
+}
+
+int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                           MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                           const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+    nside_t s = {.buf = sendbuf, .counts = sendcounts, .displs = sdispls, .type1 = sendtype};
+    nside_t r = {.buf = recvbuf, .counts = recvcounts, .displs = rdispls, .type1 = recvtype};
+
+    if (sendcounts == NULL || sdispls == NULL || recvcounts == NULL || rdispls == NULL) {
+        return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_ARG,
+                           "MPI_Neighbor_alltoallv");
+    }
+    return nbr_exchange("MPI_Neighbor_alltoallv", comm, &s, &r);
+}
+
+int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+                           const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+                           void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
+                           const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+    nside_t s = {.buf = sendbuf, .counts = sendcounts, .bdispls = sdispls, .types = sendtypes};
+    nside_t r = {.buf = recvbuf, .counts = recvcounts, .bdispls = rdispls, .types = recvtypes};
+
+    if (sendcounts == NULL || sdispls == NULL || sendtypes == NULL || recvcounts == NULL ||
+        rdispls == NULL || recvtypes == NULL) {
+        return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_ARG,
+                           "MPI_Neighbor_alltoallw");
+    }
+    return nbr_exchange("MPI_Neighbor_alltoallw", comm, &s, &r);
 }
 
 /* --- Type_create_subarray ---------------------------------------------------------------- */

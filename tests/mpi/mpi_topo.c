@@ -7,7 +7,12 @@
  * ranks, Cart_sub rows sum the ranks of each row, Cart_get / Cartdim_get / Topo_test, a
  * Comm_dup keeps the topology, a grid smaller than the communicator leaves the extra ranks
  * MPI_COMM_NULL; Type_create_subarray in C and Fortran order moves exactly the sub-block
- * (size, extent, Pack order and a send into a zeroed array).
+ * (size, extent, Pack order and a send into a zeroed array); distributed graphs
+ * (Dist_graph_create_adjacent, its neighbour lists and weights) and the neighbourhood
+ * collectives, blocking and nonblocking, on a graph with repeated and self edges and on
+ * Cartesian grids (a two-rank periodic ring has the same rank on both sides: what goes
+ * towards +1 must arrive as coming from -1); object names; windows are refused
+ * (MPI_ERR_NOT_SUPPORTED).
  */
 #include "mtest.h"
 
@@ -69,6 +74,137 @@ static void check_subarray(int rank, int n, int order)
         }
     }
     MT_OK(MPI_Type_free(&t));
+}
+
+/* On cart: rank r sends r * 10 + k as block k; block k received from in-neighbour k must
+ * be what that neighbour sent towards this rank (block 2d + 1 - s of the neighbour). */
+static void check_cart_neighbors(MPI_Comm cart, int nb)
+{
+    int cr, out[8], in[8], in2[8];
+    MPI_Request r;
+
+    MT_OK(MPI_Comm_rank(cart, &cr));
+    for (int k = 0; k < nb; k++) {
+        out[k] = cr * 10 + k;
+        in[k] = in2[k] = -5;
+    }
+    MT_OK(MPI_Neighbor_alltoall(out, 1, MPI_INT, in, 1, MPI_INT, cart));
+    MT_OK(MPI_Ineighbor_alltoall(out, 1, MPI_INT, in2, 1, MPI_INT, cart, &r));
+    MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    for (int d = 0; d < nb / 2; d++) {
+        int lo, hi;
+        MT_OK(MPI_Cart_shift(cart, d, 1, &lo, &hi));
+        MT_EQ(in[2 * d], lo == MPI_PROC_NULL ? -5 : lo * 10 + 2 * d + 1);
+        MT_EQ(in[2 * d + 1], hi == MPI_PROC_NULL ? -5 : hi * 10 + 2 * d);
+        MT_EQ(in2[2 * d], in[2 * d]);
+        MT_EQ(in2[2 * d + 1], in[2 * d + 1]);
+    }
+    /* allgather: every neighbour's one value */
+    for (int k = 0; k < nb; k++) {
+        in[k] = -5;
+    }
+    MT_OK(MPI_Neighbor_allgather(&cr, 1, MPI_INT, in, 1, MPI_INT, cart));
+    for (int d = 0; d < nb / 2; d++) {
+        int lo, hi;
+        MT_OK(MPI_Cart_shift(cart, d, 1, &lo, &hi));
+        MT_EQ(in[2 * d], lo == MPI_PROC_NULL ? -5 : lo);
+        MT_EQ(in[2 * d + 1], hi == MPI_PROC_NULL ? -5 : hi);
+    }
+}
+
+/* A graph where r sends to r + 1 and r + 2 and receives from r - 1 and r - 2 (mod n): with
+ * one or two ranks that is the same rank twice, or a self edge. */
+static void check_graph(int rank, int n)
+{
+    int srcs[2] = {(rank - 1 + n) % n, (rank - 2 + 2 * n) % n};
+    int dsts[2] = {(rank + 1) % n, (rank + 2) % n};
+    int sw[2] = {7, 8}, dw[2] = {9, 10}, indeg, outdeg, weighted, status;
+    int gs[2], gd[2], gsw[2], gdw[2], in[2], out[2], in6[6], sc[2], sd[2], rc[2], rd[2];
+    MPI_Comm g;
+    MPI_Request r;
+
+    MT_OK(MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 2, srcs, sw, 2, dsts, dw,
+                                         MPI_INFO_NULL, 0, &g));
+    MT_OK(MPI_Topo_test(g, &status));
+    MT_EQ(status, MPI_DIST_GRAPH);
+    MT_OK(MPI_Dist_graph_neighbors_count(g, &indeg, &outdeg, &weighted));
+    MT_EQ(indeg, 2);
+    MT_EQ(outdeg, 2);
+    MT_CHECK(weighted);
+    MT_OK(MPI_Dist_graph_neighbors(g, 2, gs, gsw, 2, gd, gdw));
+    for (int i = 0; i < 2; i++) {
+        MT_EQ(gs[i], srcs[i]);
+        MT_EQ(gd[i], dsts[i]);
+        MT_EQ(gsw[i], sw[i]);
+        MT_EQ(gdw[i], dw[i]);
+    }
+    /* alltoall: block i goes to dsts[i]; from srcs[i] comes its block i (r - 1 sent its
+     * block 0 to r, r - 2 its block 1) */
+    out[0] = rank * 100 + 0;
+    out[1] = rank * 100 + 1;
+    MT_OK(MPI_Neighbor_alltoall(out, 1, MPI_INT, in, 1, MPI_INT, g));
+    MT_EQ(in[0], srcs[0] * 100 + 0);
+    MT_EQ(in[1], srcs[1] * 100 + 1);
+    /* alltoallv, nonblocking: block i is i + 1 ints, received at 3 * i */
+    {
+        int sb[3] = {rank, rank + 1000, rank + 2000};
+        for (int i = 0; i < 2; i++) {
+            sc[i] = rc[i] = i + 1;
+            sd[i] = i; /* block 0: sb[0]; block 1: sb[1..2] */
+            rd[i] = 3 * i;
+        }
+        for (int i = 0; i < 6; i++) {
+            in6[i] = -1;
+        }
+        MT_OK(MPI_Ineighbor_alltoallv(sb, sc, sd, MPI_INT, in6, rc, rd, MPI_INT, g, &r));
+        MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+        MT_EQ(in6[0], srcs[0]);
+        MT_EQ(in6[1], -1);
+        MT_EQ(in6[3], srcs[1] + 1000);
+        MT_EQ(in6[4], srcs[1] + 2000);
+        MT_EQ(in6[5], -1);
+    }
+    /* allgatherv and alltoallw (byte displacements, a type per block) */
+    {
+        int v = rank * 3, cnt[2] = {1, 1}, dis[2] = {1, 0}, got[2] = {-1, -1};
+        MPI_Aint bs[2] = {0, sizeof(int)}, br[2] = {sizeof(int), 0};
+        MPI_Datatype ts[2] = {MPI_INT, MPI_INT};
+        MT_OK(MPI_Neighbor_allgatherv(&v, 1, MPI_INT, got, cnt, dis, MPI_INT, g));
+        MT_EQ(got[1], srcs[0] * 3);
+        MT_EQ(got[0], srcs[1] * 3);
+        got[0] = got[1] = -1;
+        MT_OK(MPI_Neighbor_alltoallw(out, cnt, bs, ts, got, cnt, br, ts, g));
+        MT_EQ(got[1], srcs[0] * 100 + 0);
+        MT_EQ(got[0], srcs[1] * 100 + 1);
+    }
+    MT_OK(MPI_Comm_free(&g));
+}
+
+static void check_names(void)
+{
+    char name[MPI_MAX_OBJECT_NAME];
+    int len;
+    MPI_Datatype t;
+    MPI_Comm d;
+
+    MT_OK(MPI_Type_get_name(MPI_INT, name, &len));
+    MT_CHECK(strcmp(name, "MPI_INT") == 0 && len == 7);
+    MT_OK(MPI_Type_contiguous(2, MPI_INT, &t));
+    MT_OK(MPI_Type_get_name(t, name, &len));
+    MT_CHECK(name[0] == '\0' && len == 0);
+    MT_OK(MPI_Type_set_name(t, "pair"));
+    MT_OK(MPI_Type_get_name(t, name, &len));
+    MT_CHECK(strcmp(name, "pair") == 0 && len == 4);
+    MT_OK(MPI_Type_free(&t));
+    MT_OK(MPI_Comm_get_name(MPI_COMM_WORLD, name, &len));
+    MT_CHECK(strcmp(name, "MPI_COMM_WORLD") == 0);
+    MT_OK(MPI_Comm_dup(MPI_COMM_WORLD, &d));
+    MT_OK(MPI_Comm_get_name(d, name, &len));
+    MT_EQ(len, 0);
+    MT_OK(MPI_Comm_set_name(d, "mine"));
+    MT_OK(MPI_Comm_get_name(d, name, &len));
+    MT_CHECK(strcmp(name, "mine") == 0);
+    MT_OK(MPI_Comm_free(&d));
 }
 
 int main(int argc, char **argv)
@@ -195,5 +331,27 @@ int main(int argc, char **argv)
 
     check_subarray(rank, n, MPI_ORDER_C);
     check_subarray(rank, n, MPI_ORDER_FORTRAN);
+
+    /* neighbourhood collectives on Cartesian grids: the 2-D one (periodic in dimension 0
+     * only), and a periodic ring */
+    MT_OK(MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 0, &cart));
+    check_cart_neighbors(cart, 4);
+    MT_OK(MPI_Comm_free(&cart));
+    {
+        int one = n, per = 1;
+        MT_OK(MPI_Cart_create(MPI_COMM_WORLD, 1, &one, &per, 0, &cart));
+        check_cart_neighbors(cart, 2);
+        MT_OK(MPI_Comm_free(&cart));
+    }
+    check_graph(rank, n);
+    check_names();
+    {
+        MPI_Win w;
+        MT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+        MT_EQ(MPI_Win_create(NULL, 0, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &w),
+              MPI_ERR_NOT_SUPPORTED);
+        MT_CHECK(w == MPI_WIN_NULL);
+        MT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));
+    }
     return mtest_fini("mpi_topo");
 }
