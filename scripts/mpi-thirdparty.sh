@@ -20,7 +20,9 @@
 #
 # The sources (the commits last tried are in docs/MPI.md; any recent one should do):
 #   --imb        git clone https://github.com/intel/mpi-benchmarks            (Intel MPI Benchmarks)
-#   --osu        git clone https://github.com/forresti/osu-micro-benchmarks   (OSU 5.3; any 5.x/7.x tarball too)
+#   --osu        git clone https://github.com/forresti/osu-micro-benchmarks   (OSU 5.3), or OSU 7.x:
+#                https://github.com/sherrywong1220/osu-micro-benchmarks-7.4, or a tarball from
+#                https://mvapich.cse.ohio-state.edu/benchmarks/ (--osu may be given twice)
 #   --tutorial   git clone https://github.com/mpitutorial/mpitutorial         (the tutorials' C codes)
 #   --prk        git clone https://github.com/ParRes/Kernels                  (Parallel Research Kernels, MPI1)
 #   --stencil2d  git clone https://github.com/rzambre/2D-stencil             (2D stencil halo exchanges)
@@ -30,13 +32,13 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
 work=/tmp/bp-mpi-thirdparty
-imb='' osu='' tut='' prk='' st2d='' csc=''
+imb='' osu='' osu2='' tut='' prk='' st2d='' csc=''
 while [ $# -gt 0 ]; do
     case $1 in
     -b) bin=$2; shift 2 ;;
     -w) work=$2; shift 2 ;;
     --imb) imb=$2; shift 2 ;;
-    --osu) osu=$2; shift 2 ;;
+    --osu) if [ -z "$osu" ]; then osu=$2; else osu2=$2; fi; shift 2 ;;
     --tutorial) tut=$2; shift 2 ;;
     --prk) prk=$2; shift 2 ;;
     --stencil2d) st2d=$2; shift 2 ;;
@@ -97,6 +99,8 @@ run() {
     if [ $rc -ne 0 ]; then
         last=$(grep -v '^bprun:' "$log" | tail -n 1 | cut -c1-80)
         [ $rc = 124 ] && echo "failed (timeout)" || echo "failed (exit $rc: $last)"
+    elif [ -n "${reject:-}" ] && grep -qE "$reject" "$log"; then
+        echo "failed (its own check: $(grep -m1 -E "$reject" "$log" | cut -c1-60))"
     elif [ -n "$expect" ] && ! grep -qE "$expect" "$log"; then
         echo "failed (no '$expect' in the output)"
     else
@@ -168,31 +172,52 @@ if [ -n "$imb" ]; then
 fi
 
 # --- OSU micro-benchmarks (configure CC=mpicc CXX=mpicxx) --------------------------------
-if [ -n "$osu" ]; then
-    d=$(copy_src osu "$osu") || exit 1
-    (cd "$d" && heavy ./configure CC=mpicc CXX=mpicxx > "$work/logs/osu-configure.log" 2>&1 &&
-        heavy make -k > "$work/logs/osu-build.log" 2>&1)
-    pd=$d/mpi/pt2pt cd_=$d/mpi/collective sd=$d/mpi/startup
-    [ -d "$d/c/mpi" ] && pd=$d/c/mpi/pt2pt cd_=$d/c/mpi/collective sd=$d/c/mpi/startup # 7.x layout
-    for p in osu_latency osu_bw osu_bibw; do
-        prog "osu/$p" $p "" "$pd" 2 -i 20 -x 5
-    done
-    for p in osu_mbw_mr osu_multi_lat; do
-        prog "osu/$p" $p "" "$pd" even -i 20 -x 5
-    done
-    for p in osu_hello osu_init; do
-        prog "osu/$p" $p "" "$sd" any
-    done
-    for f in "$cd_"/osu_*.c; do
-        p=$(basename "$f" .c)
-        [ "$p" = osu_coll ] && continue
-        if [ -x "$cd_/$p" ]; then
-            prog "osu/$p" "$p" "" "$cd_" any -i 20 -x 5 -m 4096
+# 5.x: mpi/{pt2pt,collective,startup}; 7.x: c/mpi/..., with -c (each result checked) and
+# -m min:max
+osu_suite() {
+    tagname=$1 src=$2
+    d=$(copy_src "$tagname" "$src") || return 1
+    (cd "$d" && heavy ./configure CC=mpicc CXX=mpicxx > "$work/logs/$tagname-configure.log" 2>&1 &&
+        heavy make -k > "$work/logs/$tagname-build.log" 2>&1)
+    if [ -d "$d/c/mpi" ]; then
+        top=$d/c/mpi sizes="-m 1:4096" check=-c
+    else
+        top=$d/mpi sizes="-m 4096" check=''
+    fi
+    reject='[Ff]ail'
+    for f in $(find "$top" -name 'osu_*.c' | sort); do
+        p=$(basename "$f" .c) dir=$(dirname "$f")
+        case $p in osu_coll | osu_pt2pt | osu_util* | osu_1sc | osu_bw_fan_util) continue ;; esac
+        case $p in
+        osu_latency | osu_bw | osu_bibw | osu_*_persistent | osu_latency_mt | osu_latency_mp)
+            case $dir in */collective*) ranks=any ;; *) ranks=2 ;; esac ;;
+        osu_get_* | osu_put_* | osu_acc_* | osu_cas_* | osu_fop_*) ranks=2 ;;
+        osu_bw_fan_*) line "$tagname/$p" "$([ -x "$dir/$p" ] && echo built || echo "NOT BUILT")" \
+            "n/a (needs 2 nodes)" "n/a (needs 2 nodes)"; continue ;;
+        *) ranks=any ;;
+        esac
+        # 5.x point-to-point programs take no -m; barriers have no sizes
+        case $p in
+        osu_hello | osu_init) a='' ;;
+        osu_barrier | osu_ibarrier | osu_barrier_persistent) a="-i 20 -x 5" ;; # no -c there
+        *) case $dir in
+           */pt2pt*) [ -n "$check" ] && a="-i 20 -x 5 $sizes $check" || a="-i 20 -x 5" ;;
+           *) a="-i 20 -x 5 $sizes $check" ;;
+           esac ;;
+        esac
+        if [ -x "$dir/$p" ]; then
+            # shellcheck disable=SC2086 # a is a list of arguments
+            prog "$tagname/$p" "$p" "" "$dir" $ranks $a
+        elif grep -q "$p" "$work/logs/$tagname-build.log"; then
+            line "$tagname/$p" "NOT BUILT" "$(why "$work/logs/$tagname-build.log")" "-"
         else
-            line "osu/$p" "NOT BUILT" "$(why "$work/logs/osu-build.log")" "-"
+            line "$tagname/$p" "NOT BUILT" "(left out by configure)" "-"
         fi
     done
-fi
+    reject=''
+}
+[ -n "$osu" ] && osu_suite osu "$osu"
+[ -n "$osu2" ] && osu_suite osu-2 "$osu2"
 
 # --- mpitutorial.com's codes ------------------------------------------------------------
 if [ -n "$tut" ]; then
