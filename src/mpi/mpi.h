@@ -3,10 +3,11 @@
  *
  * What is here is listed in docs/MPI.md: the environment, point-to-point (blocking,
  * nonblocking, synchronous, buffered, ready, persistent), communicators and groups,
- * Cartesian topologies, derived datatypes with Pack/Unpack, the collectives on any
- * communicator, blocking and nonblocking (MPI-3), predefined and user reduction operations,
- * error handlers and error classes. Build with `bpcc` (C++: `bpcxx`), run with `mpiexec -n N`
- * (bypass's own, which starts bprun).
+ * Cartesian and distributed graph topologies, derived datatypes with Pack/Unpack, the
+ * collectives on any communicator, blocking and nonblocking (MPI-3), the neighbourhood
+ * collectives, predefined and user reduction operations, error handlers and error classes.
+ * Build with `bpcc` (C++: `bpcxx`), run with `mpiexec -n N` (bypass's own, which starts
+ * bprun).
  *
  * Handles are pointers to opaque objects; the predefined ones are the addresses of objects
  * inside libbpmpi, so they are constants usable in static initialisers (as Open MPI does).
