@@ -7,7 +7,8 @@
 #   <prefix>/<includedir>/bypass/mpi.h     its header, in a folder of its own so that it
 #                                          never shadows a system mpi.h (bpcc adds -I)
 #   <prefix>/<bindir>/bpcc, mpicc, mpiexec, mpirun   the MPI wrappers (bypass's own bin
-#                                          directory only; mpicc is bpcc under MPI's name)
+#                                          directory only; mpicc is bpcc under MPI's name;
+#                                          bpcxx and mpicxx the same for C++)
 #   <prefix>/<libdir>/cmake/bypass/        find_package(bypass): bypass::bypass (shared),
 #                                          bypass::bypass_static
 #   <prefix>/<libdir>/pkgconfig/bypass.pc  pkg-config bypass [--static]
@@ -32,9 +33,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/include/bypass.h
 install(FILES ${PROJECT_SOURCE_DIR}/src/mpi/mpi.h
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bypass)
 # The MPI wrappers: the installed bpcc finds its prefix from where it lies (src/mpi makes it).
-foreach(name bpcc mpicc)
-    install(PROGRAMS ${PROJECT_BINARY_DIR}/src/mpi/install/bpcc
-        DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME ${name})
+foreach(name bpcc mpicc bpcxx mpicxx)
+    install(PROGRAMS ${PROJECT_BINARY_DIR}/src/mpi/install/${name}
+        DESTINATION ${CMAKE_INSTALL_BINDIR})
 endforeach()
 foreach(name mpiexec mpirun)
     install(PROGRAMS ${PROJECT_SOURCE_DIR}/src/mpi/mpiexec.sh

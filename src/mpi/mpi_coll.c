@@ -1406,12 +1406,14 @@ static int alltoall_pairwise(const coll_t *c, const char *sbuf, const size_t *sl
 
 /*
  * All-to-all of variable blocks with types. counts/displs NULL: equal blocks of count1 at
- * i * count1. sendbuf MPI_IN_PLACE: the send blocks are the receive blocks.
+ * i * count1. sendbuf MPI_IN_PLACE: the send blocks are the receive blocks. stypes / rtypes
+ * (Alltoallw) not NULL: block i has its own type, and its displacement is in bytes.
  */
 static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
                          const int *sdispls, MPI_Datatype stype, void *recvbuf,
                          const int *rcounts, int rcount1, const int *rdispls,
-                         MPI_Datatype rtype, MPI_Comm comm)
+                         MPI_Datatype rtype, MPI_Comm comm, const MPI_Datatype *stypes,
+                         const MPI_Datatype *rtypes)
 {
     int n = comm->size, err = MPI_ERR_NO_MEM;
     size_t *sl = malloc((size_t)n * sizeof(size_t)), *so = malloc((size_t)n * sizeof(size_t));
@@ -1429,11 +1431,18 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
         scount1 = rcount1;
         sdispls = rdispls;
         stype = rtype;
+        stypes = rtypes;
         sendbuf = recvbuf;
     }
+#define A2A_ST(i) (stypes != NULL ? stypes[i] : stype)
+#define A2A_RT(i) (rtypes != NULL ? rtypes[i] : rtype)
+    /* Alltoallw: a block of count 0 may name no type (MPI_DATATYPE_NULL), as programs
+     * that exchange with a few neighbours do */
+#define A2A_SC(i) (scounts != NULL ? scounts[i] : scount1)
+#define A2A_RC(i) (rcounts != NULL ? rcounts[i] : rcount1)
     for (int i = 0; i < n; i++) {
-        sl[i] = (size_t)(scounts != NULL ? scounts[i] : scount1) * stype->size;
-        rl[i] = (size_t)(rcounts != NULL ? rcounts[i] : rcount1) * rtype->size;
+        sl[i] = A2A_SC(i) == 0 ? 0 : (size_t)A2A_SC(i) * A2A_ST(i)->size;
+        rl[i] = A2A_RC(i) == 0 ? 0 : (size_t)A2A_RC(i) * A2A_RT(i)->size;
         so[i] = stot;
         ro[i] = rtot;
         if (__builtin_add_overflow(stot, sl[i], &stot) ||
@@ -1448,8 +1457,10 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
     }
     for (int i = 0; i < n; i++) {
         MPI_Aint d = sdispls != NULL ? sdispls[i] : (MPI_Aint)i * scount1;
-        bpmpi_dt_pack((const char *)sendbuf + d * stype->extent,
-                      scounts != NULL ? scounts[i] : scount1, stype, sb + so[i]);
+        if (A2A_SC(i) > 0) {
+            bpmpi_dt_pack((const char *)sendbuf + (stypes != NULL ? d : d * stype->extent),
+                          A2A_SC(i), A2A_ST(i), sb + so[i]);
+        }
     }
     coll_begin(&c, comm);
     if (scounts == NULL && rcounts == NULL && sl[0] == rl[0] && sl[0] <= COLL_ALLTOALL_SHORT &&
@@ -1461,9 +1472,17 @@ static int coll_alltoall(const void *sendbuf, const int *scounts, int scount1,
     if (err == MPI_SUCCESS) {
         for (int i = 0; i < n; i++) {
             MPI_Aint d = rdispls != NULL ? rdispls[i] : (MPI_Aint)i * rcount1;
-            bpmpi_dt_unpack(rb + ro[i], rl[i], (char *)recvbuf + d * rtype->extent, rtype);
+            if (A2A_RC(i) > 0) {
+                bpmpi_dt_unpack(rb + ro[i], rl[i],
+                                (char *)recvbuf + (rtypes != NULL ? d : d * rtype->extent),
+                                A2A_RT(i));
+            }
         }
     }
+#undef A2A_ST
+#undef A2A_RT
+#undef A2A_SC
+#undef A2A_RC
 out:
     free(sl);
     free(so);
@@ -1485,7 +1504,7 @@ int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
         return ret;
     }
     ret = coll_alltoall(sendbuf, NULL, sendcount, NULL, sendtype, recvbuf, NULL, recvcount, NULL,
-                        recvtype, comm);
+                        recvtype, comm, NULL, NULL);
     return bpmpi_error(comm, ret, "MPI_Alltoall");
 }
 
@@ -1501,8 +1520,46 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls
         return ret;
     }
     ret = coll_alltoall(sendbuf, sendcounts, 0, sdispls, sendtype, recvbuf, recvcounts, 0,
-                        rdispls, recvtype, comm);
+                        rdispls, recvtype, comm, NULL, NULL);
     return bpmpi_error(comm, ret, "MPI_Alltoallv");
+}
+
+/* One side of Alltoallw: counts, displacements and a committed type for each rank. */
+static int alltoallw_side_check(const int *counts, const int *displs,
+                                const MPI_Datatype *types, int n)
+{
+    if (counts == NULL || displs == NULL || types == NULL) {
+        return MPI_ERR_ARG;
+    }
+    for (int i = 0; i < n; i++) {
+        int err = counts[i] == 0 ? MPI_SUCCESS : coll_pair_check(types[i], counts[i]);
+        if (err != MPI_SUCCESS) {
+            return err;
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                  const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                  const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+    int err;
+
+    BPMPI_CHECK_INIT("MPI_Alltoallw");
+    if (!bpmpi_comm_ok(comm)) {
+        return COLL_FAIL("MPI_Alltoallw", comm, MPI_ERR_COMM);
+    }
+    err = alltoallw_side_check(recvcounts, rdispls, recvtypes, comm->size);
+    if (err == MPI_SUCCESS && sendbuf != MPI_IN_PLACE) {
+        err = alltoallw_side_check(sendcounts, sdispls, sendtypes, comm->size);
+    }
+    if (err == MPI_SUCCESS) {
+        err = coll_alltoall(sendbuf, sendcounts, 0, sdispls, MPI_DATATYPE_NULL, recvbuf,
+                            recvcounts, 0, rdispls, MPI_DATATYPE_NULL, comm, sendtypes,
+                            recvtypes);
+    }
+    return bpmpi_error(comm, err, "MPI_Alltoallw");
 }
 
 /* --- reduce_scatter -------------------------------------------------------------------- */
@@ -1559,7 +1616,10 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
         }
         free(full);
         if (err == MPI_SUCCESS) {
-            coll_begin(&c, comm);
+            /* The scatter is step 1 of the same sequence number: a collective takes one
+             * number, at its start, so that a nonblocking one (mpi_nbc.c), resumed here
+             * whenever the program lets it, cannot take a number another collective
+             * started since took on other ranks. */
             if (r == 0) {
                 bp_request_t **reqs = calloc((size_t)n, sizeof(*reqs));
                 bp_status_t st = BP_OK;
@@ -1569,7 +1629,7 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
                 }
                 for (int i = 1; i < n && st == BP_OK; i++) {
                     st = bp_isend(bpmpi.ctx, acc + (size_t)off[i] * dt->size,
-                                  (size_t)rcounts[i] * dt->size, comm->world[i], coll_tag(&c, 0),
+                                  (size_t)rcounts[i] * dt->size, comm->world[i], coll_tag(&c, 1),
                                   &reqs[i]);
                 }
                 bp_status_t st2 = bpmpi_nwait(reqs, NULL, n);
@@ -1577,7 +1637,7 @@ static int coll_reduce_scatter(const void *sendbuf, void *recvbuf, const int *rc
                 free(reqs);
             } else {
                 err = c_recv(&c, acc + (size_t)off[r] * dt->size, (size_t)rcounts[r] * dt->size,
-                             0, 0, NULL);
+                             0, 1, NULL);
             }
         }
     }

@@ -7,6 +7,7 @@
  * disjoint results of one Comm_split do, which is harmless: no message can cross them).
  * Ids are not reused; 2^28 creations per job is the limit (MPI_ERR_INTERN beyond).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,22 @@
 
 struct bpmpi_comm bpmpi_comm_world, bpmpi_comm_self;
 struct bpmpi_group bpmpi_group_empty = {.refs = 1, .predef = 1, .size = 0, .world = NULL};
+
+/* Groups made and not freed yet: programs often never free the groups they ask for (IMB
+ * does not), and MPI_Finalize frees them, as MPI implementations' object pools do. */
+static struct bpmpi_group *live_groups;
+
+static void group_unlink(struct bpmpi_group *g)
+{
+    if (g->live_prev != NULL) {
+        g->live_prev->live_next = g->live_next;
+    } else {
+        live_groups = g->live_next;
+    }
+    if (g->live_next != NULL) {
+        g->live_next->live_prev = g->live_prev;
+    }
+}
 
 /* Makes a communicator of the given members (world ranks, in comm rank order). */
 static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
@@ -52,6 +69,7 @@ static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
 
 static void comm_destroy(struct bpmpi_comm *c)
 {
+    bpmpi_topo_free(c);
     free(c->world);
     free(c->local);
     c->world = c->local = NULL;
@@ -79,17 +97,53 @@ void bpmpi_comm_init_predef(void)
     tmp->size = bpmpi.size;
     *w = *tmp;
     w->predef = 1;
+    strcpy(w->name, "MPI_COMM_WORLD");
     free(tmp);
     if (comm_make(1, &bpmpi.rank, 1, &tmp) != MPI_SUCCESS) {
         bpmpi_fatal("out of memory in MPI_Init");
     }
     *s = *tmp;
     s->predef = 1;
+    strcpy(s->name, "MPI_COMM_SELF");
     free(tmp);
+}
+
+int MPI_Comm_set_name(MPI_Comm comm, const char *comm_name)
+{
+    BPMPI_CHECK_INIT("MPI_Comm_set_name");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_set_name");
+    }
+    if (comm_name == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_set_name");
+    }
+    /* longer names are cut (MPI-3.1 6.8) */
+    snprintf(comm->name, sizeof(comm->name), "%s", comm_name);
+    return MPI_SUCCESS;
+}
+
+int MPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen)
+{
+    BPMPI_CHECK_INIT("MPI_Comm_get_name");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_get_name");
+    }
+    if (comm_name == NULL || resultlen == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_get_name");
+    }
+    strcpy(comm_name, comm->name);
+    *resultlen = (int)strlen(comm->name);
+    return MPI_SUCCESS;
 }
 
 void bpmpi_comm_fini_predef(void)
 {
+    while (live_groups != NULL) {
+        struct bpmpi_group *g = live_groups;
+        group_unlink(g);
+        free(g->world);
+        free(g);
+    }
     comm_destroy(&bpmpi_comm_world);
     comm_destroy(&bpmpi_comm_self);
 }
@@ -154,6 +208,12 @@ int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
         return bpmpi_error(comm, err, "MPI_Comm_dup");
     }
     (*newcomm)->eh = comm->eh; /* MPI: the error handler is duplicated too */
+    if ((err = bpmpi_topo_copy(*newcomm, comm)) != MPI_SUCCESS) { /* and the topology */
+        comm_destroy(*newcomm);
+        free(*newcomm);
+        *newcomm = MPI_COMM_NULL;
+        return bpmpi_error(comm, err, "MPI_Comm_dup");
+    }
     return MPI_SUCCESS;
 }
 
@@ -300,11 +360,114 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
     return bpmpi_error(comm, err, "MPI_Comm_create");
 }
 
+/*
+ * The next context id, agreed over the members of g only (Comm_create_group: the other
+ * ranks of parent take no part). Member 0 of g gathers every member's lowest never-used id
+ * and sends back the largest; the messages are of kind GROUP on parent's context with the
+ * call's tag, so they match nothing else, and two calls with different tags never mix.
+ */
+static int comm_group_ctx_agree(MPI_Comm parent, MPI_Group g, int me, int tag, uint32_t *ctx_p)
+{
+    uint64_t t = bpmpi_tag(BPMPI_KIND_GROUP, parent->ctx, (uint64_t)tag);
+    uint32_t v = bpmpi.next_ctx, u;
+    bp_status_t st = BP_OK;
+    bp_request_t *req;
+
+    for (int i = 1; i < g->size && st == BP_OK; i++) {
+        if (me == 0) {
+            if ((st = bp_irecv(bpmpi.ctx, &u, sizeof(u), g->world[i], t, 0, &req)) == BP_OK &&
+                (st = bpmpi_nwait(&req, NULL, 1)) == BP_OK && u > v) {
+                v = u;
+            }
+        } else if (i == me) {
+            if ((st = bp_isend(bpmpi.ctx, &v, sizeof(v), g->world[0], t, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        }
+    }
+    for (int i = 1; i < g->size && st == BP_OK; i++) {
+        if (me == 0) {
+            if ((st = bp_isend(bpmpi.ctx, &v, sizeof(v), g->world[i], t, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        } else if (i == me) {
+            if ((st = bp_irecv(bpmpi.ctx, &v, sizeof(v), g->world[0], t, 0, &req)) == BP_OK) {
+                st = bpmpi_nwait(&req, NULL, 1);
+            }
+        }
+    }
+    if (st != BP_OK) {
+        return bpmpi_from_status(st);
+    }
+    if (v > BPMPI_CTX_MAX) {
+        return MPI_ERR_INTERN;
+    }
+    bpmpi.next_ctx = v + 1;
+    *ctx_p = v;
+    return MPI_SUCCESS;
+}
+
+/* MPI-3.0: collective over the members of group only; a caller outside it gets
+ * MPI_COMM_NULL at once (MPI-3.1 6.4.2). */
+int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
+{
+    uint32_t ctx = 0;
+    int err, me = -1;
+
+    BPMPI_CHECK_INIT("MPI_Comm_create_group");
+    if (!bpmpi_comm_ok(comm)) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_create_group");
+    }
+    if (group == MPI_GROUP_NULL) {
+        return bpmpi_error(comm, MPI_ERR_GROUP, "MPI_Comm_create_group");
+    }
+    if (newcomm == NULL) {
+        return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_create_group");
+    }
+    if (tag < 0) {
+        return bpmpi_error(comm, MPI_ERR_TAG, "MPI_Comm_create_group");
+    }
+    for (int i = 0; i < group->size; i++) {
+        if (comm->local[group->world[i]] < 0) {
+            return bpmpi_error(comm, MPI_ERR_GROUP, "MPI_Comm_create_group");
+        }
+        if (group->world[i] == bpmpi.rank) {
+            me = i;
+        }
+    }
+    *newcomm = MPI_COMM_NULL;
+    if (me < 0) {
+        return MPI_SUCCESS;
+    }
+    if ((err = comm_group_ctx_agree(comm, group, me, tag, &ctx)) != MPI_SUCCESS) {
+        return bpmpi_error(comm, err, "MPI_Comm_create_group");
+    }
+    err = comm_make(ctx, group->world, group->size, newcomm);
+    if (err == MPI_SUCCESS) {
+        (*newcomm)->eh = comm->eh;
+    }
+    return bpmpi_error(comm, err, "MPI_Comm_create_group");
+}
+
+void bpmpi_comm_nbc_done(MPI_Comm comm)
+{
+    if (--comm->nbc_pending == 0 && comm->freed) {
+        comm_destroy(comm);
+        free(comm);
+    }
+}
+
 int MPI_Comm_free(MPI_Comm *comm)
 {
     BPMPI_CHECK_INIT("MPI_Comm_free");
-    if (comm == NULL || !bpmpi_comm_ok(*comm) || (*comm)->predef) {
+    if (comm == NULL || !bpmpi_comm_ok(*comm) || (*comm)->predef || (*comm)->freed) {
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_COMM, "MPI_Comm_free");
+    }
+    if ((*comm)->nbc_pending > 0) {
+        /* its nonblocking collectives go on; the last one to end frees it */
+        (*comm)->freed = true;
+        *comm = MPI_COMM_NULL;
+        return MPI_SUCCESS;
     }
     comm_destroy(*comm);
     free(*comm);
@@ -418,6 +581,11 @@ static int group_make(const int *world, int n, MPI_Group *group_p)
     }
     g->size = n;
     g->refs = 1;
+    g->live_next = live_groups;
+    if (live_groups != NULL) {
+        live_groups->live_prev = g;
+    }
+    live_groups = g;
     *group_p = g;
     return MPI_SUCCESS;
 }
@@ -538,6 +706,7 @@ int MPI_Group_free(MPI_Group *group)
         return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_GROUP, "MPI_Group_free");
     }
     if (!(*group)->predef) {
+        group_unlink(*group);
         free((*group)->world);
         free(*group);
     }

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -543,6 +544,40 @@ int MPI_Type_free(MPI_Datatype *datatype)
     }
     bpmpi_dt_release(*datatype); /* pending requests hold their own reference */
     *datatype = MPI_DATATYPE_NULL;
+    return MPI_SUCCESS;
+}
+
+int MPI_Type_set_name(MPI_Datatype datatype, const char *type_name)
+{
+    BPMPI_CHECK_INIT("MPI_Type_set_name");
+    if (datatype == MPI_DATATYPE_NULL) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, "MPI_Type_set_name");
+    }
+    if (type_name == NULL) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Type_set_name");
+    }
+    snprintf(datatype->uname, sizeof(datatype->uname), "%s", type_name);
+    return MPI_SUCCESS;
+}
+
+/* A predefined type is named as in mpi.h ("MPI_INT"); a derived one has no name ("") until
+ * Type_set_name gives it one (MPI-3.1 6.8). */
+int MPI_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen)
+{
+    const char *n;
+
+    BPMPI_CHECK_INIT("MPI_Type_get_name");
+    if (datatype == MPI_DATATYPE_NULL) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, "MPI_Type_get_name");
+    }
+    if (type_name == NULL || resultlen == NULL) {
+        return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Type_get_name");
+    }
+    n = datatype->uname[0] != '\0' ? datatype->uname
+        : datatype->predef         ? datatype->name
+                                   : "";
+    snprintf(type_name, MPI_MAX_OBJECT_NAME, "%s", n);
+    *resultlen = (int)strlen(type_name);
     return MPI_SUCCESS;
 }
 

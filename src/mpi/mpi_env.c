@@ -361,3 +361,82 @@ int MPI_Free_mem(void *base)
     free(base);
     return MPI_SUCCESS;
 }
+
+/* --- one-sided communication: not supported ---------------------------------------------- *
+ * Defined so that programs carrying window helpers build (mpi.h says why); every call
+ * fails through the error handler of the communicator it names, else MPI_COMM_WORLD's
+ * (there are no windows, so no window error handlers). */
+
+int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                   MPI_Win *win)
+{
+    (void)base, (void)size, (void)disp_unit, (void)info;
+    if (win != NULL) {
+        *win = MPI_WIN_NULL;
+    }
+    return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_create (one-sided communication is not supported)");
+}
+
+int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
+                     MPI_Win *win)
+{
+    (void)size, (void)disp_unit, (void)info, (void)baseptr;
+    if (win != NULL) {
+        *win = MPI_WIN_NULL;
+    }
+    return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_allocate (one-sided communication is not supported)");
+}
+
+int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                            void *baseptr, MPI_Win *win)
+{
+    (void)size, (void)disp_unit, (void)info, (void)baseptr;
+    if (win != NULL) {
+        *win = MPI_WIN_NULL;
+    }
+    return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_allocate_shared (one-sided communication is not supported)");
+}
+
+int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
+{
+    (void)info;
+    if (win != NULL) {
+        *win = MPI_WIN_NULL;
+    }
+    return bpmpi_error(comm != MPI_COMM_NULL ? comm : MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_create_dynamic (one-sided communication is not supported)");
+}
+
+int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size)
+{
+    (void)win, (void)base, (void)size;
+    return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_attach (one-sided communication is not supported)");
+}
+
+int MPI_Win_detach(MPI_Win win, const void *base)
+{
+    (void)win, (void)base;
+    return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_detach (one-sided communication is not supported)");
+}
+
+int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag)
+{
+    (void)win, (void)win_keyval, (void)attribute_val;
+    if (flag != NULL) {
+        *flag = 0;
+    }
+    return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_get_attr (one-sided communication is not supported)");
+}
+
+int MPI_Win_free(MPI_Win *win)
+{
+    (void)win;
+    return bpmpi_error(MPI_COMM_WORLD, MPI_ERR_NOT_SUPPORTED,
+                       "MPI_Win_free (one-sided communication is not supported)");
+}

@@ -10,7 +10,9 @@
  *
  * Native tag layout (docs/MPI.md):
  *
- *   63..60  kind      0 point-to-point, 1 collective, 2 synchronous-send ack
+ *   63..60  kind      0 point-to-point, 1 collective, 2 MPI_Comm_create_group's agreement
+ *                     on a context id (low: the call's tag; 2 was the synchronous-send ack's
+ *                     kind before synchronous sends moved into the native layer)
  *   59..32  context   the communicator's context id (28 bits; 0 world, 1 self)
  *   31      sync      point-to-point: the sender waits for an ack (Ssend, Issend)
  *   30..0   low       point-to-point and ack: the MPI tag (MPI_TAG_UB = 2^31 - 1);
@@ -37,6 +39,7 @@
 
 #define BPMPI_KIND_P2P 0ull
 #define BPMPI_KIND_COLL 1ull
+#define BPMPI_KIND_GROUP 2ull
 #define BPMPI_KIND_SHIFT 60
 #define BPMPI_CTX_SHIFT 32
 #define BPMPI_CTX_MAX ((1u << 28) - 1)
@@ -60,6 +63,8 @@ struct bpmpi_group {
     int predef;
     int size;
     int *world; /* world rank of each member */
+    /* the groups the program holds (MPI_Finalize frees those it never freed) */
+    struct bpmpi_group *live_prev, *live_next;
 };
 
 struct bpmpi_comm {
@@ -71,6 +76,21 @@ struct bpmpi_comm {
     uint32_t coll_seq; /* collectives called on this communicator so far */
     uint64_t p2p_tag;  /* bpmpi_tag(P2P, ctx, 0): OR the MPI tag in */
     int predef;
+    /* Cartesian topology (mpi_topo.c): ndims > 0 when the communicator has one; rank r's
+     * coordinates are r in row-major order over dims. */
+    int ndims;
+    int *dims, *periods;
+    /* Distributed graph topology (Dist_graph_create_adjacent): graph set, the in- and
+     * out-neighbours as ranks of this communicator, with their weights. */
+    bool graph;
+    int indeg, outdeg;
+    int *srcs, *dsts, *srcw, *dstw;
+    bool weighted;
+    char name[MPI_MAX_OBJECT_NAME]; /* Comm_set_name / Comm_get_name */
+    /* Nonblocking collectives still running on it: MPI_Comm_free then only marks it
+     * (freed), and the last of them to end frees it (MPI-3.1 6.4.3). */
+    int nbc_pending;
+    bool freed;
 };
 
 typedef struct bpmpi_block {
@@ -97,6 +117,7 @@ struct bpmpi_datatype {
     bool fast;
     MPI_Aint fast_off;
     const char *name;
+    char uname[MPI_MAX_OBJECT_NAME]; /* Type_set_name (empty: none set) */
 };
 
 struct bpmpi_op {
@@ -105,7 +126,10 @@ struct bpmpi_op {
     int commute;
 };
 
-enum { BPMPI_RQ_SEND, BPMPI_RQ_RECV };
+/* COLL: a nonblocking collective (mpi_nbc.c); its nreq is the native request its coroutine
+ * waits on, and its completion resumes the coroutine instead of finishing the request. */
+enum { BPMPI_RQ_SEND, BPMPI_RQ_RECV, BPMPI_RQ_COLL };
+struct bpmpi_nbc;
 enum { BPMPI_MODE_STD, BPMPI_MODE_SYNC, BPMPI_MODE_BUF, BPMPI_MODE_READY };
 
 struct bpmpi_request {
@@ -125,6 +149,7 @@ struct bpmpi_request {
     bool mark;     /* scratch: in the set a wait is for */
     void *tmp; /* packed copy of a noncontiguous buffer */
     size_t bytes;
+    struct bpmpi_nbc *nbc; /* COLL: the coroutine running the collective */
     MPI_Status status; /* the result, once complete */
     struct bpmpi_request *prev, *next; /* the active list */
 };
@@ -153,6 +178,9 @@ typedef struct bpmpi_state {
     int n_service;
     bpmpi_detached_t *detached;
     size_t n_detached, cap_detached;
+    /* Counts the native requests nonblocking collectives have exposed in their requests'
+     * nreq: a wait that gathered native requests once gathers again when it changes. */
+    unsigned nbc_epoch;
     void *bsend_buf; /* MPI_Buffer_attach: only its size is used, as an accounting limit */
     size_t bsend_size, bsend_used;
 } bpmpi_state_t;
@@ -223,6 +251,23 @@ void bpmpi_detach(bp_request_t *req, void *mem, size_t mem_len);
 void bpmpi_p2p_fini(void);
 void bpmpi_detached_reap(int wait_all);
 
+/* A COLL request, active, on the active list and serviced (so that every blocking call
+ * keeps it going, as MPI's progress rule asks), for mpi_nbc.c to run. */
+struct bpmpi_request *bpmpi_req_coll_new(MPI_Comm comm);
+/* The collective ended with err: the request completes (and is released if freed). */
+void bpmpi_req_coll_finish(struct bpmpi_request *r, int err);
+
+/* --- nonblocking collectives (mpi_nbc.c) ----------------------------------------------- */
+
+/* Nonzero while a nonblocking collective's coroutine runs: waits there yield instead. */
+extern struct bpmpi_nbc *bpmpi_nbc_current;
+/* Inside a coroutine: the bpmpi_nwait that gives the caller control until reqs are done. */
+bp_status_t bpmpi_nbc_wait(bp_request_t **reqs, bp_msginfo_t *infos, int n);
+/* Runs r's coroutine until it waits again or ends (then r completes). */
+void bpmpi_nbc_resume(struct bpmpi_request *r);
+/* Finalize: frees the coroutine of a collective nobody waited for. */
+void bpmpi_nbc_drop(struct bpmpi_request *r);
+
 /* --- communicators (mpi_comm.c) -------------------------------------------------------- */
 
 void bpmpi_comm_init_predef(void);
@@ -231,6 +276,12 @@ static inline int bpmpi_comm_ok(MPI_Comm comm)
 {
     return comm != MPI_COMM_NULL;
 }
+
+/* A nonblocking collective on comm ended: frees comm if it was freed meanwhile. */
+void bpmpi_comm_nbc_done(MPI_Comm comm);
+/* Copies src's topology to dst (Comm_dup); frees a communicator's topology. */
+int bpmpi_topo_copy(MPI_Comm dst, MPI_Comm src);
+void bpmpi_topo_free(MPI_Comm comm);
 
 /* --- collectives (mpi_coll.c) ---------------------------------------------------------- */
 

@@ -216,7 +216,44 @@ static void req_finish(struct bpmpi_request *r)
 static inline void req_maybe_finish(struct bpmpi_request *r)
 {
     if (r->nreq == NULL && !r->complete) {
-        req_finish(r);
+        if (r->kind == BPMPI_RQ_COLL) {
+            bpmpi_nbc_resume(r); /* it goes on to its next wait, or ends */
+        } else {
+            req_finish(r);
+        }
+    }
+}
+
+struct bpmpi_request *bpmpi_req_coll_new(MPI_Comm comm)
+{
+    struct bpmpi_request *r = req_alloc();
+
+    if (r == NULL) {
+        return NULL;
+    }
+    r->kind = BPMPI_RQ_COLL;
+    r->comm = comm;
+    r->dt = MPI_DATATYPE_NULL;
+    r->peer = MPI_PROC_NULL;
+    r->active = true;
+    req_list_add(r);
+    req_service(r, true);
+    return r;
+}
+
+void bpmpi_req_coll_finish(struct bpmpi_request *r, int err)
+{
+    status_empty(&r->status, MPI_ANY_SOURCE);
+    r->status.MPI_ERROR = err;
+    r->nbc = NULL;
+    if (r->in_list) {
+        req_list_remove(r);
+    }
+    req_service(r, false);
+    r->complete = true;
+    if (r->user_freed) {
+        r->active = false;
+        req_release(r);
     }
 }
 
@@ -509,12 +546,21 @@ static bp_status_t wait_all(bp_request_t **raw, bp_status_t *raw_st, bp_msginfo_
 {
     size_t n, start = 0;
     int ri = 0, wi = 0; /* everything before these is done (and stays done: nothing starts) */
+    unsigned epoch = bpmpi.nbc_epoch;
     bp_status_t st = wait_gather(raw, nraw, want, nwant, &n);
 
     if (st != BP_OK) {
         return st;
     }
     for (;;) {
+        if (BPMPI_UNLIKELY(epoch != bpmpi.nbc_epoch)) {
+            /* a nonblocking collective went on to wait for a new native request */
+            epoch = bpmpi.nbc_epoch;
+            start = 0;
+            if ((st = wait_gather(raw, nraw, want, nwant, &n)) != BP_OK) {
+                return st;
+            }
+        }
         while (ri < nraw && raw[ri] == NULL) {
             ri++;
         }
@@ -541,6 +587,9 @@ bp_status_t bpmpi_nwait(bp_request_t **reqs, bp_msginfo_t *infos, int n)
 {
     bp_status_t first = BP_OK, st, sts[8], *stv = sts;
 
+    if (bpmpi_nbc_current != NULL) {
+        return bpmpi_nbc_wait(reqs, infos, n); /* inside a nonblocking collective */
+    }
     if (BPMPI_LIKELY(bpmpi.n_service == 0)) {
         return bp_waitall((size_t)n, reqs, infos);
     }
@@ -570,6 +619,10 @@ static void req_poll(struct bpmpi_request *r)
     int done;
 
     if (r->complete) {
+        return;
+    }
+    if (r->kind == BPMPI_RQ_COLL) {
+        bpmpi_nbc_resume(r); /* the coroutine tests what it waits for */
         return;
     }
     if (r->nreq != NULL) {
@@ -1233,6 +1286,9 @@ void bpmpi_p2p_fini(void)
         } else {
             free(r->tmp);
             r->tmp = NULL;
+            if (r->kind == BPMPI_RQ_COLL) {
+                bpmpi_nbc_drop(r);
+            }
             req_list_remove(r);
             req_service(r, false);
             r->complete = true;

@@ -2,7 +2,8 @@
  * Communicators: the same tag on two communicators never mixes (a wildcard receive on one
  * never takes a message sent on the other, and collectives never take point-to-point
  * messages), Comm_split orders the new ranks by key then old rank, Comm_create from a
- * group, Comm_compare, Group_incl / Group_translate_ranks, and Comm_free.
+ * group, Comm_create_group (collective over the group's members only), Comm_compare,
+ * Group_incl / Group_translate_ranks, and Comm_free.
  */
 #include "mtest.h"
 
@@ -169,6 +170,76 @@ int main(int argc, char **argv)
         MT_EQ(ns, n);
         MT_EQ(nr, rank);
         MT_OK(MPI_Comm_free(&node));
+    }
+    /* 6. Comm_create_group: only the members call it collectively (the odd ranks, in
+     * descending order, so new rank 0 is the highest odd rank); a non-member gets
+     * MPI_COMM_NULL at once, without waiting for anyone. While the members agree, the even
+     * ranks run a Comm_create_group of their own with the same tag, and world traffic with
+     * that tag goes on: nothing mixes. */
+    {
+        MPI_Group wg, g;
+        MPI_Comm c;
+        int *members = malloc((size_t)n * sizeof(int)), m = 0, mine = -1;
+        MT_CHECK(members != NULL);
+        for (int r = n - 1; r >= 0; r--) {
+            if (r % 2 == rank % 2) {
+                if (r == rank) {
+                    mine = m;
+                }
+                members[m++] = r;
+            }
+        }
+        MT_OK(MPI_Comm_group(MPI_COMM_WORLD, &wg));
+        MT_OK(MPI_Group_incl(wg, m, members, &g));
+        MT_OK(MPI_Comm_create_group(MPI_COMM_WORLD, g, 5, &c));
+        MT_CHECK(c != MPI_COMM_NULL);
+        {
+            int cr, cs, v = rank, sum = -1, expect = 0;
+            MT_OK(MPI_Comm_rank(c, &cr));
+            MT_OK(MPI_Comm_size(c, &cs));
+            MT_EQ(cr, mine);
+            MT_EQ(cs, m);
+            MT_OK(MPI_Allreduce(&v, &sum, 1, MPI_INT, MPI_SUM, c));
+            for (int i = 0; i < m; i++) {
+                expect += members[i];
+            }
+            MT_EQ(sum, expect);
+            /* a message on the new communicator is not one on world, same tag */
+            if (cs > 1) {
+                int x = -1;
+                MPI_Status st;
+                if (cr == 0) {
+                    int a = 100 + rank, b = 200 + rank;
+                    MT_OK(MPI_Send(&a, 1, MPI_INT, members[1], 5, MPI_COMM_WORLD));
+                    MT_OK(MPI_Send(&b, 1, MPI_INT, 1, 5, c));
+                } else if (cr == 1) {
+                    MT_OK(MPI_Recv(&x, 1, MPI_INT, MPI_ANY_SOURCE, MPI_ANY_TAG, c, &st));
+                    MT_EQ(x, 200 + members[0]);
+                    MT_EQ(st.MPI_SOURCE, 0);
+                    MT_OK(MPI_Recv(&x, 1, MPI_INT, MPI_ANY_SOURCE, 5, MPI_COMM_WORLD, &st));
+                    MT_EQ(x, 100 + members[0]);
+                    MT_EQ(st.MPI_SOURCE, members[0]);
+                }
+            }
+            MT_OK(MPI_Comm_free(&c));
+        }
+        MT_OK(MPI_Group_free(&g));
+        /* not a member: MPI_COMM_NULL, a local call (only rank 0 makes it) */
+        if (n > 1 && rank == 0) {
+            int one = 1;
+            MT_OK(MPI_Group_incl(wg, 1, &one, &g));
+            MT_OK(MPI_Comm_create_group(MPI_COMM_WORLD, g, 6, &c));
+            MT_CHECK(c == MPI_COMM_NULL);
+            MT_OK(MPI_Group_free(&g));
+        }
+        MT_OK(MPI_Group_free(&wg));
+        free(members);
+    }
+    /* 7. a group the program never frees (as IMB does): MPI_Finalize frees it, which the
+     * sanitizer build's leak check sees */
+    {
+        MPI_Group leftover;
+        MT_OK(MPI_Comm_group(dup, &leftover));
     }
     MT_OK(MPI_Comm_free(&split));
     MT_OK(MPI_Comm_free(&dup));
