@@ -189,6 +189,21 @@ static void p2p_status(MPI_Comm comm, const bp_msginfo_t *info, bp_status_t st, 
 
 /* --- start and finish ------------------------------------------------------------------ */
 
+/* r has its status: out of the active list and of the serviced set, complete, and let go
+ * of at once if the program freed it while it was active. */
+static void req_done(struct bpmpi_request *r)
+{
+    if (r->in_list) {
+        req_list_remove(r);
+    }
+    req_service(r, false);
+    r->complete = true;
+    if (r->user_freed) {
+        r->active = false;
+        req_release(r);
+    }
+}
+
 static void req_finish(struct bpmpi_request *r)
 {
     if (r->kind == BPMPI_RQ_RECV) {
@@ -202,15 +217,7 @@ static void req_finish(struct bpmpi_request *r)
     }
     free(r->tmp);
     r->tmp = NULL;
-    if (r->in_list) {
-        req_list_remove(r);
-    }
-    req_service(r, false);
-    r->complete = true;
-    if (r->user_freed) {
-        r->active = false;
-        req_release(r);
-    }
+    req_done(r);
 }
 
 static inline void req_maybe_finish(struct bpmpi_request *r)
@@ -246,15 +253,7 @@ void bpmpi_req_coll_finish(struct bpmpi_request *r, int err)
     status_empty(&r->status, MPI_ANY_SOURCE);
     r->status.MPI_ERROR = err;
     r->nbc = NULL;
-    if (r->in_list) {
-        req_list_remove(r);
-    }
-    req_service(r, false);
-    r->complete = true;
-    if (r->user_freed) {
-        r->active = false;
-        req_release(r);
-    }
+    req_done(r);
 }
 
 /* A send's native request is posted: a send that went out at once (most small standard
