@@ -2,8 +2,10 @@
  * fuzz_frames.c - the wire header and every frame type, as the core receives them from an
  * untrusted wire: bytes go into a tcp connection's reassembly buffer, tcp's own delivery
  * (bpi_tcp_rx_deliver: header checks, then recv_cb) hands frames to the core's arrival
- * callback (matching, eager, fragments, rendezvous RTS/CTS/FIN/RDATA/COOP/WDONE), while the
- * input also posts receives, sends, tests, cancels, probes and fails peers in between.
+ * callback (matching, eager, fragments, rendezvous RTS/CTS/FIN/RDATA/COOP/WDONE; an RDATA
+ * frame that is not all in the buffer is read into place, where the core's bpi_rndv_place
+ * says, as tcp does with its socket), while the input also posts receives, sends, tests,
+ * cancels, probes and fails peers in between.
  *
  * The context is built here, without bp_init: rank 0 of a job of 2..5 ranks; one peer's
  * frames come through the tcp buffer, every peer's sends go to a stub that reads each
@@ -84,6 +86,7 @@ static const bpi_tl_ops_t fz_tl = {
     .size = sizeof(bpi_tl_ops_t),
     .name = "fuzz",
     .send = fz_send,
+    .send_part = bpi_tl_notsup_send_part,
     .peek = bpi_tl_notsup_peek,
     .consume = bpi_tl_notsup_consume,
     .wait_fd = bpi_tl_notsup_wait_fd,
@@ -91,6 +94,8 @@ static const bpi_tl_ops_t fz_tl = {
     .ep_check = fz_ep_check,
     .bulk_get = fz_bulk_get,
     .bulk_put = fz_bulk_put,
+    .bulk_lane = bpi_tl_notsup_bulk_lane,
+    .sending = bpi_tl_notsup_sending,
 };
 
 typedef struct fz_state {
@@ -141,6 +146,7 @@ static int fz_setup(fz_state_t *st, uint8_t flags)
     st->tcp_iface.params.size = ctx->size;
     st->tcp_iface.params.recv_cb = bpi_core_recv_cb;
     st->tcp_iface.params.cb_arg = ctx;
+    st->tcp_iface.params.place = bpi_rndv_place; /* RDATA payloads read into place */
     st->tcp_ep.kind = BPI_TCP_KIND_EP;
     st->tcp_ep.fd = -1; /* no socket: the input is the stream */
     st->tcp_ep.state = BPI_TCP_EP_UP;
@@ -158,6 +164,21 @@ static void fz_stream(fz_state_t *st, fuzz_in_t *in, size_t len)
 
     while (len > 0 && in->n > 0 && ep->state == BPI_TCP_EP_UP) {
         size_t room, k;
+        if (ep->pl_on && ep->pl_got < ep->pl_hdr.frame_len) {
+            /* a frame being placed: its payload goes where the core says, not to rx */
+            char chunk[4096];
+            size_t left = ep->pl_hdr.frame_len - ep->pl_got;
+            k = len < sizeof(chunk) ? len : sizeof(chunk);
+            k = fuzz_take(in, chunk, k < left ? k : left);
+            if (k == 0) {
+                break;
+            }
+            bpi_tcp_rx_place_bytes(ep, chunk, k);
+            len -= k;
+            while (bpi_tcp_rx_deliver(ep, BPI_PROGRESS_BUDGET) > 0) {
+            }
+            continue;
+        }
         if (ep->rx_off > 0) {
             memmove(ep->rx, ep->rx + ep->rx_off, ep->rx_len - ep->rx_off);
             ep->rx_len -= ep->rx_off;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench-xdp-bw.sh [RUNS] [SIZE]: 1 MiB (or SIZE) bandwidth between two emulated hosts (one
-# veth pair, made here and removed on exit), bypass over xdp against the kernel's TCP
-# busy-polled, RUNS (default 3) rounds interleaved, MB/s. MTU=9000 sets the pair's MTU (jumbo
-# frames: the xdp transport then sends multi-buffer frames); RPS=1 steers each namespace's
+# veth pair, made here and removed on exit), bypass over xdp (with its tcp bulk lane, and
+# alone) against the kernel's TCP busy-polled (on the bare pair, and while a bypass job holds
+# its steering program on it), RUNS (default 3) rounds interleaved, MB/s. MTU=9000 sets the
+# pair's MTU (jumbo frames: the xdp transport then sends multi-buffer frames); RPS=1 steers each namespace's
 # receive processing onto the CPU of the rank there (rps_cpus), as two real hosts would
 # have it. The bandwidth half of bench-xdp-hosts.sh, for trying MTUs. Needs root; run alone.
 set -euo pipefail
@@ -18,13 +19,35 @@ if [ -n "${RPS:-}" ]; then
     done
 fi
 addr0=$(hosts_addr 0)
-printf '%-6s %12s %12s %8s\n' run "xdp MB/s" "tcp-spin" ratio
-for ((i = 0; i < runs; i++)); do
-    x=$(BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_TCP_IF=eth0 "$bin/bprun" --bind core --timeout 120 \
+job() { # BP_TRANSPORTS: bypass's bandwidth, rank r on host r
+    BP_TRANSPORTS=$1 BP_XDP_IFACE=eth0 BP_TCP_IF=eth0 "$bin/bprun" --bind core --timeout 120 \
         -n 2 sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
-        "$bin/bp-bench" bw --sizes "$size" --iters 20 --csv 2> /dev/null | awk -F, 'END { print $2 }')
-    k=$(BPBENCH_TCP_ADDR=$addr0 BPBENCH_TCP_NETNS=/var/run/netns/$HOSTS_PREFIX-1 \
+        "$bin/bp-bench" bw --sizes "$size" --iters 20 --csv 2> /dev/null | awk -F, 'END { print $2 }'
+}
+kern() { # the kernel's TCP, busy-polled, host 0 to host 1
+    BPBENCH_TCP_ADDR=$addr0 BPBENCH_TCP_NETNS=/var/run/netns/$HOSTS_PREFIX-1 \
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" bw --sizes "$size" --iters 20 \
-        --backend tcp-spin --csv 2> /dev/null | awk -F, 'END { print $2 }')
-    awk -v i="$i" -v x="$x" -v k="$k" 'BEGIN { printf "%-6s %12.1f %12.1f %8.2f\n", i, x, k, (k > 0 ? x / k : 0) }'
+        --backend tcp-spin --csv 2> /dev/null | awk -F, 'END { print $2 }'
+}
+held() { # kern while an idle bypass job (block mode: no CPU) holds xdp on both hosts
+    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$bin/bprun" --timeout 60 -n 2 \
+        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
+        "$bin/../tests/idle_cpu" - > /dev/null 2>&1 &
+    local j=$!
+    sleep 0.7 # initialised: its first wait lasts 2 s
+    kern
+    wait $j || true
+}
+# xdp: the default (rendezvous data over a tcp bulk lane); xdp-own: AF_XDP alone
+# (BP_TRANSPORTS=xdp); spin+xdp: the kernel's TCP while bypass's program is attached
+printf '%-6s %10s %10s %10s %10s %8s %8s\n' run "xdp" "xdp-own" "tcp-spin" "spin+xdp" \
+    "xdp/spin" "own/spin"
+for ((i = 0; i < runs; i++)); do
+    x=$(job xdp,tcp)
+    o=$(job xdp)
+    k=$(kern)
+    h=$(held)
+    awk -v i="$i" -v x="$x" -v o="$o" -v k="$k" -v h="$h" 'BEGIN {
+        printf "%-6s %10.1f %10.1f %10.1f %10.1f %8.2f %8.2f\n", i, x, o, k, h,
+               (k > 0 ? x / k : 0), (k > 0 ? o / k : 0) }'
 done

@@ -5,13 +5,19 @@
 # per host, pinned to the two cores, interleaved RUNS times (default 5), medians:
 #   base       the cache-line ping-pong between the two cores (the hardware's floor)
 #   raw        a raw AF_XDP frame ping-pong (bp-bench base xdp): the floor under xdp
-#   xdp        bypass over AF_XDP (BP_TRANSPORTS=xdp)
+#   xdp        bypass over AF_XDP (BP_TRANSPORTS=xdp,tcp: rendezvous data over a tcp bulk
+#              lane, src/core/lane.c, as a job gets it by default)
 #   bp-tcp     bypass over its tcp transport
 #   tcp-spin   the kernel's TCP, busy-polled, over the same veth pair (bp-bench's socket
 #              backend, its second process moved into the other namespace)
 #   tcp        the same, blocking
 #   ompi-tcp   Open MPI's TCP BTL (--mca pml ob1 --mca btl tcp,self) over the same veth pair
 #   mpich      MPICH (Debian's ch4:ucx) over UCX's tcp transport, the same way
+#   xdp-own    bandwidth only: bypass over AF_XDP alone (BP_TRANSPORTS=xdp: rendezvous data
+#              in xdp's own frames)
+#   spin+xdp   bandwidth only: tcp-spin while a bypass job holds its steering program on
+#              both ends of the pair (an idle job, BP_PROGRESS=block: no CPU), i.e. the
+#              kernel's TCP over the veth pair as it is while bypass runs over it
 # 8 B latency (us) and 1 MiB bandwidth (MB/s). The peers run under their own launchers,
 # started in host 0's namespace with rank 1 moved into host 1 (tests/net/mpi_hosts.sh says
 # how, and the ctest mpi_hosts_openmpi / mpi_hosts_mpich checks that their traffic crosses
@@ -53,6 +59,15 @@ kern() { # BACKEND bench args...: the kernel's TCP from host 0 to host 1
     BPBENCH_TCP_ADDR=$addr0 BPBENCH_TCP_NETNS=/var/run/netns/$HOSTS_PREFIX-1 \
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" "$@" --backend "$be" --csv 2> /dev/null
 }
+held() { # command...: run it while an idle bypass job holds xdp on both hosts
+    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$bin/bprun" --timeout 60 -n 2 \
+        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
+        "$bin/../tests/idle_cpu" - > /dev/null 2>&1 &
+    local j=$!
+    sleep 0.7 # initialised: its first wait lasts 2 s
+    "$@"
+    wait $j || true
+}
 declare -A peer_off
 for kind in openmpi mpich; do
     # not installed or not built: say so once, and leave its columns at "-"
@@ -69,32 +84,34 @@ peer() { # openmpi|mpich bench args...: the peer MPI, rank r on host r; nothing 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A L B
 lkeys="base raw xdp bptcp spin tcp ompi mpich"
-bkeys="xdp bptcp spin ompi mpich"
+bkeys="xdp bptcp spin ompi mpich xdpown spinx"
 last() { local v=($1); if ((${#v[@]})); then echo "${v[-1]}"; else echo -; fi; }
 med() { tr ' ' '\n' <<< "$1" | { grep -v '^$' || true; } | median; }
 row() { # label, then one value per latency column, then one per bandwidth column
     printf '%-7s' "$1"; shift
     printf ' %9s' "${@:1:8}"; printf ' |'
-    printf ' %11s' "${@:9:5}"; printf '\n'
+    printf ' %11s' "${@:9:7}"; printf '\n'
 }
 row run base raw xdp bp-tcp tcp-spin tcp ompi-tcp mpich \
-    "xdp MB/s" "bp-tcp MB/s" "spin MB/s" "ompi MB/s" "mpich MB/s"
+    "xdp MB/s" "bp-tcp MB/s" "spin MB/s" "ompi MB/s" "mpich MB/s" "xdp-own" "spin+xdp"
 for ((i = 0; i < runs; i++)); do
     b=$(BPBENCH_XDP_NETNS=/var/run/netns/$HOSTS_PREFIX-1 BP_XDP_IFACE=eth0 \
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" base xdp --sizes 4096 "${base_it[@]}" --csv 2> /dev/null)
     L[base]+="$(awk -F, '$1 == "pingpong_us" { print $3 }' <<< "$b") "
     L[raw]+="$(awk -F, '$1 == "xdp_pingpong_us" { print $3 }' <<< "$b") "
-    L[xdp]+="$(job xdp lat --sizes 8 --iters $lat_it | col 8) "
+    L[xdp]+="$(job xdp,tcp lat --sizes 8 --iters $lat_it | col 8) "
     L[bptcp]+="$(job tcp lat --sizes 8 --iters $lat_it | col 8) "
     L[spin]+="$(kern tcp-spin lat --sizes 8 --iters $lat_it | col 8) "
     L[tcp]+="$(kern tcp lat --sizes 8 --iters $lat_it | col 8) "
     L[ompi]+="$(peer openmpi lat --sizes 8 --iters $lat_it | col 8) "
     L[mpich]+="$(peer mpich lat --sizes 8 --iters $lat_it | col 8) "
-    B[xdp]+="$(job xdp bw --sizes 1048576 --iters $bw_it | col 1048576) "
+    B[xdp]+="$(job xdp,tcp bw --sizes 1048576 --iters $bw_it | col 1048576) "
     B[bptcp]+="$(job tcp bw --sizes 1048576 --iters $bw_it | col 1048576) "
     B[spin]+="$(kern tcp-spin bw --sizes 1048576 --iters $bw_it | col 1048576) "
     B[ompi]+="$(peer openmpi bw --sizes 1048576 --iters $bw_it | col 1048576) "
     B[mpich]+="$(peer mpich bw --sizes 1048576 --iters $bw_it | col 1048576) "
+    B[xdpown]+="$(job xdp bw --sizes 1048576 --iters $bw_it | col 1048576) "
+    B[spinx]+="$(held kern tcp-spin bw --sizes 1048576 --iters $bw_it | col 1048576) "
     row "$i" $(for k in $lkeys; do last "${L[$k]}"; done) \
         $(for k in $bkeys; do last "${B[$k]}"; done)
 done
@@ -102,8 +119,9 @@ row median $(for k in $lkeys; do med "${L[$k]}"; done) \
     $(for k in $bkeys; do med "${B[$k]}"; done)
 # a missing figure ("-") makes its ratio "-" rather than a division by zero
 awk -v x="$(med "${L[xdp]}")" -v r="$(med "${L[raw]}")" -v s="$(med "${L[spin]}")" \
-    -v o="$(med "${L[ompi]}")" -v bx="$(med "${B[xdp]}")" -v bs="$(med "${B[spin]}")" '
+    -v o="$(med "${L[ompi]}")" -v bx="$(med "${B[xdp]}")" -v bs="$(med "${B[spin]}")" \
+    -v bo="$(med "${B[xdpown]}")" -v bh="$(med "${B[spinx]}")" '
     function ratio(a, b) { return (a == "-" || b == "-" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
     BEGIN {
-    printf "ratios: xdp/raw %s, xdp/tcp-spin %s, xdp/ompi-tcp %s (latency); xdp/tcp-spin %s (1 MiB bandwidth)\n",
-           ratio(x, r), ratio(x, s), ratio(x, o), ratio(bx, bs) }'
+    printf "ratios: xdp/raw %s, xdp/tcp-spin %s, xdp/ompi-tcp %s (latency); xdp/tcp-spin %s, xdp-own/tcp-spin %s, xdp/spin+xdp %s (1 MiB bandwidth)\n",
+           ratio(x, r), ratio(x, s), ratio(x, o), ratio(bx, bs), ratio(bo, bs), ratio(bx, bh) }'

@@ -9,7 +9,7 @@
 
 static const char *const config_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const config_progress[] = {"auto", "spin", "block", "adaptive", NULL};
-static const char *const config_cma[] = {"auto", "on", "off", NULL};
+static const char *const config_auto_on_off[] = {"auto", "on", "off", NULL};
 static const char *const config_boot[] = {"auto",  "pmix",      "pmi2", "pmi1",
                                           "bprun", "singleton", NULL};
 
@@ -36,7 +36,7 @@ const bpi_config_var_t bpi_config_vars[] = {
     {"BP_SHM_CMA", "auto",
      "rendezvous bulk copy with process_vm_readv (one copy): auto: where a start-up probe "
      "shows it works, else stream through the rings",
-     BPI_CONFIG_ENUM, config_cma, 0, 0, 0, CFG_OFF(shm_cma)},
+     BPI_CONFIG_ENUM, config_auto_on_off, 0, 0, 0, CFG_OFF(shm_cma)},
     {"BP_RNDV_THRESH", "64k",
      "messages of at least this many bytes use the rendezvous protocol", BPI_CONFIG_UINT, NULL,
      1024, 1ull << 40, 0, CFG_OFF(rndv_thresh)},
@@ -44,6 +44,12 @@ const bpi_config_var_t bpi_config_vars[] = {
      "rendezvous messages of at least this many bytes are copied by both sides, half each "
      "(the sender writes while the receiver reads), where the bulk path allows it",
      BPI_CONFIG_UINT, NULL, 1024, 1ull << 40, 0, CFG_OFF(rndv_coop)},
+    {"BP_RNDV_LANE", "auto",
+     "rendezvous data to a peer reached over xdp travels over tcp (a bulk lane) when tcp "
+     "reaches it too: auto: where xdp runs in copy mode (kernel TCP moves bulk data with "
+     "fewer copies); on: also in zero-copy mode; off: never (no tcp connection for it). "
+     "Set the same value on every rank",
+     BPI_CONFIG_ENUM, config_auto_on_off, 0, 0, 0, CFG_OFF(rndv_lane)},
     {"BP_TRANSPORTS", "auto",
      "transports to use, in order of preference (a comma list, e.g. shm,tcp); for each peer "
      "the first one both sides have that reaches it (shm: same host only)",

@@ -30,6 +30,7 @@ typedef struct bpi_config {
     uint64_t shm_cma;         /* bpi_shm_cma_mode_t: bulk path of rendezvous */
     uint64_t rndv_thresh;     /* messages of at least this many bytes use rendezvous */
     uint64_t rndv_coop;       /* ... and from this size on both sides copy, half each */
+    uint64_t rndv_lane;       /* bpi_rndv_lane_mode_t: rendezvous data over a bulk lane */
     uint64_t transports;      /* BP_TRANSPORTS: registry index + 1 per byte, in order; 0: all */
     uint64_t boot;            /* bpi_boot_mode_t */
     char tcp_if[16];          /* BP_TCP_IF: the interface the tcp transport listens on */
@@ -50,6 +51,12 @@ typedef enum bpi_shm_cma_mode {
     BPI_SHM_CMA_ON = 1,   /* require it: bp_init fails where it does not work */
     BPI_SHM_CMA_OFF = 2,  /* never: stream through the rings */
 } bpi_shm_cma_mode_t;
+
+typedef enum bpi_rndv_lane_mode {
+    BPI_RNDV_LANE_AUTO = 0, /* where the peer's transport asks for it (xdp in copy mode) */
+    BPI_RNDV_LANE_ON = 1,   /* for every peer of a transport that takes a lane (xdp) */
+    BPI_RNDV_LANE_OFF = 2,  /* never: rendezvous data goes where the messages go */
+} bpi_rndv_lane_mode_t;
 
 typedef enum bpi_config_kind {
     BPI_CONFIG_ENUM,

@@ -196,6 +196,10 @@ static bp_status_t ctx_connect(bp_context_t *ctx, const bpi_card_hdr_t *hellos,
                                   : ctx->config.rndv_thresh - 1;
             tl->npeers++;
             bpi_log_debug("rank %d (host %s): through %s", r, hellos[r].host, tl->ops->name);
+            status = bpi_lane_connect(ctx, r, i, cards + r * BPI_CARD_ADDR_SIZE);
+            if (status != BP_OK) {
+                return status;
+            }
         }
         if (status != BP_OK) {
             bpi_log_error("no transport reaches rank %d (host %.64s): this rank has opened "
@@ -226,11 +230,17 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
 
     params.local_index = 0;
     params.nlocal = 0;
+    ctx->same_host = calloc((size_t)ctx->size, 1);
+    if (ctx->same_host == NULL) {
+        bpi_log_error("out of memory");
+        return BP_ERR_NOMEM;
+    }
     for (int r = 0; r < ctx->size; r++) {
         if (hellos[r].host_id != hellos[ctx->rank].host_id) {
             remote = 1;
             continue;
         }
+        ctx->same_host[r] = 1;
         params.local_index += r < ctx->rank;
         params.nlocal++;
     }
@@ -239,8 +249,10 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
     params.jobkey = ctx->boot->jobkey;
     params.may_sleep = ctx->progress_mode != BPI_PROGRESS_SPIN;
     params.config = &ctx->config;
+    params.same_host = ctx->same_host;
     params.recv_cb = bpi_core_recv_cb;
     params.cb_arg = ctx;
+    params.place = bpi_rndv_place;
     params.pending = bpi_hcoll_pending;
     for (size_t k = 0; k < (forced ? 8 : bpi_tl_count); k++) {
         size_t idx = forced ? ((list >> (8 * k)) & 0xff) : k + 1;
@@ -315,12 +327,16 @@ static void ctx_free(bp_context_t *ctx)
             if (ctx->peers[r].ep != NULL) {
                 ctx->peers[r].tl->disconnect(ctx->peers[r].ep);
             }
+            if (ctx->peers[r].lane_ep != NULL) {
+                ctx->peers[r].lane->ops->disconnect(ctx->peers[r].lane_ep);
+            }
         }
         free(ctx->peers);
     }
     for (unsigned i = ctx->ntl; i > 0; i--) {
         ctx->tls[i - 1].ops->close(ctx->tls[i - 1].iface);
     }
+    free(ctx->same_host);
     if (ctx->boot != NULL) {
         ctx->boot->close(ctx->boot);
     }

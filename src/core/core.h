@@ -88,6 +88,8 @@ struct bp_request {
     uint8_t wire_type; /* BPI_PROTO_CTRL: the frame's type */
     uint8_t autofree; /* the library's own request: back to the pool once sent */
     uint8_t sync;     /* send: bp_issend (rendezvous at any size: completes once matched) */
+    uint8_t lane;     /* a rendezvous stream that holds its peer's bulk lane (lane.c) */
+    size_t part;      /* stream through send_part: bytes of the current frame written */
     bp_status_t status;
     int peer;         /* send: destination; receive: wanted source or BP_ANY_SOURCE */
     uint64_t tag;
@@ -119,6 +121,8 @@ typedef struct bpi_unexp {
     char data[];
 } bpi_unexp_t;
 
+struct bpi_ctx_tl;
+
 typedef struct bpi_peer {
     bpi_tl_ep_t *ep;
     bp_status_t (*send)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
@@ -131,6 +135,10 @@ typedef struct bpi_peer {
     bpi_list_t sendq;     /* sends waiting for room, in order */
     bpi_list_t sendq_link; /* in ctx->sendq_peers while sendq is not empty */
     int failed;
+    /* the bulk lane (lane.c): a second transport for rendezvous data, or lane NULL */
+    struct bpi_ctx_tl *lane;
+    bpi_tl_ep_t *lane_ep;
+    int lane_use; /* our streams to this peer go there (the peer may use it either way) */
 } bpi_peer_t;
 
 /* A transport opened in this process. */
@@ -138,6 +146,8 @@ typedef struct bpi_ctx_tl {
     const bpi_tl_ops_t *ops;
     bpi_tl_iface_t *iface;
     int npeers; /* peers it reaches; progress polls only transports in use */
+    unsigned lane_users; /* rendezvous streams on it as a bulk lane (lane.c) */
+    int lane_on;         /* in ctx->active for them alone (npeers is 0) */
 } bpi_ctx_tl_t;
 
 #define BPI_TL_MAX 8
@@ -201,6 +211,10 @@ struct bp_context {
     uint32_t rndv_cap;
     uint32_t rndv_free;  /* first free slot + 1, 0 if none */
 
+    uint8_t *same_host; /* per rank: 1 on this host (bpi_tl_params_t.same_host) */
+    unsigned nlanes_on; /* transports in active only as bulk lanes (lane.c) */
+    uint64_t streams[2]; /* rendezvous streams sent: [0] with the messages, [1] by lane */
+
     bpi_config_t config;
     bpi_boot_t *boot;
 };
@@ -241,6 +255,12 @@ bp_status_t bpi_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, 
 bp_status_t bpi_irecv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
                       uint64_t ignore, uint8_t flags, bp_request_t **req_p);
 
+/* lane.c */
+bp_status_t bpi_lane_connect(bp_context_t *ctx, int rank, unsigned main_tl, const char *card);
+void bpi_lane_hold(bp_context_t *ctx, bp_request_t *req, bpi_peer_t *peer);
+void bpi_lane_drop(bp_context_t *ctx, bp_request_t *req);
+void bpi_lane_settle(bp_context_t *ctx);
+
 /* rndv.c */
 typedef struct bpi_rndv_slot {
     bp_request_t *req;
@@ -252,6 +272,8 @@ bp_status_t bpi_rndv_send_start(bp_context_t *ctx, bp_request_t *req);
 void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
                          const bpi_wire_rts_t *rts);
 void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *payload);
+int bpi_rndv_place(void *arg, const bpi_wire_hdr_t *hdr, size_t got, void **dest_p,
+                   size_t *room_p);
 void bpi_rndv_fail_peer(bp_context_t *ctx, int rank, bp_status_t status, unsigned *nfailed_p);
 void bpi_rndv_release(bp_context_t *ctx, bp_request_t *req);
 void bpi_rndv_free(bp_context_t *ctx);

@@ -155,8 +155,12 @@ static void progress_liveness(bp_context_t *ctx)
     }
     ctx->last_liveness_ns = now;
     for (int r = 0; r < ctx->size; r++) {
-        if (r != ctx->rank && !ctx->peers[r].failed &&
-            ctx->peers[r].tl->ep_check(ctx->peers[r].ep) != BP_OK) {
+        const bpi_peer_t *peer = &ctx->peers[r];
+        /* a bulk lane that found the peer gone (a stream's send failed) counts too: the
+         * application may have been told already (lane.c) */
+        if (r != ctx->rank && !peer->failed &&
+            (peer->tl->ep_check(peer->ep) != BP_OK ||
+             (peer->lane_ep != NULL && peer->lane->ops->ep_check(peer->lane_ep) != BP_OK))) {
             bpi_peer_fail(ctx, r);
         }
     }
@@ -271,6 +275,9 @@ void bpi_idle_gap_end(bp_context_t *ctx)
  */
 static BP_SLOWPATH unsigned progress_idle_first(bp_context_t *ctx)
 {
+    if (ctx->nlanes_on > 0) {
+        bpi_lane_settle(ctx); /* a lane that had frames to write when its streams ended */
+    }
     return ctx->nfailed > 0 ? progress_fail_posted(ctx) : 0;
 }
 
@@ -474,6 +481,10 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
                       (unsigned long long)a->nsleeps, (unsigned long long)a->spin_ns,
                       a->shared, a->hit, (unsigned long long)a->yield_ns);
+    }
+    if (ctx->streams[0] + ctx->streams[1] > 0) {
+        bpi_log_debug("rendezvous streams sent: %llu with the messages, %llu over a bulk lane",
+                      (unsigned long long)ctx->streams[0], (unsigned long long)ctx->streams[1]);
     }
     if (ctx->sleeps.n > 0) {
         bpi_log_debug("blocking progress: %llu sleeps; %llu in one poll() over %u transports, "

@@ -119,6 +119,29 @@ static void send_self(bp_context_t *ctx, bp_request_t *req)
     req->offset = off;
 }
 
+/* A stream through a transport that writes large frames from our buffer in parts
+ * (send_part): frames of up to BPI_WIRE_PLACED_MAX, each resumed where the socket stopped. */
+static bp_status_t send_push_parts(const bpi_tl_ops_t *ops, bpi_tl_ep_t *ep,
+                                   bpi_wire_hdr_t *hdr, bp_request_t *req)
+{
+    do {
+        size_t n = req->len - req->offset;
+        bp_status_t status;
+        if (n > BPI_WIRE_PLACED_MAX) {
+            n = BPI_WIRE_PLACED_MAX;
+        }
+        hdr->frame_len = (uint32_t)n;
+        hdr->msg_len = req->offset;
+        status = ops->send_part(ep, hdr, req->buf + req->offset, &req->part);
+        if (status != BP_OK) {
+            return status; /* BP_ERR_AGAIN: req->part says how far this frame got */
+        }
+        req->part = 0;
+        req->offset += n;
+    } while (req->offset < req->len);
+    return BP_OK;
+}
+
 /* Push the data frames of req from req->offset on: EAGER then FRAG frames, or RDATA frames
  * of a rendezvous stream (tag: the receiver's id, msg_len: the offset). */
 static bp_status_t send_push_data(bp_context_t *ctx, bpi_peer_t *peer, bp_request_t *req)
@@ -126,24 +149,37 @@ static bp_status_t send_push_data(bp_context_t *ctx, bpi_peer_t *peer, bp_reques
     bpi_wire_hdr_t hdr;
     bp_status_t status;
     int stream = req->proto == BPI_PROTO_STREAM;
+    bp_status_t (*send)(bpi_tl_ep_t *, const bpi_wire_hdr_t *, const void *) = peer->send;
+    const bpi_tl_ops_t *ops = peer->tl;
+    bpi_tl_ep_t *ep = peer->ep;
+    size_t max_frame = peer->max_frame;
 
     send_hdr_init(&hdr, ctx, req->flags, req->tag, req->len);
     if (stream) {
         hdr.type = BPI_WIRE_RDATA;
         hdr.tag = req->remote_id;
+        if (req->lane) { /* lane.c */
+            ops = peer->lane->ops;
+            send = ops->send;
+            ep = peer->lane_ep;
+            max_frame = ops->max_frame(peer->lane->iface);
+        }
+        if (ops->send_part != bpi_tl_notsup_send_part) {
+            return send_push_parts(ops, ep, &hdr, req);
+        }
     } else if (req->offset > 0) {
         hdr.type = BPI_WIRE_FRAG;
     }
     do {
         size_t n = req->len - req->offset;
-        if (n > peer->max_frame) {
-            n = peer->max_frame;
+        if (n > max_frame) {
+            n = max_frame;
         }
         hdr.frame_len = (uint32_t)n;
         if (stream) {
             hdr.msg_len = req->offset;
         }
-        status = peer->send(peer->ep, &hdr, req->buf + req->offset);
+        status = send(ep, &hdr, req->buf + req->offset);
         if (status != BP_OK) {
             return status;
         }
@@ -184,6 +220,9 @@ static void send_pushed(bp_context_t *ctx, bp_request_t *req)
 {
     if (req->proto == BPI_PROTO_RTS) {
         return; /* completes on FIN; a CTS queues it again as a stream */
+    }
+    if (req->lane) {
+        bpi_lane_drop(ctx, req);
     }
     bpi_req_complete(req, BP_OK);
     if (req->autofree) {
@@ -448,6 +487,7 @@ static inline void recv_init(bp_request_t *req, bp_context_t *ctx, void *buf, si
     req->queued = 0;
     req->proto = 0;
     req->autofree = 0;
+    req->lane = 0;
     req->status = BP_INPROGRESS;
     req->peer = src;
     req->tag = tag;

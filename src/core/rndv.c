@@ -89,6 +89,9 @@ void bpi_rndv_release(bp_context_t *ctx, bp_request_t *req)
         rndv_id_put(ctx, req->rndv_id);
         req->rndv_id = 0;
     }
+    if (req->lane) {
+        bpi_lane_drop(ctx, req);
+    }
 }
 
 void bpi_rndv_free(bp_context_t *ctx)
@@ -224,6 +227,9 @@ void bpi_rndv_recv_start(bp_context_t *ctx, bp_request_t *req, int src,
         bpi_req_complete(req, BP_ERR_NOMEM);
         return;
     }
+    if (peer->lane != NULL) {
+        bpi_lane_hold(ctx, req, peer); /* the sender may stream either way */
+    }
     rndv_ctrl_send(ctx, src, BPI_WIRE_CTS, rts->sender_id, req->rndv_id, NULL);
 }
 
@@ -261,9 +267,14 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
             break;
         }
         bpi_rndv_release(ctx, req);
+        if (ctx->peers[src].lane_use) {
+            bpi_lane_hold(ctx, req, &ctx->peers[src]);
+        }
+        ctx->streams[req->lane]++;
         req->proto = BPI_PROTO_STREAM;
         req->remote_id = hdr->msg_len;
         req->offset = 0;
+        req->part = 0;
         bpi_send_enqueue(ctx, &ctx->peers[src], req);
         return;
     case BPI_WIRE_COOP: { /* write the first half of our data into the receiver's buffer */
@@ -303,7 +314,7 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
             req->offset + hdr->frame_len > req->msg_len) {
             break;
         }
-        if (off < req->len) {
+        if (off < req->len && payload != NULL) { /* NULL: the transport placed it */
             size_t n = req->len - off < hdr->frame_len ? req->len - off : hdr->frame_len;
             memcpy(req->buf + off, payload, n);
         }
@@ -317,6 +328,36 @@ void bpi_rndv_frame(bp_context_t *ctx, const bpi_wire_hdr_t *hdr, const void *pa
     }
     bpi_log_error("rank %d sent a rendezvous frame (type %u) that does not fit its message: "
                   "dropped", src, hdr->type);
+}
+
+/*
+ * bpi_tl_place_t: where byte `got` of an RDATA frame's payload goes in its receive buffer
+ * (the checks are the arrival's, below: a frame that would not be accepted has no place).
+ * Looked up by id each time, so a receive that has ended (a failed peer) is never written.
+ */
+int bpi_rndv_place(void *arg, const bpi_wire_hdr_t *hdr, size_t got, void **dest_p,
+                   size_t *room_p)
+{
+    bp_context_t *ctx = arg;
+    bp_request_t *req;
+    uint64_t off = hdr->msg_len;
+
+    if (hdr->type != BPI_WIRE_RDATA) {
+        return 0;
+    }
+    req = rndv_lookup(ctx, hdr->tag, (int)hdr->src);
+    if (req == NULL || req->type != BPI_REQ_RECV || req->proto != BPI_PROTO_STREAM ||
+        off + hdr->frame_len > req->msg_len || req->offset + hdr->frame_len > req->msg_len ||
+        got > hdr->frame_len) {
+        return 0;
+    }
+    off += got;
+    *dest_p = req->buf + (off < req->len ? off : req->len);
+    *room_p = off < req->len ? req->len - off : 0;
+    if (*room_p > hdr->frame_len - got) {
+        *room_p = hdr->frame_len - got;
+    }
+    return 1;
 }
 
 /* A peer is gone: every rendezvous message with it fails (sends waiting for its FIN or CTS,

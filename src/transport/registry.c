@@ -79,6 +79,22 @@ bp_status_t bpi_tl_notsup_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t 
     return BP_ERR_NOTSUP;
 }
 
+bp_status_t bpi_tl_notsup_send_part(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                    const void *payload, size_t *done_p)
+{
+    return BP_ERR_NOTSUP;
+}
+
+int bpi_tl_notsup_bulk_lane(const bpi_tl_iface_t *iface)
+{
+    return 0;
+}
+
+int bpi_tl_notsup_sending(const bpi_tl_iface_t *iface)
+{
+    return 0;
+}
+
 void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len)
 {
     if (len > 0) {

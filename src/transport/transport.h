@@ -26,8 +26,20 @@ typedef struct bpi_tl_ep bpi_tl_ep_t;       /* this process's way to one peer */
 /*
  * Called by the transport's progress for every frame that arrives. hdr and payload are valid
  * only during the call (they may live in a ring slot): the core copies what it keeps.
+ * payload is NULL for a frame whose payload the transport has already read into place
+ * (bpi_tl_place_t).
  */
 typedef void (*bpi_tl_recv_cb_t)(void *arg, const bpi_wire_hdr_t *hdr, const void *payload);
+
+/*
+ * Where the payload of a frame whose header has arrived goes, from its byte `got` on: 1 with
+ * *dest_p and *room_p (the bytes that fit there; 0: read and drop the rest, e.g. past the
+ * end of a truncated receive), or 0 when the core has no place for it (the frame is then
+ * delivered through recv_cb as usual). Asked again before every read: a receive that ended
+ * meanwhile (its peer was given up) answers 0 or room 0, never a stale buffer.
+ */
+typedef int (*bpi_tl_place_t)(void *arg, const bpi_wire_hdr_t *hdr, size_t got, void **dest_p,
+                              size_t *room_p);
 
 typedef struct bpi_tl_params {
     int rank;
@@ -37,8 +49,13 @@ typedef struct bpi_tl_params {
     int local_index; /* this rank's place among the ranks of its host (0 .. nlocal-1) */
     int nlocal;      /* ranks on this host */
     const bpi_config_t *config;
+    /* per rank: 1 when that rank runs on this host (valid until close) */
+    const uint8_t *same_host;
     bpi_tl_recv_cb_t recv_cb;
     void *cb_arg;
+    /* Optional (may be NULL): RDATA payloads read straight into the receive buffer. A
+     * transport that reads a byte stream (tcp) asks it; one with its own buffers needs not. */
+    bpi_tl_place_t place;
     /*
      * Optional (may be NULL): nonzero when the core has work that came without a frame (a
      * shared-memory collective moved on). A wait that can be woken by ep_wake calls it in its
@@ -81,6 +98,17 @@ typedef struct bpi_tl_ops {
      * (flow control, never logged); other errors when the peer is gone.
      */
     bp_status_t (*send)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+
+    /*
+     * Optional (stub: BP_ERR_NOTSUP, and the core sends frames of max_frame through send):
+     * send one RDATA frame of up to BPI_WIRE_PLACED_MAX payload bytes, in as many calls as
+     * it takes. *done_p counts the frame's bytes (header first) already written; BP_OK once
+     * all are, BP_ERR_AGAIN with *done_p advanced when the socket took only part: the caller
+     * keeps the payload and offers the same frame again before anything else to this
+     * endpoint. Nothing is copied: the payload stays the caller's until BP_OK.
+     */
+    bp_status_t (*send_part)(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload,
+                             size_t *done_p);
 
     /* Deliver arrived frames through recv_cb, at most budget of them; returns how many. */
     unsigned (*progress)(bpi_tl_iface_t *iface, unsigned budget);
@@ -136,6 +164,17 @@ typedef struct bpi_tl_ops {
     bp_status_t (*bulk_put)(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
                             size_t len);
 
+    /*
+     * A bulk lane (core/lane.c): should this transport's peers have their rendezvous data
+     * carried by another transport? 0: no (the stub); 1: connect one, but stream here
+     * unless BP_RNDV_LANE=on; 2: connect one and stream there (xdp in copy mode, where the
+     * kernel copies every frame three times and one TCP segment carries 64 KiB).
+     */
+    int (*bulk_lane)(const bpi_tl_iface_t *iface);
+    /* Nonzero while frames that send accepted still wait in the transport (tcp: a
+     * backlog): a lane is polled until it has written them. Stub: 0. */
+    int (*sending)(const bpi_tl_iface_t *iface);
+
     /* Extra lines for bp-info (e.g. which bulk path works here and why). Optional. */
     void (*info)(const bpi_config_t *config, char *buf, size_t len);
 } bpi_tl_ops_t;
@@ -153,6 +192,10 @@ bp_status_t bpi_tl_notsup_bulk_get(bpi_tl_ep_t *ep, void *local, uint64_t remote
                                    size_t len);
 bp_status_t bpi_tl_notsup_bulk_put(bpi_tl_ep_t *ep, const void *local, uint64_t remote_addr,
                                    size_t len);
+bp_status_t bpi_tl_notsup_send_part(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                    const void *payload, size_t *done_p);
+int bpi_tl_notsup_bulk_lane(const bpi_tl_iface_t *iface);
+int bpi_tl_notsup_sending(const bpi_tl_iface_t *iface);
 void bpi_tl_notsup_info(const bpi_config_t *config, char *buf, size_t len);
 
 /* The registry: every transport built into the library, in order of preference. */

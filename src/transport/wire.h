@@ -59,6 +59,11 @@ typedef struct bpi_wire_hdr {
 
 static_assert(sizeof(bpi_wire_hdr_t) == 32, "wire header is 32 bytes");
 
+/* The largest RDATA frame sent through a transport's send_part (transport.h): its receiver
+ * reads the payload straight into the receive buffer (params.place), so the frame need not
+ * fit the transport's own buffers. One system call each way moves up to this much. */
+#define BPI_WIRE_PLACED_MAX (1u << 20)
+
 /*
  * For a transport whose bytes come from an untrusted wire (tcp, xdp; not shm, whose frames
  * are written by processes of the same job and user): does a header hold what the core

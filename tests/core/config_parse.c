@@ -65,6 +65,7 @@ static void check_defaults(const bpi_config_t *cfg)
     UNIT_CHECK_EQ_U(cfg->shm_cma, BPI_SHM_CMA_AUTO);
     UNIT_CHECK_EQ_U(cfg->rndv_thresh, 65536);
     UNIT_CHECK_EQ_U(cfg->rndv_coop, 65536);
+    UNIT_CHECK_EQ_U(cfg->rndv_lane, BPI_RNDV_LANE_AUTO);
 }
 
 static void config_defaults_when_empty(void)
@@ -85,7 +86,7 @@ static void config_defaults_when_empty(void)
 
 static void config_each_variable_accepted(void)
 {
-    UNIT_CHECK_EQ(bpi_config_nvars, 14);
+    UNIT_CHECK_EQ(bpi_config_nvars, 15);
 
     check_accepted("BP_LOG_LEVEL=error", offsetof(bpi_config_t, log_level), BPI_LOG_ERROR);
     check_accepted("BP_LOG_LEVEL=warn", offsetof(bpi_config_t, log_level), BPI_LOG_WARN);
@@ -113,6 +114,10 @@ static void config_each_variable_accepted(void)
     check_accepted("BP_SHM_CMA=off", offsetof(bpi_config_t, shm_cma), BPI_SHM_CMA_OFF);
     check_accepted("BP_RNDV_THRESH=1024", offsetof(bpi_config_t, rndv_thresh), 1024);
     check_accepted("BP_RNDV_THRESH=64k", offsetof(bpi_config_t, rndv_thresh), 65536);
+    check_accepted("BP_RNDV_LANE=auto", offsetof(bpi_config_t, rndv_lane), BPI_RNDV_LANE_AUTO);
+    check_accepted("BP_RNDV_LANE=on", offsetof(bpi_config_t, rndv_lane), BPI_RNDV_LANE_ON);
+    check_accepted("BP_RNDV_LANE=off", offsetof(bpi_config_t, rndv_lane), BPI_RNDV_LANE_OFF);
+    check_refused("BP_RNDV_LANE=tcp", "accepted: auto on off");
     check_accepted("BP_TRANSPORTS=auto", offsetof(bpi_config_t, transports), 0);
     check_accepted("BP_TRANSPORTS=shm", offsetof(bpi_config_t, transports), 1);
     check_accepted("BP_BOOT=bprun", offsetof(bpi_config_t, boot), BPI_BOOT_BPRUN);

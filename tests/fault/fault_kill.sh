@@ -12,6 +12,10 @@
 # TRANSPORTS sets BP_TRANSPORTS (shm, tcp). Prints the slowest detection seen, and the
 # slowest return of bp_finalize after the death.
 #
+# TRANSPORTS xdp_lane: the same with tcp opened too, so that rendezvous data between the
+# hosts travels over tcp connections (bulk lanes, src/core/lane.c) while everything else
+# stays on xdp; the log must show streams sent over a lane.
+#
 # TRANSPORTS xdp: the ranks run on two emulated hosts (tests/net/hosts.sh: network
 # namespaces made here, ranks 0..N/2-1 on host 0), shm inside a host and xdp between them
 # (BP_TRANSPORTS=shm,xdp: no tcp to fall back on). The victim is every rank in turn (run R:
@@ -28,6 +32,10 @@ grace=
 tmp=$(mktemp -d)
 worst=0 worst_fin=0
 wrap=()
+lane=
+if [ "$tl" = xdp_lane ]; then
+    tl=xdp lane=1
+fi
 if [ "$tl" = xdp ]; then
     [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces and AF_XDP"; exit 77; }
     command -v ip >/dev/null || { echo "SKIP: iproute2 (ip) is not installed"; exit 77; }
@@ -46,7 +54,7 @@ if [ "$tl" = xdp ]; then
     # that can cascade (docs/RELIABILITY.md): 3 s leaves room for a loaded machine. The
     # bound on the detection itself is the same as over shm and tcp.
     grace=3
-    tl_env=shm,xdp
+    tl_env=shm,xdp${lane:+,tcp}
     stale=
 else
     tl_env=$tl
@@ -125,6 +133,12 @@ for run in $(seq 1 "$repeat"); do
         [ -z "$stale" ] || grep -q "removing a stale steering program" "$tmp/err" ||
             fail "the stale steering program on host $stale was not removed"
         stale=
+        if [ -n "$lane" ]; then
+            grep -q "bulk lane through tcp (our rendezvous data goes there)" "$tmp/err" ||
+                fail "no bulk lane through tcp"
+            grep -q "streams sent: [0-9]* with the messages, [1-9][0-9]* over a bulk lane" \
+                "$tmp/err" && lane_streams=1
+        fi
         for h in 0 1; do
             if [ $((n / 2)) -eq 1 ] && [ $((victim / (n / 2))) -eq "$h" ]; then
                 stale=$h # nobody left there to remove it
@@ -134,7 +148,11 @@ for run in $(seq 1 "$repeat"); do
         done
     fi
 done
-if [ "$tl" = xdp ]; then
+if [ -n "$lane" ] && [ -z "${lane_streams:-}" ]; then
+    echo "FAIL: no run sent a rendezvous stream over a bulk lane"; exit 1
+fi
+[ -n "$lane" ] && tl=xdp_lane
+if [ "$tl" = xdp ] || [ -n "$lane" ]; then
     hosts_down
     left=$(ip netns list | grep "^$HOSTS_PREFIX-" || true)
     [ -z "$left" ] || { echo "FAIL: namespaces left: $left"; exit 1; }

@@ -25,6 +25,10 @@ echo "$out" | grep -q "bypass\[0\] debug: rank $last (host .*): through $remote_
     { echo "FAIL: rank 0 does not reach rank $last (other host) through $remote_tl"; exit 1; }
 echo "$out" | grep -q "bypass\[$last\] debug: rank 0 (host .*): through $remote_tl" ||
     { echo "FAIL: rank $last does not reach rank 0 (other host) through $remote_tl"; exit 1; }
+# TWO_HOSTS_EXPECT: a pattern the debug log must show (e.g. streams over a bulk lane)
+if [ -n "${TWO_HOSTS_EXPECT:-}" ] && ! echo "$out" | grep -q -e "$TWO_HOSTS_EXPECT"; then
+    echo "FAIL: the log does not show: $TWO_HOSTS_EXPECT"; exit 1
+fi
 # nothing left on the interfaces: the hosts' XDP programs went with the job
 hosts_xdp_clean || exit 1
 echo "two_hosts passed"

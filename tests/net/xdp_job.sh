@@ -8,6 +8,8 @@
 #             CAP_BPF, CAP_SYS_ADMIN): the job runs over tcp and the log says why
 # XDP_JOB_EXPECT: a pattern the job's debug log must contain (pass only). XDP_JOB_AGAIN=N:
 # N more jobs back to back before it.
+# Rendezvous data stays on xdp (BP_RNDV_LANE=off: these tests are about the xdp transport's
+# own protocol) unless BP_RNDV_LANE is set on this script.
 # Extra environment: set it on this script (HOSTS_MTU: the interfaces' MTU). Skips (77) when not root or iproute2 is missing.
 bprun=$1 nper=$2 check=$3 prog=$4
 shift 4
@@ -18,7 +20,7 @@ hosts_up 2 || { echo "FAIL: could not create the emulated hosts"; exit 1; }
 wrap=""
 [ "$check" = fallback ] && wrap="setpriv --bounding-set=-net_raw,-net_admin,-bpf,-sys_admin --"
 job() {
-    out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=debug "$bprun" --timeout 200 -n $((2 * nper)) \
+    out=$(env BP_TCP_IF=eth0 BP_LOG_LEVEL=debug BP_RNDV_LANE="${BP_RNDV_LANE:-off}" "$bprun" --timeout 200 -n $((2 * nper)) \
           sh -c 'p=$0 n=$1 w=$2; shift 2; exec ip netns exec "$p-$((BPRUN_RANK / n))" $w "$@"' \
           "$HOSTS_PREFIX" \
           "$nper" "$wrap" "$prog" "$@" 2>&1)

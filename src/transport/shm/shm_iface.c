@@ -472,6 +472,7 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .disconnect = shm_disconnect,
     .ready = shm_ready,
     .send = bpi_shm_ep_send,
+    .send_part = bpi_tl_notsup_send_part,
     .progress = bpi_shm_progress,
     .peek = bpi_shm_ep_peek,
     .consume = bpi_shm_ep_consume,
@@ -482,5 +483,7 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .ep_wake = bpi_shm_ep_wake,
     .bulk_get = bpi_shm_bulk_get,
     .bulk_put = bpi_shm_bulk_put,
+    .bulk_lane = bpi_tl_notsup_bulk_lane,
+    .sending = bpi_tl_notsup_sending,
     .info = bpi_shm_info,
 };

@@ -103,11 +103,19 @@ struct bpi_tl_ep {
     /* send backlog: bytes [tx_off, tx_off + tx_len) of tx */
     char *tx;
     size_t tx_off, tx_len;
+    int tx_part; /* send_part wrote part of a frame: the caller owes the rest */
 
     /* reassembly: bytes [rx_off, rx_len) of rx are received, not yet delivered */
     char *rx;
     size_t rx_off, rx_len;
     int rx_eof;        /* the peer closed: deliver what is buffered, then fail */
+    /* a frame whose payload is read straight into place (params.place): its header, and
+     * how many payload bytes have come; rx_hdr_first: the last frame was placed, so read
+     * only up to the next header (its payload may go straight to place too) */
+    int pl_on;
+    bpi_wire_hdr_t pl_hdr;
+    size_t pl_got;
+    int rx_hdr_first;
     int rx_listed;     /* on iface->rx_list: complete frames left over after a budget */
     bpi_tl_ep_t *rx_next;
 
@@ -139,14 +147,18 @@ struct bpi_tl_iface {
 
 /* tcp_ep.c */
 bp_status_t bpi_tcp_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload);
+bp_status_t bpi_tcp_ep_send_part(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                 const void *payload, size_t *done_p);
 bp_status_t bpi_tcp_ep_queue(bpi_tl_ep_t *ep, const void *buf, size_t len);
 void bpi_tcp_ep_flush(bpi_tl_ep_t *ep);
 void bpi_tcp_ep_events(bpi_tl_ep_t *ep);
 void bpi_tcp_ep_fail(bpi_tl_ep_t *ep);
+int bpi_tcp_sending(const bpi_tl_iface_t *iface);
 void bpi_tcp_fd_close(bpi_tl_iface_t *iface, int fd);
 
 /* tcp_progress.c */
 unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget);
+size_t bpi_tcp_rx_place_bytes(bpi_tl_ep_t *ep, const char *src, size_t len);
 unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget);
 bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms);
 bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);

@@ -33,7 +33,9 @@ void bpi_tcp_ep_events(bpi_tl_ep_t *ep)
         return;
     }
     want = (ep->rx_paused ? 0u : (uint32_t)EPOLLIN) |
-           ((ep->state == BPI_TCP_EP_CONNECTING || ep->tx_len > 0) ? (uint32_t)EPOLLOUT : 0u);
+           ((ep->state == BPI_TCP_EP_CONNECTING || ep->tx_len > 0 || ep->tx_part)
+                ? (uint32_t)EPOLLOUT
+                : 0u);
     if (want == ep->events) {
         return;
     }
@@ -57,6 +59,7 @@ void bpi_tcp_ep_fail(bpi_tl_ep_t *ep)
     }
     ep->state = BPI_TCP_EP_DEAD;
     ep->events = 0;
+    ep->tx_part = 0;
     ep->tx_off = 0;
     ep->tx_len = 0;
 }
@@ -175,6 +178,72 @@ static __attribute__((noinline)) bp_status_t tcp_send_queued(bpi_tl_ep_t *ep,
     }
     bpi_tcp_ep_events(ep);
     return BP_OK;
+}
+
+/*
+ * A large RDATA frame straight from the caller's buffer, as far as the socket takes it (no
+ * backlog: the caller offers the rest again). Frames the backlog holds go first. While a
+ * frame is part written, EPOLLOUT wakes a sleeping rank when the socket has room again.
+ */
+bp_status_t bpi_tcp_ep_send_part(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
+                                 const void *payload, size_t *done_p)
+{
+    size_t hlen = sizeof(*hdr);
+    size_t total = hlen + hdr->frame_len;
+    size_t done = *done_p;
+    struct iovec iov[2];
+    struct msghdr msg;
+    ssize_t n;
+
+    if (ep->state != BPI_TCP_EP_UP) {
+        return ep->state == BPI_TCP_EP_DEAD ? BP_ERR_PEER : BP_ERR_AGAIN;
+    }
+    if (ep->tx_len > 0) {
+        bpi_tcp_ep_flush(ep);
+        if (ep->tx_len > 0 || ep->state != BPI_TCP_EP_UP) {
+            return ep->state == BPI_TCP_EP_DEAD ? BP_ERR_PEER : BP_ERR_AGAIN;
+        }
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    if (done < hlen) {
+        iov[0].iov_base = (char *)hdr + done;
+        iov[0].iov_len = hlen - done;
+        iov[1].iov_base = (void *)payload;
+        iov[1].iov_len = hdr->frame_len;
+        msg.msg_iovlen = hdr->frame_len > 0 ? 2 : 1;
+    } else {
+        iov[0].iov_base = (char *)payload + (done - hlen);
+        iov[0].iov_len = total - done;
+        msg.msg_iovlen = 1;
+    }
+    do {
+        n = sendmsg(ep->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            bpi_log_info("tcp: rank %d: sendmsg: %s", ep->peer, strerror(errno));
+            bpi_tcp_ep_fail(ep);
+            return BP_ERR_PEER;
+        }
+        n = 0;
+    }
+    *done_p = done + (size_t)n;
+    ep->tx_part = *done_p < total;
+    bpi_tcp_ep_events(ep);
+    return ep->tx_part ? BP_ERR_AGAIN : BP_OK;
+}
+
+/* A bulk lane is polled until this says its backlogs are written (core/lane.c). */
+int bpi_tcp_sending(const bpi_tl_iface_t *iface)
+{
+    for (int r = 0; r < iface->params.size; r++) {
+        const bpi_tl_ep_t *ep = iface->eps[r];
+        if (ep != NULL && ep->tx_len > 0 && ep->state != BPI_TCP_EP_DEAD) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 bp_status_t bpi_tcp_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload)

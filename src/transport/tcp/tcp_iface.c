@@ -293,6 +293,14 @@ static bp_status_t tcp_connect_start(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep,
     return BP_OK;
 }
 
+static int tcp_card_loopback(const bpi_tcp_card_t *card)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+
+    return card->family == AF_INET ? card->addr[0] == 127
+                                   : memcmp(card->addr, v6_loopback, 16) == 0;
+}
+
 static bp_status_t tcp_connect(bpi_tl_iface_t *iface, int peer, const void *cardbuf, size_t len,
                                bpi_tl_ep_t **ep_p)
 {
@@ -321,6 +329,14 @@ static bp_status_t tcp_connect(bpi_tl_iface_t *iface, int peer, const void *card
         bpi_log_error("tcp: rank %d takes frames of at most %u bytes, ours are up to %u",
                       peer, card.max_frame, BPI_TCP_MAX_FRAME);
         return BP_ERR_CONFIG;
+    }
+    if (tcp_card_loopback(&card) && iface->params.same_host != NULL &&
+        !iface->params.same_host[peer]) {
+        /* its listener is on its host's loopback (BP_TCP_IF=lo, the default): only ranks
+         * of that host reach it. Both sides see the same two cards and agree. */
+        bpi_log_debug("tcp: rank %d listens on loopback on another host: not reachable "
+                      "(set BP_TCP_IF to the interface between the hosts)", peer);
+        return BP_ERR_NOTSUP;
     }
     ep = calloc(1, sizeof(*ep));
     if (ep == NULL) {
@@ -496,6 +512,7 @@ const bpi_tl_ops_t bpi_tl_tcp = {
     .disconnect = tcp_disconnect,
     .ready = tcp_ready,
     .send = bpi_tcp_ep_send,
+    .send_part = bpi_tcp_ep_send_part,
     .progress = bpi_tcp_progress,
     .peek = bpi_tl_notsup_peek,
     .consume = bpi_tl_notsup_consume,
@@ -506,5 +523,7 @@ const bpi_tl_ops_t bpi_tl_tcp = {
     .ep_wake = bpi_tl_notsup_ep_wake, /* epoll cannot see shared memory: no shm collectives */
     .bulk_get = bpi_tl_notsup_bulk_get,
     .bulk_put = bpi_tl_notsup_bulk_put,
+    .bulk_lane = bpi_tl_notsup_bulk_lane,
+    .sending = bpi_tcp_sending,
     .info = bpi_tl_notsup_info,
 };

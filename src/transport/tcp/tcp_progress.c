@@ -38,12 +38,15 @@ static void tcp_rx_list_add(bpi_tl_ep_t *ep)
     }
 }
 
-/* Is a complete frame buffered? (headers are checked when delivered) */
+/* Is a complete frame buffered (or placed)? (headers are checked when delivered) */
 static int tcp_rx_complete(const bpi_tl_ep_t *ep)
 {
     size_t avail = ep->rx_len - ep->rx_off;
     bpi_wire_hdr_t hdr;
 
+    if (ep->pl_on) {
+        return ep->pl_got == ep->pl_hdr.frame_len;
+    }
     if (avail < sizeof(hdr)) {
         return 0;
     }
@@ -61,6 +64,90 @@ static void tcp_rx_proto_error(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr)
     bpi_tcp_ep_fail(ep);
 }
 
+/*
+ * Placing a frame's payload (params.place): the next len bytes of it, from src (what the
+ * reassembly buffer already holds), or NULL to recv them from the socket. Returns how many
+ * were moved (0: none yet, or the peer is gone); the core says before each move where they
+ * go, and bytes it has no room for are dropped (read into the reassembly buffer, which is
+ * empty while a frame is placed).
+ */
+static size_t tcp_rx_place_move(bpi_tl_ep_t *ep, const char *src, size_t len)
+{
+    bpi_tl_iface_t *iface = ep->iface;
+    void *dest = NULL;
+    size_t room = 0;
+    ssize_t n;
+
+    if (!iface->params.place(iface->params.cb_arg, &ep->pl_hdr, ep->pl_got, &dest, &room) ||
+        room == 0) {
+        dest = NULL;
+        room = src != NULL ? len : BPI_TCP_RX_BYTES;
+    }
+    if (len > room) {
+        len = room;
+    }
+    if (src != NULL) {
+        if (dest != NULL) {
+            memcpy(dest, src, len);
+        }
+        ep->pl_got += len;
+        return len;
+    }
+    do {
+        n = recv(ep->fd, dest != NULL ? dest : ep->rx, len, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        ep->pl_got += (size_t)n;
+        return (size_t)n;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return 0;
+    }
+    if (n == 0) {
+        bpi_log_info("tcp: rank %d closed the connection in the middle of a frame", ep->peer);
+    } else {
+        bpi_log_info("tcp: rank %d: recv: %s", ep->peer, strerror(errno));
+    }
+    bpi_tcp_ep_fail(ep);
+    return 0;
+}
+
+/* Bytes of the placed frame's payload that are already in memory (the fuzz harness feeds
+ * its stream through here, as tcp_rx_read would recv them). */
+size_t bpi_tcp_rx_place_bytes(bpi_tl_ep_t *ep, const char *src, size_t len)
+{
+    size_t n = 0;
+
+    while (n < len && ep->pl_on && ep->pl_got < ep->pl_hdr.frame_len) {
+        size_t left = ep->pl_hdr.frame_len - ep->pl_got;
+        n += tcp_rx_place_move(ep, src + n, len - n < left ? len - n : left);
+    }
+    return n;
+}
+
+/* An RDATA frame whose payload has not all come: place it if the core has a place for it
+ * (it then leaves the reassembly buffer, with the part of its payload already there). */
+static int tcp_rx_place_start(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const char *payload,
+                              size_t have)
+{
+    bpi_tl_iface_t *iface = ep->iface;
+    void *dest;
+    size_t room;
+
+    if (iface->params.place == NULL ||
+        !iface->params.place(iface->params.cb_arg, hdr, 0, &dest, &room)) {
+        return 0;
+    }
+    ep->pl_on = 1;
+    ep->pl_hdr = *hdr;
+    ep->pl_got = 0;
+    while (ep->pl_got < have) {
+        tcp_rx_place_move(ep, payload + ep->pl_got, have - ep->pl_got);
+    }
+    ep->rx_off += sizeof(*hdr) + have;
+    return 1;
+}
+
 /* Deliver complete frames from the reassembly buffer, at most budget. Every header is
  * checked here, before the core sees it: this is where untrusted bytes become frames
  * (fuzz/fuzz_frames.c drives it). */
@@ -69,20 +156,43 @@ unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
     bpi_tl_iface_t *iface = ep->iface;
     unsigned n = 0;
 
+    if (ep->pl_on) {
+        if (ep->pl_got < ep->pl_hdr.frame_len || budget == 0) {
+            return 0;
+        }
+        ep->pl_on = 0;
+        ep->rx_hdr_first = 1;
+        iface->params.recv_cb(iface->params.cb_arg, &ep->pl_hdr, NULL);
+        n++;
+    }
     while (n < budget) {
         size_t avail = ep->rx_len - ep->rx_off;
         const char *frame = ep->rx + ep->rx_off;
         bpi_wire_hdr_t hdr; /* a copy: the buffer need not be aligned */
+        uint32_t max;
 
         if (avail < sizeof(hdr)) {
             break;
         }
         memcpy(&hdr, frame, sizeof(hdr));
-        if (BPI_TCP_UNLIKELY(!bpi_wire_hdr_ok(&hdr, (uint32_t)ep->peer, BPI_TCP_MAX_FRAME))) {
+        /* a placed frame may be larger than the buffer (send_part's) */
+        max = hdr.type == BPI_WIRE_RDATA && iface->params.place != NULL ? BPI_WIRE_PLACED_MAX
+                                                                        : BPI_TCP_MAX_FRAME;
+        if (BPI_TCP_UNLIKELY(!bpi_wire_hdr_ok(&hdr, (uint32_t)ep->peer, max))) {
             tcp_rx_proto_error(ep, &hdr);
             break;
         }
+        if (hdr.type != BPI_WIRE_RDATA) {
+            ep->rx_hdr_first = 0;
+        }
         if (avail < sizeof(hdr) + hdr.frame_len) {
+            if (hdr.type == BPI_WIRE_RDATA &&
+                tcp_rx_place_start(ep, &hdr, frame + sizeof(hdr), avail - sizeof(hdr))) {
+                break; /* the rest comes straight from the socket (tcp_rx_read) */
+            }
+            if (hdr.frame_len > BPI_TCP_MAX_FRAME) {
+                tcp_rx_proto_error(ep, &hdr); /* too large for the buffer, and no place */
+            }
             break;
         }
         /* consumed before the call: the callback may send, even on this connection */
@@ -104,8 +214,15 @@ unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget)
  * what is left is less than one frame and, once moved to the front, leaves room for one. */
 static void tcp_rx_read(bpi_tl_ep_t *ep)
 {
+    size_t want;
     ssize_t n;
 
+    if (ep->pl_on) {
+        if (ep->pl_got < ep->pl_hdr.frame_len && ep->fd >= 0) {
+            tcp_rx_place_move(ep, NULL, ep->pl_hdr.frame_len - ep->pl_got);
+        }
+        return;
+    }
     if (ep->rx == NULL) {
         ep->rx = malloc(BPI_TCP_RX_BYTES);
         if (ep->rx == NULL) {
@@ -119,8 +236,12 @@ static void tcp_rx_read(bpi_tl_ep_t *ep)
         ep->rx_len -= ep->rx_off;
         ep->rx_off = 0;
     }
+    want = BPI_TCP_RX_BYTES - ep->rx_len;
+    if (ep->rx_hdr_first && ep->rx_len < sizeof(bpi_wire_hdr_t)) {
+        want = sizeof(bpi_wire_hdr_t) - ep->rx_len; /* a stream: its payload goes to place */
+    }
     do {
-        n = recv(ep->fd, ep->rx + ep->rx_len, BPI_TCP_RX_BYTES - ep->rx_len, MSG_DONTWAIT);
+        n = recv(ep->fd, ep->rx + ep->rx_len, want, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         ep->rx_len += (size_t)n;

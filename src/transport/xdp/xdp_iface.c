@@ -308,6 +308,15 @@ static bp_status_t xdp_ready(bpi_tl_iface_t *iface)
     return BP_OK;
 }
 
+/* Copy mode (veth, and any driver without zero-copy AF_XDP): a frame is copied into an
+ * skb, again for XDP's headroom and into the receiver's UMEM, where a TCP segment of up to
+ * 64 KiB is copied once each way: rendezvous data is faster over tcp (docs/PERFORMANCE.md).
+ * Zero-copy: the lane is connected, but data stays here unless BP_RNDV_LANE=on. */
+static int xdp_bulk_lane(const bpi_tl_iface_t *iface)
+{
+    return iface->zerocopy ? 1 : 2;
+}
+
 static void xdp_info(const bpi_config_t *config, char *buf, size_t len)
 {
     static const char *names[] = BPI_XDP_CNT_NAMES;
@@ -351,6 +360,7 @@ const bpi_tl_ops_t bpi_tl_xdp = {
     .disconnect = xdp_disconnect,
     .ready = xdp_ready,
     .send = bpi_xdp_send,
+    .send_part = bpi_tl_notsup_send_part,
     .progress = bpi_xdp_progress,
     .peek = bpi_tl_notsup_peek,
     .consume = bpi_tl_notsup_consume,
@@ -361,5 +371,7 @@ const bpi_tl_ops_t bpi_tl_xdp = {
     .ep_wake = bpi_tl_notsup_ep_wake, /* no one-host collectives across hosts */
     .bulk_get = bpi_tl_notsup_bulk_get,
     .bulk_put = bpi_tl_notsup_bulk_put,
+    .bulk_lane = xdp_bulk_lane,
+    .sending = bpi_tl_notsup_sending,
     .info = xdp_info,
 };
