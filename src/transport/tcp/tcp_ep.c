@@ -180,6 +180,26 @@ static __attribute__((noinline)) bp_status_t tcp_send_queued(bpi_tl_ep_t *ep,
     return BP_OK;
 }
 
+/* One nonblocking sendmsg: the bytes the socket took (0: none, it is full), or -1 when the
+ * connection is gone (logged, the endpoint failed). */
+static inline ssize_t tcp_sendmsg(bpi_tl_ep_t *ep, const struct msghdr *msg)
+{
+    ssize_t n;
+
+    do {
+        n = sendmsg(ep->fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (__builtin_expect(n >= 0, 1)) {
+        return n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return 0;
+    }
+    bpi_log_info("tcp: rank %d: sendmsg: %s", ep->peer, strerror(errno));
+    bpi_tcp_ep_fail(ep);
+    return -1;
+}
+
 /*
  * A large RDATA frame straight from the caller's buffer, as far as the socket takes it (no
  * backlog: the caller offers the rest again). Frames the backlog holds go first. While a
@@ -217,16 +237,9 @@ bp_status_t bpi_tcp_ep_send_part(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
         iov[0].iov_len = total - done;
         msg.msg_iovlen = 1;
     }
-    do {
-        n = sendmsg(ep->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    n = tcp_sendmsg(ep, &msg);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            bpi_log_info("tcp: rank %d: sendmsg: %s", ep->peer, strerror(errno));
-            bpi_tcp_ep_fail(ep);
-            return BP_ERR_PEER;
-        }
-        n = 0;
+        return BP_ERR_PEER;
     }
     *done_p = done + (size_t)n;
     ep->tx_part = *done_p < total;
@@ -265,19 +278,12 @@ bp_status_t bpi_tcp_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const vo
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = hdr->frame_len > 0 ? 2 : 1;
-    do {
-        n = sendmsg(ep->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    n = tcp_sendmsg(ep, &msg);
     if (__builtin_expect((size_t)n == total, 1)) {
         return BP_OK;
     }
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            bpi_log_info("tcp: rank %d: sendmsg: %s", ep->peer, strerror(errno));
-            bpi_tcp_ep_fail(ep);
-            return BP_ERR_PEER;
-        }
-        n = 0;
+        return BP_ERR_PEER;
     }
     return tcp_send_rest(ep, hdr, payload, (size_t)n);
 }
