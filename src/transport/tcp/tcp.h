@@ -19,7 +19,8 @@
 #include "transport/transport.h"
 
 #define BPI_TCP_MAGIC 0x42505443u /* "BPTC" */
-#define BPI_TCP_VERSION 1
+/* 2: RDATA frames of up to BPI_WIRE_PLACED_MAX (send_part), where version 1 took 64 KiB */
+#define BPI_TCP_VERSION 2
 
 /* Largest payload of a frame; the core fragments longer messages. */
 #define BPI_TCP_MAX_FRAME (64u * 1024u)
