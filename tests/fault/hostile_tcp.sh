@@ -33,15 +33,15 @@ le64() { # 16 hex digits -> 8 bytes little endian, as printf escapes
     printf '%s' "$out"
 }
 magic='\x43\x54\x50\x42' # "BPTC", little endian
-v1='\x01\x00\x00\x00'
+vcur='\x02\x00\x00\x00' # the current tcp version (BPI_TCP_VERSION)
 tail_ok='\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00' # src 0 dst 1 ...
 cookie='\x11\x22\x33\x44\x55\x66\x77\x88'
 declare -A attack=(
     [garbage]='GET / HTTP/1.1\r\nHost: x\r\n\r\nxxxxxxxxxxxxxx'
     [version]="$magic\\x63\\x00\\x00\\x00$(le64 "$key")$cookie$tail_ok"
-    [jobkey]="$magic$v1$(le64 0123456789abcdef)$cookie$tail_ok"
-    [cookie]="$magic$v1$(le64 "$key")$cookie$tail_ok"
-    [short]="$magic$v1"
+    [jobkey]="$magic$vcur$(le64 0123456789abcdef)$cookie$tail_ok"
+    [cookie]="$magic$vcur$(le64 "$key")$cookie$tail_ok"
+    [short]="$magic$vcur"
 )
 for r in 0 1; do
     pid=$(sed -n "s/^hostile: rank $r pid \([0-9]*\) .*/\1/p" "$tmp/out")
@@ -62,7 +62,7 @@ done
 pid1=$(sed -n "s/^hostile: rank 1 pid \([0-9]*\) .*/\1/p" "$tmp/out")
 port1=$(ss -ltnpH 2>/dev/null | grep "pid=$pid1," | awk '{print $4}' | sed 's/.*://' | head -1)
 exec 4<>"/dev/tcp/127.0.0.1/$port1" || { kill $bp; wait $bp; fail "could not connect to rank 1"; }
-printf "$magic$v1" >&4
+printf "$magic$vcur" >&4
 sleep 11
 exec 3<>"/dev/tcp/127.0.0.1/$port1" && printf 'garbage-garbage-garbage-garbage-garbage-' >&3
 sleep 0.5
