@@ -35,6 +35,7 @@ static int tt_n;
 static int tt_rank;
 static unsigned tt_gen;
 static bpi_config_t tt_config;
+static bpi_tl_place_t tt_place; /* params.place of the next tt_open (NULL: none) */
 
 static inline int64_t tt_now_ms(void)
 {
@@ -74,6 +75,7 @@ static inline bpi_tl_iface_t *tt_open(uint64_t jobkey, bpi_tl_recv_cb_t cb, void
     params.config = &tt_config;
     params.recv_cb = cb;
     params.cb_arg = arg;
+    params.place = tt_place;
     UNIT_CHECK_EQ(bpi_tl_tcp.open(&params, &iface), BP_OK);
     UNIT_CHECK_EQ(bpi_tl_tcp.card_pack(iface, tt_sh->card[tt_rank], &len), BP_OK);
     UNIT_CHECK(len <= 200);
