@@ -446,9 +446,10 @@ static void cmp_command(const cmp_t *c, int k, const cmp_bench_t *b, const char 
         return;
     case CMP_K_BYPASS:
         if (k == CMP_BYPASS_HOSTS || k == CMP_BYPASS_XDP) {
-            /* every peer through tcp (or xdp) on the namespaces' eth0; rank r in host r */
+            /* every peer through tcp (or xdp, with its rendezvous data on a tcp bulk lane
+             * as by default) on the namespaces' eth0; rank r in host r */
             cmp_arg(a, "/usr/bin/env");
-            cmp_arg(a, k == CMP_BYPASS_XDP ? "BP_TRANSPORTS=xdp" : "BP_TRANSPORTS=tcp");
+            cmp_arg(a, k == CMP_BYPASS_XDP ? "BP_TRANSPORTS=xdp,tcp" : "BP_TRANSPORTS=tcp");
             cmp_arg(a, "BP_TCP_IF=eth0");
             cmp_arg(a, "BP_XDP_IFACE=eth0");
             cmp_arg(a, "%s", c->prog[k]);
