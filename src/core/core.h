@@ -46,7 +46,7 @@ static inline void bpi_cpu_relax(void)
  * system calls a second while waiting. */
 #define BPI_LIVENESS_NS 100000000ull
 /* Blocking progress: the longest sleep before re-checking peers (the liveness period). */
-#define BPI_BLOCK_TIMEOUT_MS 100
+#define BPI_BLOCK_TIMEOUT_US 100000
 
 /*
  * Adaptive progress (progress.c). A futex sleep/wake costs 7-8 us between two CPUs of this

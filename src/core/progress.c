@@ -186,19 +186,23 @@ void bpi_liveness_now(bp_context_t *ctx)
 static void progress_sleep_fds(bp_context_t *ctx)
 {
     struct pollfd pfd[BPI_TL_MAX];
-    int timeout_ms = BPI_BLOCK_TIMEOUT_MS;
+    int timeout_us = BPI_BLOCK_TIMEOUT_US;
+    struct timespec ts;
     unsigned n = 0;
     int sleep = 1;
 
     while (n < ctx->nactive) {
         bpi_ctx_tl_t *tl = ctx->active[n++];
-        if (tl->ops->wait_fd(tl->iface, &pfd[n - 1], &timeout_ms) != BP_OK) {
+        if (tl->ops->wait_fd(tl->iface, &pfd[n - 1], &timeout_us) != BP_OK) {
             sleep = 0;
             break;
         }
     }
     if (sleep) {
-        int got = poll(pfd, n, timeout_ms);
+        int got;
+        ts.tv_sec = timeout_us / 1000000;
+        ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+        got = ppoll(pfd, n, &ts, NULL);
         ctx->sleeps.polls++;
         if (got == 0) {
             ctx->sleeps.polls_idle++;
@@ -226,7 +230,7 @@ static void progress_sleep(bp_context_t *ctx)
     }
     ctx->sleeps.n++;
     if (ctx->nactive == 1) {
-        ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_MS);
+        ctx->active[0]->ops->wait(ctx->active[0]->iface, BPI_BLOCK_TIMEOUT_US);
     } else if (ctx->nactive > 1) {
         progress_sleep_fds(ctx);
     }

@@ -22,19 +22,19 @@ const bpi_tl_ops_t *bpi_tl_find(const char *name)
     return NULL;
 }
 
-bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms)
+bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
     return BP_ERR_NOTSUP;
 }
 
-/* No descriptor to sleep on: be looked at again within BPI_TL_POLL_MS. */
-bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+/* No descriptor to sleep on: be looked at again within BPI_TL_POLL_US. */
+bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us)
 {
     pfd->fd = -1;
     pfd->events = 0;
     pfd->revents = 0;
-    if (*timeout_ms < 0 || *timeout_ms > BPI_TL_POLL_MS) {
-        *timeout_ms = BPI_TL_POLL_MS;
+    if (*timeout_us < 0 || *timeout_us > BPI_TL_POLL_US) {
+        *timeout_us = BPI_TL_POLL_US;
     }
     return BP_OK;
 }

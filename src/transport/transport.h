@@ -18,7 +18,7 @@
 
 /* A transport that cannot wake a sleeping process through a descriptor is looked at again
  * after at most this long when the core sleeps on several transports (wait_fd). */
-#define BPI_TL_POLL_MS 1
+#define BPI_TL_POLL_US 1000
 
 typedef struct bpi_tl_iface bpi_tl_iface_t; /* a transport opened in this process */
 typedef struct bpi_tl_ep bpi_tl_ep_t;       /* this process's way to one peer */
@@ -125,21 +125,22 @@ typedef struct bpi_tl_ops {
     void (*consume)(bpi_tl_ep_t *ep);
 
     /*
-     * Sleep until a frame may have arrived or timeout_ms passed (blocking progress). Returns
-     * at once when frames are already waiting. Spurious returns are allowed.
+     * Sleep until a frame may have arrived or timeout_us microseconds passed (blocking
+     * progress), or until the transport's own next timer is due, whichever comes first.
+     * Returns at once when frames are already waiting. Spurious returns are allowed.
      */
-    bp_status_t (*wait)(bpi_tl_iface_t *iface, int timeout_ms);
+    bp_status_t (*wait)(bpi_tl_iface_t *iface, int timeout_us);
     /*
      * Sleeping on several transports at once (a rank with peers on its host and on others):
      * the core sleeps in one poll() over a descriptor of each. wait_fd readies this
-     * transport for that sleep: BP_OK with *pfd to watch (fd -1: none, and then *timeout_ms
-     * lowered to BPI_TL_POLL_MS, so that the core looks again that soon) and *timeout_ms
-     * lowered if the transport must be back sooner; BP_ERR_AGAIN when a frame is already
+     * transport for that sleep: BP_OK with *pfd to watch (fd -1: none, and then *timeout_us
+     * lowered to BPI_TL_POLL_US, so that the core looks again that soon) and *timeout_us
+     * lowered if the transport must be back sooner (a timer of its own); BP_ERR_AGAIN when a frame is already
      * waiting (the core does not sleep). wait_fd_done follows every wait_fd, whatever it
      * returned, once the sleep is over. A transport whose senders must wake a sleeping
      * receiver (shm) says in wait_fd that the receiver sleeps in poll now.
      */
-    bp_status_t (*wait_fd)(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+    bp_status_t (*wait_fd)(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
     void (*wait_fd_done)(bpi_tl_iface_t *iface);
 
     /* Is the peer still alive? BP_OK or BP_ERR_PEER. Slow path: called when idle. */
@@ -180,8 +181,8 @@ typedef struct bpi_tl_ops {
 } bpi_tl_ops_t;
 
 /* Stubs for optional slots. */
-bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_ms);
-bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_us);
+bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface);
 const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p);
 void bpi_tl_notsup_consume(bpi_tl_ep_t *ep);

@@ -110,7 +110,7 @@ struct bpi_tl_iface {
     /* blocking progress on several transports: a datagram socket bound to the abstract
      * address in seg->wake_name, whose datagrams wake the core's poll(); also what this
      * process sends its own wake-ups from. -1: none (a peer that sleeps in poll() is then
-     * not woken by us, and looks again within BPI_TL_POLL_MS) */
+     * not woken by us, and looks again within BPI_TL_POLL_US) */
     int wake_fd;
 };
 
@@ -161,8 +161,8 @@ void bpi_shm_info(const bpi_config_t *config, char *buf, size_t len);
 unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget);
 const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p);
 void bpi_shm_ep_consume(bpi_tl_ep_t *ep);
-bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms);
-bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us);
+bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface);
 
 #endif

@@ -34,7 +34,7 @@
  * to an abstract address named after the job and the rank, so that it needs no file and
  * goes with the process however it ends. Its name goes into the segment's header, where
  * senders read it. Not fatal when it cannot be made: the core then looks at shm again within
- * BPI_TL_POLL_MS while it sleeps on the other transports.
+ * BPI_TL_POLL_US while it sleeps on the other transports.
  */
 static void shm_wake_open(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint64_t jobkey,
                           int rank)
@@ -47,14 +47,14 @@ static void shm_wake_open(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint64_
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         bpi_log_info("shm: no wake socket (%s): blocking waits on several transports look "
-                     "at shm every %d ms", strerror(errno), BPI_TL_POLL_MS);
+                     "at shm every %d us", strerror(errno), BPI_TL_POLL_US);
         return;
     }
     if (bind(fd, (const struct sockaddr *)&addr,
              (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) != 0) {
         bpi_log_info("shm: no wake socket (bind @%s: %s): blocking waits on several "
                      "transports look at shm every %d ms", addr.sun_path + 1, strerror(errno),
-                     BPI_TL_POLL_MS);
+                     BPI_TL_POLL_US);
         close(fd);
         return;
     }

@@ -133,7 +133,7 @@ static int shm_anything_waiting(bpi_tl_iface_t *iface)
     return 0;
 }
 
-bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
+bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
     bpi_shm_seg_hdr_t *seg = iface->seg;
     struct timespec ts;
@@ -148,8 +148,8 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
      * call bpi_shm_ep_wake after their store */
     if (!shm_anything_waiting(iface) &&
         (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg))) {
-        ts.tv_sec = timeout_ms / 1000;
-        ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+        ts.tv_sec = timeout_us / 1000000;
+        ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
         /* returns at once if a sender bumped `futex` after we read val */
         if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) != 0 &&
             errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
@@ -166,9 +166,9 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_ms)
  * The core's sleep over several transports: the same announcement and last look as
  * bpi_shm_wait, but senders are told to wake us through the wake socket, which the core's
  * poll() watches. Without a socket, say nothing (senders would not wake us) and ask to be
- * looked at again within BPI_TL_POLL_MS.
+ * looked at again within BPI_TL_POLL_US.
  */
-bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us)
 {
     bpi_shm_seg_hdr_t *seg = iface->seg;
 
@@ -176,8 +176,8 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     pfd->events = POLLIN;
     pfd->revents = 0;
     if (iface->wake_fd < 0) {
-        if (*timeout_ms < 0 || *timeout_ms > BPI_TL_POLL_MS) {
-            *timeout_ms = BPI_TL_POLL_MS;
+        if (*timeout_us < 0 || *timeout_us > BPI_TL_POLL_US) {
+            *timeout_us = BPI_TL_POLL_US;
         }
         return shm_anything_waiting(iface) ? BP_ERR_AGAIN : BP_OK;
     }

@@ -161,8 +161,8 @@ void bpi_tcp_fd_close(bpi_tl_iface_t *iface, int fd);
 unsigned bpi_tcp_rx_deliver(bpi_tl_ep_t *ep, unsigned budget);
 size_t bpi_tcp_rx_place_bytes(bpi_tl_ep_t *ep, const char *src, size_t len);
 unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget);
-bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms);
-bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_us);
+bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_tcp_events(bpi_tl_iface_t *iface, int timeout_ms, unsigned budget, unsigned *n_p,
                     int deliver);
 void bpi_tcp_pending_attach(bpi_tl_iface_t *iface, bpi_tl_ep_t *ep);

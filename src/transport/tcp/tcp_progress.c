@@ -635,7 +635,7 @@ unsigned bpi_tcp_progress(bpi_tl_iface_t *iface, unsigned budget)
 
 /* Sleeping on several transports: the epoll set is itself a descriptor poll() can watch
  * (readable while an event is ready; level-triggered, as in bpi_tcp_wait). */
-bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us)
 {
     pfd->fd = iface->epfd;
     pfd->events = POLLIN;
@@ -643,16 +643,18 @@ bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     return iface->rx_list != NULL ? BP_ERR_AGAIN : BP_OK;
 }
 
-bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_ms)
+bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
+    struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000L};
     struct epoll_event ev;
 
     if (iface->rx_list != NULL) {
         return BP_OK; /* frames already waiting */
     }
     /* level-triggered: nothing is consumed here, progress sees the same events */
-    if (epoll_wait(iface->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR) {
-        bpi_log_error("tcp: epoll_wait: %s", strerror(errno));
+    if (epoll_pwait2(iface->epfd, &ev, 1, timeout_us < 0 ? NULL : &ts, NULL) < 0 &&
+        errno != EINTR) {
+        bpi_log_error("tcp: epoll_pwait2: %s", strerror(errno));
         return BP_ERR_SYS;
     }
     return BP_OK;

@@ -312,8 +312,8 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget);
  * header on, as the steering program passed it (its job key checked, nothing else).
  * Called by bpi_xdp_progress, and by fuzz/fuzz_xdp.c with frames of its own. */
 void bpi_xdp_rx_frame(bpi_tl_iface_t *iface, const uint8_t *f, uint32_t flen);
-bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms);
-bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms);
+bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_us);
+bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep);
 void bpi_xdp_tx_init(bpi_tl_iface_t *iface);
 void bpi_xdp_linger(bpi_tl_iface_t *iface);

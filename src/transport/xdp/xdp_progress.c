@@ -23,6 +23,7 @@
  * descriptor on the tx ring, and the kick (sendto) only when the kernel asks for it
  * (XDP_RING_NEED_WAKEUP: always in copy mode, rarely with zero-copy drivers).
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -589,9 +590,42 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
     return n;
 }
 
+/*
+ * When the timers next have work (the earliest of: an acknowledgement's delay, the oldest
+ * unacknowledged frame's timeout, the next probe, the give-up), for a sleep that must end
+ * then: the endpoints listed in owed[] are the only ones with a timer running.
+ */
+static uint64_t timers_due(const bpi_tl_iface_t *iface)
+{
+    uint64_t due = UINT64_MAX;
+
+#define DUE_AT(t) (due = (t) < due ? (t) : due)
+    for (unsigned i = 0; i < iface->nowed; i++) {
+        const bpi_tl_ep_t *ep = iface->owed[i];
+        if (ep->ack_pending) {
+            DUE_AT(ep->ack_since_ns + BPI_XDP_ACK_DELAY_NS);
+        }
+        if (ep->una != ep->nxt && !ep->dead) {
+            uint64_t last = ep->progress_ns > ep->heard_ns ? ep->progress_ns : ep->heard_ns;
+            uint64_t probe = last + BPI_XDP_PROBE_AFTER_NS;
+            uint32_t idx = ep->unacked[ep->una % BPI_XDP_WINDOW];
+            DUE_AT(iface->txf[idx].sent_ns + ep->rto_ns);
+            DUE_AT(probe > ep->probe_ns + BPI_XDP_PROBE_GAP_NS ? probe
+                                                               : ep->probe_ns + BPI_XDP_PROBE_GAP_NS);
+            if (ep->silent_ns != 0 && ep->nprobes >= BPI_XDP_GIVEUP_PROBES) {
+                DUE_AT(ep->silent_ns + BPI_XDP_GIVEUP_NS);
+            }
+        }
+    }
+#undef DUE_AT
+    return due;
+}
+
 /* What bpi_xdp_wait does before its poll(), for the core's poll() over several transports:
- * the socket to watch, and BP_ERR_AGAIN when frames are already in the rx ring. */
-bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_ms)
+ * the socket to watch, and BP_ERR_AGAIN when frames are already in the rx ring. A sleep
+ * ends when the timers are due, and the first poll after it runs them (an empty poll runs
+ * them only every 16th time otherwise). */
+bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us)
 {
     pfd->fd = iface->xsk;
     pfd->events = POLLIN;
@@ -602,22 +636,30 @@ bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     if (atomic_load_explicit(iface->rx.producer, memory_order_acquire) != iface->rx.cached) {
         return BP_ERR_AGAIN;
     }
-    /* owed acknowledgements and resends need us back in time */
-    if (iface->nowed > 0 && (*timeout_ms < 0 || *timeout_ms > 1)) {
-        *timeout_ms = 1;
+    /* owed acknowledgements, resends and probes need us back in time */
+    if (iface->nowed > 0) {
+        uint64_t due = timers_due(iface), now = xdp_now();
+        uint64_t us = due <= now ? 0 : (due - now + 999) / 1000;
+        if (*timeout_us < 0 || (uint64_t)*timeout_us > us) {
+            *timeout_us = (int)us;
+        }
+        iface->tick = 15; /* the next poll runs the timers */
     }
     return BP_OK;
 }
 
-bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_ms)
+bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
     struct pollfd pfd;
+    struct timespec ts;
 
-    if (bpi_xdp_wait_fd(iface, &pfd, &timeout_ms) != BP_OK) {
+    if (bpi_xdp_wait_fd(iface, &pfd, &timeout_us) != BP_OK) {
         return BP_OK; /* frames are waiting */
     }
-    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
-        bpi_log_error("xdp: poll: %s", strerror(errno));
+    ts.tv_sec = timeout_us / 1000000;
+    ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+    if (ppoll(&pfd, 1, timeout_us < 0 ? NULL : &ts, NULL) < 0 && errno != EINTR) {
+        bpi_log_error("xdp: ppoll: %s", strerror(errno));
         return BP_ERR_SYS;
     }
     return BP_OK;
