@@ -70,6 +70,9 @@ int bpmpi_error(MPI_Comm comm, int code, const char *call)
     if (code == MPI_SUCCESS) {
         return code;
     }
+    if (bpmpi_nbc_current != NULL) {
+        call = bpmpi_nbc_call(); /* an error of MPI_Ibcast's, not of the MPI_Bcast it runs */
+    }
     eh = (comm != MPI_COMM_NULL) ? comm->eh : bpmpi_comm_world.eh;
     if (eh == NULL || eh->fatal) {
         bpmpi_fatal("%s: %s; MPI_ERRORS_ARE_FATAL: aborting the job", call,

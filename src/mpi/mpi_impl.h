@@ -261,6 +261,7 @@ void bpmpi_req_coll_finish(struct bpmpi_request *r, int err);
 
 /* Nonzero while a nonblocking collective's coroutine runs: waits there yield instead. */
 extern struct bpmpi_nbc *bpmpi_nbc_current;
+const char *bpmpi_nbc_call(void);
 /* Inside a coroutine: the bpmpi_nwait that gives the caller control until reqs are done. */
 bp_status_t bpmpi_nbc_wait(bp_request_t **reqs, bp_msginfo_t *infos, int n);
 /* Runs r's coroutine until it waits again or ends (then r completes). */

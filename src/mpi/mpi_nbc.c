@@ -23,8 +23,9 @@
  * program's own stack.
  *
  * Errors: argument errors surface when the call starts (the coroutine ends at once: the
- * call returns the error, as the blocking call would, through the same error handler);
- * later ones complete the request with the error, which MPI_Wait / MPI_Test return.
+ * call returns the error, as the blocking call would, through the same error handler, whose
+ * message names the nonblocking call: bpmpi_error asks bpmpi_nbc_call); later ones complete
+ * the request with the error, which MPI_Wait / MPI_Test return.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -98,6 +99,7 @@ struct bpmpi_nbc {
     ucontext_t co, caller;
     char *map; /* the mapping: guard page, then the stack */
     struct bpmpi_request *req;
+    const char *call; /* "MPI_Ibcast" ...: what error messages name */
     nbc_args_t a;
     int err;
     bool done;
@@ -112,6 +114,12 @@ struct bpmpi_nbc {
 };
 
 struct bpmpi_nbc *bpmpi_nbc_current;
+
+/* The running coroutine's call: the blocking code it runs names the blocking call. */
+const char *bpmpi_nbc_call(void)
+{
+    return bpmpi_nbc_current != NULL ? bpmpi_nbc_current->call : NULL;
+}
 
 static char *stack_cache[NBC_STACK_CACHE];
 static int n_stack_cache;
@@ -423,6 +431,7 @@ static int nbc_start(const char *call, nbc_args_t *a, MPI_Request *request)
         return bpmpi_error(a->comm, MPI_ERR_NO_MEM, call);
     }
     b->a = *a;
+    b->call = call;
     nbc_types(&b->a, true);
     a->comm->nbc_pending++;
     b->req = r;
