@@ -200,8 +200,7 @@ static void progress_sleep_fds(bp_context_t *ctx)
     }
     if (sleep) {
         int got;
-        ts.tv_sec = timeout_us / 1000000;
-        ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+        ts = bpi_tl_timespec(timeout_us);
         got = ppoll(pfd, n, &ts, NULL);
         ctx->sleeps.polls++;
         if (got == 0) {

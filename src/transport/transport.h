@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bypass.h"
 #include "core/config.h"
@@ -19,6 +20,13 @@
 /* A transport that cannot wake a sleeping process through a descriptor is looked at again
  * after at most this long when the core sleeps on several transports (wait_fd). */
 #define BPI_TL_POLL_US 1000
+
+/* A wait's timeout in microseconds (>= 0), as ppoll, epoll_pwait2 and futex take it. */
+static inline struct timespec bpi_tl_timespec(int timeout_us)
+{
+    struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000L};
+    return ts;
+}
 
 typedef struct bpi_tl_iface bpi_tl_iface_t; /* a transport opened in this process */
 typedef struct bpi_tl_ep bpi_tl_ep_t;       /* this process's way to one peer */

@@ -148,8 +148,7 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
      * call bpi_shm_ep_wake after their store */
     if (!shm_anything_waiting(iface) &&
         (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg))) {
-        ts.tv_sec = timeout_us / 1000000;
-        ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+        ts = bpi_tl_timespec(timeout_us);
         /* returns at once if a sender bumped `futex` after we read val */
         if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) != 0 &&
             errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {

@@ -645,7 +645,7 @@ bp_status_t bpi_tcp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
 
 bp_status_t bpi_tcp_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
-    struct timespec ts = {timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000L};
+    struct timespec ts = bpi_tl_timespec(timeout_us < 0 ? 0 : timeout_us);
     struct epoll_event ev;
 
     if (iface->rx_list != NULL) {

@@ -656,8 +656,7 @@ bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_us)
     if (bpi_xdp_wait_fd(iface, &pfd, &timeout_us) != BP_OK) {
         return BP_OK; /* frames are waiting */
     }
-    ts.tv_sec = timeout_us / 1000000;
-    ts.tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+    ts = bpi_tl_timespec(timeout_us < 0 ? 0 : timeout_us);
     if (ppoll(&pfd, 1, timeout_us < 0 ? NULL : &ts, NULL) < 0 && errno != EINTR) {
         bpi_log_error("xdp: ppoll: %s", strerror(errno));
         return BP_ERR_SYS;
