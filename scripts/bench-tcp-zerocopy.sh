@@ -27,15 +27,7 @@ kern() { # bp-bench's tcp-spin, host 0 to host 1
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" bw --sizes 1048576 --iters 20 \
         --backend tcp-spin --csv 2> /dev/null | awk -F, 'END { print $2 }'
 }
-held() { # CMD...: run it while an idle bypass job (block mode) holds xdp on both hosts
-    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$bin/bprun" --timeout 60 -n 2 \
-        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
-        "$bin/../tests/idle_cpu" - > /dev/null 2>&1 &
-    local j=$!
-    sleep 0.7 # initialised: its first wait lasts 2 s
-    "$@"
-    wait $j || true
-}
+held() { hosts_xdp_held "$bin" "$@"; } # CMD... while bypass holds xdp
 printf '%-6s %10s %10s %10s %10s %10s\n' round tcp-spin "xdp:spin" "xdp:copy" "xdp:zc" "zc/spin"
 for ((i = 0; i < rounds; i++)); do
     k=$(kern)

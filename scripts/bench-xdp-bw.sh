@@ -29,15 +29,7 @@ kern() { # the kernel's TCP, busy-polled, host 0 to host 1
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" bw --sizes "$size" --iters 20 \
         --backend tcp-spin --csv 2> /dev/null | awk -F, 'END { print $2 }'
 }
-held() { # kern while an idle bypass job (block mode: no CPU) holds xdp on both hosts
-    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$bin/bprun" --timeout 60 -n 2 \
-        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
-        "$bin/../tests/idle_cpu" - > /dev/null 2>&1 &
-    local j=$!
-    sleep 0.7 # initialised: its first wait lasts 2 s
-    kern
-    wait $j || true
-}
+held() { hosts_xdp_held "$bin" kern; } # kern while bypass holds xdp
 # xdp: the default (rendezvous data over a tcp bulk lane); xdp-own: AF_XDP alone
 # (BP_TRANSPORTS=xdp); spin+xdp: the kernel's TCP while bypass's program is attached
 printf '%-6s %10s %10s %10s %10s %8s %8s\n' run "xdp" "xdp-own" "tcp-spin" "spin+xdp" \

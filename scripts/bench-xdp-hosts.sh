@@ -59,15 +59,7 @@ kern() { # BACKEND bench args...: the kernel's TCP from host 0 to host 1
     BPBENCH_TCP_ADDR=$addr0 BPBENCH_TCP_NETNS=/var/run/netns/$HOSTS_PREFIX-1 \
         ip netns exec "$HOSTS_PREFIX-0" "$bin/bp-bench" "$@" --backend "$be" --csv 2> /dev/null
 }
-held() { # command...: run it while an idle bypass job holds xdp on both hosts
-    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$bin/bprun" --timeout 60 -n 2 \
-        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
-        "$bin/../tests/idle_cpu" - > /dev/null 2>&1 &
-    local j=$!
-    sleep 0.7 # initialised: its first wait lasts 2 s
-    "$@"
-    wait $j || true
-}
+held() { hosts_xdp_held "$bin" "$@"; } # command... while bypass holds xdp
 declare -A peer_off
 for kind in openmpi mpich; do
     # not installed or not built: say so once, and leave its columns at "-"

@@ -8,6 +8,7 @@
 #                         # HOSTS_MTU=9000: interfaces with that MTU, jumbo frames)
 #   hosts_exec 1 cmd...   # run cmd inside host 1
 #   hosts_addr 1          # host 1's address
+#   hosts_xdp_held BIN cmd...  # run cmd while an idle bypass job holds xdp on hosts 0, 1
 #   (hosts_down runs on exit)
 HOSTS_PREFIX=${HOSTS_PREFIX:-bpt$$}
 HOSTS_N=0
@@ -74,6 +75,21 @@ hosts_exec() { # HOST cmd...
 
 hosts_addr() { # HOST
     echo "$HOSTS_NET.$(($1 + 1))"
+}
+
+# BIN cmd...: run cmd while an idle bypass job of BIN (bprun and tests/idle_cpu of that build,
+# 2 ranks on hosts 0 and 1, block mode: no CPU) holds its XDP steering program on both ends
+# of eth0 (the benchmarks' kernel TCP "while bypass runs")
+hosts_xdp_held() {
+    held_bin=$1
+    shift
+    BP_TRANSPORTS=xdp BP_XDP_IFACE=eth0 BP_PROGRESS=block "$held_bin/bprun" --timeout 60 -n 2 \
+        sh -c 'exec ip netns exec "$0-$BPRUN_RANK" "$@"' "$HOSTS_PREFIX" \
+        "$held_bin/../tests/idle_cpu" - > /dev/null 2>&1 &
+    held_job=$!
+    sleep 0.7 # initialised: its first wait lasts 2 s
+    "$@"
+    wait $held_job || true
 }
 
 hosts_xdp_clean() { # fails, saying where, when an XDP program is still attached on a host
