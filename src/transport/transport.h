@@ -143,10 +143,10 @@ typedef struct bpi_tl_ops {
      * the core sleeps in one poll() over a descriptor of each. wait_fd readies this
      * transport for that sleep: BP_OK with *pfd to watch (fd -1: none, and then *timeout_us
      * lowered to BPI_TL_POLL_US, so that the core looks again that soon) and *timeout_us
-     * lowered if the transport must be back sooner (a timer of its own); BP_ERR_AGAIN when a frame is already
-     * waiting (the core does not sleep). wait_fd_done follows every wait_fd, whatever it
-     * returned, once the sleep is over. A transport whose senders must wake a sleeping
-     * receiver (shm) says in wait_fd that the receiver sleeps in poll now.
+     * lowered if the transport must be back sooner (a timer of its own); BP_ERR_AGAIN when a
+     * frame is already waiting (the core does not sleep). wait_fd_done follows every
+     * wait_fd, whatever it returned, once the sleep is over. A transport whose senders must
+     * wake a sleeping receiver (shm) says in wait_fd that the receiver sleeps in poll now.
      */
     bp_status_t (*wait_fd)(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
     void (*wait_fd_done)(bpi_tl_iface_t *iface);

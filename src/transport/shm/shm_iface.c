@@ -53,7 +53,7 @@ static void shm_wake_open(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint64_
     if (bind(fd, (const struct sockaddr *)&addr,
              (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) != 0) {
         bpi_log_info("shm: no wake socket (bind @%s: %s): blocking waits on several "
-                     "transports look at shm every %d ms", addr.sun_path + 1, strerror(errno),
+                     "transports look at shm every %d us", addr.sun_path + 1, strerror(errno),
                      BPI_TL_POLL_US);
         close(fd);
         return;

@@ -590,6 +590,11 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
     return n;
 }
 
+static inline uint64_t due_min(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
 /*
  * When the timers next have work (the earliest of: an acknowledgement's delay, the oldest
  * unacknowledged frame's timeout, the next probe, the give-up), for a sleep that must end
@@ -599,25 +604,23 @@ static uint64_t timers_due(const bpi_tl_iface_t *iface)
 {
     uint64_t due = UINT64_MAX;
 
-#define DUE_AT(t) (due = (t) < due ? (t) : due)
     for (unsigned i = 0; i < iface->nowed; i++) {
         const bpi_tl_ep_t *ep = iface->owed[i];
         if (ep->ack_pending) {
-            DUE_AT(ep->ack_since_ns + BPI_XDP_ACK_DELAY_NS);
+            due = due_min(due, ep->ack_since_ns + BPI_XDP_ACK_DELAY_NS);
         }
         if (ep->una != ep->nxt && !ep->dead) {
             uint64_t last = ep->progress_ns > ep->heard_ns ? ep->progress_ns : ep->heard_ns;
             uint64_t probe = last + BPI_XDP_PROBE_AFTER_NS;
+            uint64_t gap = ep->probe_ns + BPI_XDP_PROBE_GAP_NS;
             uint32_t idx = ep->unacked[ep->una % BPI_XDP_WINDOW];
-            DUE_AT(iface->txf[idx].sent_ns + ep->rto_ns);
-            DUE_AT(probe > ep->probe_ns + BPI_XDP_PROBE_GAP_NS ? probe
-                                                               : ep->probe_ns + BPI_XDP_PROBE_GAP_NS);
+            due = due_min(due, iface->txf[idx].sent_ns + ep->rto_ns);
+            due = due_min(due, probe > gap ? probe : gap);
             if (ep->silent_ns != 0 && ep->nprobes >= BPI_XDP_GIVEUP_PROBES) {
-                DUE_AT(ep->silent_ns + BPI_XDP_GIVEUP_NS);
+                due = due_min(due, ep->silent_ns + BPI_XDP_GIVEUP_NS);
             }
         }
     }
-#undef DUE_AT
     return due;
 }
 
