@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -643,7 +644,7 @@ bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     if (iface->nowed > 0) {
         uint64_t due = timers_due(iface), now = xdp_now();
         uint64_t us = due <= now ? 0 : (due - now + 999) / 1000;
-        if (*timeout_us < 0 || (uint64_t)*timeout_us > us) {
+        if (us <= INT_MAX && (*timeout_us < 0 || (uint64_t)*timeout_us > us)) {
             *timeout_us = (int)us;
         }
         iface->tick = 15; /* the next poll runs the timers */
