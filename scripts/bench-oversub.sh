@@ -11,7 +11,11 @@
 #      Open MPI default, Open MPI --mca mpi_yield_when_idle 1, MPICH default;
 #   2. 2 ranks on 2 CPUs: 8 B one-way latency (bp-bench lat), bypass default vs spin;
 #   3. idle: the CPU a rank uses while it waits 2 s in a receive (getrusage, % of a core),
-#      every bypass progress mode and the MPI libraries.
+#      every bypass progress mode and the MPI libraries;
+#   4. the floor (bp-oversub-floor, interleaved with 1.): the same ring and a counter
+#      barrier with no library, each process waiting by yield, futex or both (floor-*
+#      rows), and what handing one CPU from a process to another costs (two processes on
+#      CPU 0 passing a token: each hop is one hand-off, by sched_yield or by futex).
 #
 # Open MPI and MPICH are used when installed (scripts/setup.sh --peers), else skipped with a
 # line. Every launch runs under `timeout`. TARGET_S (default 1) is about how long each
@@ -31,7 +35,8 @@ csv="$out/oversub.csv"
 txt="$out/oversub.txt"
 echo "ranks,config,bench,run,value" > "$csv"
 
-for f in "$build/bin/bprun" "$build/bin/bp-oversub" "$build/bin/bp-bench"; do
+for f in "$build/bin/bprun" "$build/bin/bp-oversub" "$build/bin/bp-bench" \
+    "$build/bin/bp-oversub-floor"; do
     [ -x "$f" ] || { echo "missing $f: build first (cmake --build $build)"; exit 1; }
 done
 configs=(bypass-default bypass-spin)
@@ -79,6 +84,23 @@ run_one() {
         "$raw" >> "$csv"
 }
 
+# floor_one RANKS RUN: the probe's ring and barrier per waiting design (floor-yield,
+# floor-futex, floor-hybrid); with RANKS 1, two processes on CPU 0: the hand-off (ring only).
+floor_one() {
+    local raw="$out/raw/floor-n$1-run$2.txt" cmd=("$build/bin/bp-oversub-floor" "$1" 1 4000)
+    [ "$1" = 1 ] && cmd=(taskset -c 0 "$build/bin/bp-oversub-floor" 2 1 20000)
+    if ! timeout 300 "${cmd[@]}" > "$raw" 2>&1; then
+        echo "  floor -n $1 run $2 failed: see $raw"
+        return 0
+    fi
+    awk -v n="$1" -v r="$2" '$1 == "median:" {
+        for (i = 2; i + 4 <= NF; i += 5) {
+            c = ((n == 1) ? "handoff-" : "floor-") $i
+            print n "," c ",ring," r "," $(i + 2)
+            if (n != 1) print n "," c ",barrier," r "," $(i + 4)
+        } }' "$raw" >> "$csv"
+}
+
 median_of() { # ranks config bench
     awk -F, -v n="$1" -v c="$2" -v b="$3" '$1 == n && $2 == c && $3 == b { print $5 }' "$csv" |
         sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else
@@ -97,6 +119,8 @@ for n in 8 4; do
         for c in "${configs[@]}"; do
             run_one "$c" "$n" "$r"
         done
+        floor_one "$n" "$r"
+        floor_one 1 "$r"
     done
 done
 echo "== 2 ranks: 8 B latency, default vs spin"
@@ -126,7 +150,7 @@ done
         echo
         echo "## $n ranks on $(nproc) CPUs (us per call; ring: per hop)"
         printf '%-18s %12s %12s %12s\n' config barrier allreduce8 ring
-        for c in "${configs[@]}"; do
+        for c in "${configs[@]}" floor-yield floor-futex floor-hybrid; do
             printf '%-18s %12s %12s %12s\n' "$c" "$(median_of "$n" "$c" barrier)" \
                 "$(median_of "$n" "$c" allreduce8)" "$(median_of "$n" "$c" ring)"
         done
@@ -145,6 +169,16 @@ done
                 printf "  %-10s default is %s x faster than spin, %s x faster than the best MPI default\n",
                     b, (d > 0 && s != "-") ? sprintf("%.1f", s / d) : "-",
                     (d > 0 && m != "-") ? sprintf("%.1f", m / d) : "-" }'
+            if [ "$b" = ring ]; then
+                fy=$(median_of "$n" floor-yield ring)
+                awk -v d="$d" -v m="$best" -v f="$fy" -v hy="$(median_of 1 handoff-yield ring)" \
+                    -v hf="$(median_of 1 handoff-futex ring)" 'BEGIN {
+                    printf "  ring       default is %s x the yield floor; 2x the best MPI default is %s us per hop, a CPU hand-off costs %s us (yield) or %s us (futex)\n",
+                        (f > 0 && d != "-") ? sprintf("%.2f", d / f) : "-",
+                        (m != "-") ? sprintf("%.3f", m / 2) : "-",
+                        (hy != "-") ? sprintf("%.3f", hy) : "-",
+                        (hf != "-") ? sprintf("%.3f", hf) : "-" }'
+            fi
         done
     done
     echo
@@ -167,7 +201,7 @@ if command -v gnuplot > /dev/null; then
         dat="$out/oversub-n$n.dat"
         {
             echo "# config barrier allreduce8 ring"
-            for c in "${configs[@]}"; do
+            for c in "${configs[@]}" floor-yield; do
                 echo "$c $(median_of "$n" "$c" barrier) $(median_of "$n" "$c" allreduce8)" \
                      "$(median_of "$n" "$c" ring)"
             done
