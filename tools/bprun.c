@@ -2,7 +2,7 @@
  * bprun - the embedded launcher: starts N ranks of a program on this machine and serves
  * their bootstrap (src/boot/bprun_proto.h) from one poll() loop.
  *
- *   bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] [--grace SECONDS]
+ *   bprun -n N [--bind core|block|none] [--tag-output] [--timeout SECONDS] [--grace SECONDS]
  *         [--] prog [args...]
  *
  * Each rank gets BPRUN_RANK, BPRUN_SIZE, BPRUN_JOBKEY and BPRUN_FD (its end of a socketpair).
@@ -20,6 +20,12 @@
  * wrappers such as `ip netns exec`), so no rank runs on without its launcher. Their shared
  * memory is already unlinked once bp_init has returned; names of ranks killed inside bp_init
  * are removed by the next bp_init on the machine (docs/RELIABILITY.md).
+ *
+ * Binding: with a CPU per rank, rank r gets the r-th CPU of bprun's mask (core); with more
+ * ranks than CPUs, consecutive ranks share a CPU (block: rank r on CPU r * ncpus / N), so
+ * that the ranks a program's neighbours talk to most are on one CPU, where the library's
+ * adaptive progress hands the CPU from a sender to its receiver (docs/ARCHITECTURE.md,
+ * "Progress", hand-off), and the kernel cannot stack ranks unevenly.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,6 +65,8 @@
 #define BPRUN_DRAIN_GRACE_MS 1000 /* after the last rank, stop relaying output after this */
 #define BPRUN_LINE_MAX 65536      /* --tag-output: longer lines are cut into pieces */
 
+enum { BPRUN_BIND_NONE, BPRUN_BIND_CORE, BPRUN_BIND_BLOCK };
+
 typedef struct bprun_stream {
     int fd;     /* read end of the rank's stdout or stderr pipe, -1 when closed */
     int out_fd; /* where its lines go: 1 or 2 */
@@ -94,7 +102,7 @@ typedef struct bprun_job {
     int started;
     int nalive;
     int tag_output;
-    int bind;
+    int bind; /* BPRUN_BIND_* */
     double timeout_s;
     int64_t grace_ms; /* SIGTERM, then SIGKILL after this */
     char **argv;
@@ -124,11 +132,14 @@ typedef struct bprun_job {
 } bprun_job_t;
 
 static const char bprun_usage_text[] =
-    "usage: bprun -n N [--bind core|none] [--tag-output] [--timeout SECONDS] "
+    "usage: bprun -n N [--bind core|block|none] [--tag-output] [--timeout SECONDS] "
     "[--grace SECONDS] [--] prog [args...]\n"
     "  -n, -np N           start N ranks (1..4096)\n"
-    "  --bind core|none    pin rank r to the r-th CPU of bprun's affinity mask (round robin),\n"
-    "                      or not; default: core when N <= the number of CPUs, else none\n"
+    "  --bind core|block|none\n"
+    "                      core: pin rank r to the r-th CPU of bprun's affinity mask (round\n"
+    "                      robin); block: consecutive ranks share a CPU (rank r on CPU\n"
+    "                      r * CPUs / N); none: leave the mask; default: core when N <= the\n"
+    "                      number of CPUs, else block\n"
     "  --tag-output        prefix every line of a rank's stdout and stderr with \"[rank] \"\n"
     "  --timeout SECONDS   kill the job when it has not ended after SECONDS\n"
     "  --grace SECONDS     once a rank has failed (or the timeout): SIGTERM to the others,\n"
@@ -196,7 +207,7 @@ static void bprun_args_parse(bprun_job_t *job, int argc, char **argv)
     int i;
 
     job->size = 0;
-    job->bind = 0;
+    job->bind = BPRUN_BIND_NONE;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
@@ -228,11 +239,13 @@ static void bprun_args_parse(bprun_job_t *job, int argc, char **argv)
             job->size = (int)n;
         } else if ((v = bprun_opt_value(argc, argv, &i, "--bind")) != NULL) {
             if (strcmp(v, "core") == 0) {
-                job->bind = 1;
+                job->bind = BPRUN_BIND_CORE;
+            } else if (strcmp(v, "block") == 0) {
+                job->bind = BPRUN_BIND_BLOCK;
             } else if (strcmp(v, "none") == 0) {
-                job->bind = 0;
+                job->bind = BPRUN_BIND_NONE;
             } else {
-                bprun_usage_exit("--bind accepts core or none, not", v);
+                bprun_usage_exit("--bind accepts core, block or none, not", v);
             }
             bind_set = 1;
         } else if (strcmp(a, "--tag-output") == 0) {
@@ -276,10 +289,10 @@ static void bprun_args_parse(bprun_job_t *job, int argc, char **argv)
         }
     }
     if (!bind_set) {
-        job->bind = job->size <= job->ncpus;
+        job->bind = job->size <= job->ncpus ? BPRUN_BIND_CORE : BPRUN_BIND_BLOCK;
     }
     if (job->ncpus == 0) {
-        job->bind = 0;
+        job->bind = BPRUN_BIND_NONE;
     }
 }
 
@@ -433,9 +446,11 @@ static void bprun_child_exec(bprun_job_t *job, int r, int sock, const int *out_w
             _exit(BPRUN_EXIT_NOTFOUND);
         }
     }
-    if (job->bind) {
+    if (job->bind != BPRUN_BIND_NONE) {
         cpu_set_t set;
-        int cpu = job->cpu_list[r % job->ncpus];
+        int cpu = job->cpu_list[job->bind == BPRUN_BIND_CORE
+                                    ? r % job->ncpus
+                                    : (int)((int64_t)r * job->ncpus / job->size)];
 
         CPU_ZERO(&set);
         CPU_SET(cpu, &set);

@@ -28,13 +28,28 @@
  * word calls the transport's ep_wake for the ranks that may wait for it: the same
  * announce/fence/look handshake as a message, so no wake-up is lost.
  *
+ * CPU hand-off (adaptive progress, ctx->handoff): with more ranks than CPUs, a yield hands
+ * the CPU to whichever process the scheduler picks, often another waiter that yields it on
+ * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu) and
+ * whether it has been sent something since (hand_need: set by every send, cleared when the
+ * rank next goes idle). A receive that waits for one sender on another CPU, while no rank
+ * of its own CPU has been sent anything, spins instead of yielding (bounded per gap,
+ * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
+ * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it.
+ * With bprun's block binding (consecutive ranks share a CPU), a token passing between
+ * neighbours then costs about one context switch per CPU instead of several
+ * (docs/PERFORMANCE.md, "Oversubscribed"). The board is advice: a stale entry costs a
+ * yield too many or a bounded spin, never a lost message.
+ *
  * Life of the segment, /dev/shm/bp-<jobkey>-coll-<pid>-<pidns> (mode 0600): rank 0 creates it before the
  * address round of bp_init, the others open it after that round, and rank 0 unlinks it
  * after the start-up fence (every rank has mapped it by then): as for the shm transport's
  * segments, a killed job leaves nothing behind (and bprun removes bp-<jobkey>-* names).
  */
+#define _GNU_SOURCE /* sched_getcpu */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -48,11 +63,12 @@
 #include "core/core.h"
 
 #define BPI_HCOLL_MAGIC 0x4250434fu /* "BPCO" */
-#define BPI_HCOLL_VERSION 1
+#define BPI_HCOLL_VERSION 2
 #define BPI_HCOLL_HDR_BYTES 4096
 #define BPI_HCOLL_BCAST_MAX 4096 /* bytes of one bcast through the segment */
 #define BPI_HCOLL_AR_MAX 1024    /* bytes of one rank's allreduce data through it */
 #define BPI_HCOLL_LINE 64
+#define BPI_HCOLL_HAND_MAX 256   /* ranks of a job with a hand-off board */
 
 /* The segment's first page; each word that ranks wait on has its own cache line. */
 typedef struct bpi_hcoll_seg {
@@ -68,6 +84,9 @@ typedef struct bpi_hcoll_seg {
     uint64_t blen[2];                               /* length of each buffer's bcast */
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
+    /* the hand-off board: CPU each rank last waited on (-1: not yet), sent-to marks */
+    alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
+    alignas(BPI_HCOLL_LINE) _Atomic uint8_t hand_need[BPI_HCOLL_HAND_MAX];
 } bpi_hcoll_seg_t;
 
 static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its page");
@@ -137,6 +156,7 @@ static void hcoll_unmap(bp_context_t *ctx)
 {
     struct bpi_hcoll *hc = ctx->hcoll;
 
+    ctx->handoff = 0;
     if (hc == NULL) {
         return;
     }
@@ -197,6 +217,9 @@ bp_status_t bpi_hcoll_create(bp_context_t *ctx)
     seg->jobkey = ctx->boot->jobkey;
     seg->size = ctx->size;
     seg->seg_size = size;
+    for (int r = 0; r < BPI_HCOLL_HAND_MAX; r++) {
+        seg->hand_cpu[r] = -1;
+    }
     hc->seg = seg;
     hc->seg_size = size;
     return BP_OK;
@@ -284,8 +307,13 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
     hc->bdata[1] = hc->bdata[0] + BPI_HCOLL_BCAST_MAX;
     hc->adata[0] = hc->bdata[1] + BPI_HCOLL_BCAST_MAX;
     hc->adata[1] = hc->adata[0] + (size_t)ctx->size * BPI_HCOLL_AR_MAX;
-    bpi_log_debug("collectives: through shared memory, segment %s (%zu bytes)", hc->name,
-                  hc->seg_size);
+    ctx->handoff = ctx->progress_mode == BPI_PROGRESS_ADAPTIVE &&
+                   ctx->size <= BPI_HCOLL_HAND_MAX;
+    bpi_log_debug("collectives: through shared memory, segment %s (%zu bytes); CPU hand-off "
+                  "%s", hc->name, hc->seg_size,
+                  ctx->handoff                                  ? "on"
+                  : ctx->progress_mode != BPI_PROGRESS_ADAPTIVE ? "off (not adaptive progress)"
+                                                                : "off (too many ranks)");
     return BP_OK;
 }
 
@@ -315,6 +343,46 @@ int bpi_hcoll_pending(void *arg)
 
     return hc != NULL && hc->watch != NULL &&
            atomic_load_explicit(hc->watch, memory_order_acquire) >= hc->watch_val;
+}
+
+void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
+{
+    _Atomic uint8_t *need = &ctx->hcoll->seg->hand_need[dest];
+
+    if (atomic_load_explicit(need, memory_order_relaxed) == 0) { /* the line stays shared */
+        atomic_store_explicit(need, 1, memory_order_relaxed);
+    }
+}
+
+int bpi_hcoll_hand_gap(bp_context_t *ctx)
+{
+    bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
+    int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+
+    if (atomic_load_explicit(&seg->hand_cpu[ctx->rank], memory_order_relaxed) != cpu) {
+        atomic_store_explicit(&seg->hand_cpu[ctx->rank], cpu, memory_order_relaxed);
+    }
+    if (atomic_load_explicit(&seg->hand_need[ctx->rank], memory_order_relaxed) != 0) {
+        atomic_store_explicit(&seg->hand_need[ctx->rank], 0, memory_order_relaxed);
+    }
+    return cpu;
+}
+
+int bpi_hcoll_hand_spin(bp_context_t *ctx, int peer, int cpu)
+{
+    bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
+
+    if (cpu < 0 || atomic_load_explicit(&seg->hand_cpu[peer], memory_order_relaxed) == cpu) {
+        return 0; /* the sender needs this CPU (or we do not know ours) */
+    }
+    for (int r = 0; r < ctx->size; r++) {
+        if (r != ctx->rank &&
+            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
+            atomic_load_explicit(&seg->hand_need[r], memory_order_relaxed) != 0) {
+            return 0; /* a rank of this CPU has something to do */
+        }
+    }
+    return 1;
 }
 
 /* After a store others may wait for: wake those that sleep (the transport fences first). */

@@ -61,6 +61,9 @@ static inline void bpi_cpu_relax(void)
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
+/* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
+ * rank of this CPU has been sent anything, for at most this long per gap (then as before). */
+#define BPI_ADAPT_HAND_NS 50000ull
 
 enum {
     BPI_REQ_SEND = 1,
@@ -166,6 +169,7 @@ typedef struct bpi_adapt {
     uint32_t shared;       /* share of yields that ran another process: the CPU is shared */
     uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
+    uint64_t nhand;                   /* idle steps spun for a sender on another CPU */
 } bpi_adapt_t;
 
 /* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at
@@ -182,6 +186,7 @@ struct bp_context {
     int rank;
     int size;
     int progress_mode; /* BPI_PROGRESS_SPIN, _BLOCK or _ADAPTIVE (auto is resolved) */
+    int handoff;       /* adaptive on a one-host job: CPU hand-off (coll_shm.c) */
     int nlocal;        /* ranks on this host, this one included */
     bpi_adapt_t adapt;
     bpi_sleeps_t sleeps;
@@ -287,6 +292,8 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req);
 /* One per wait, zeroed at its start: the first bpi_idle of a wait opens a new idle gap. */
 typedef struct bpi_idle {
     uint32_t spins;
+    int peer1; /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
+    int cpu;   /* the CPU the open gap started on (hand-off) */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */
@@ -316,6 +323,17 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx);
 void bpi_hcoll_ready(bp_context_t *ctx);
 void bpi_hcoll_free(bp_context_t *ctx);
 int bpi_hcoll_pending(void *arg);
+/* CPU hand-off (ctx->handoff): a send marks its receiver; a gap publishes our CPU and clears
+ * our mark (returns the CPU); may a wait for peer spin rather than give up its CPU? */
+void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
+int bpi_hcoll_hand_gap(bp_context_t *ctx);
+int bpi_hcoll_hand_spin(bp_context_t *ctx, int peer, int cpu);
+static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
+{
+    if (BP_UNLIKELY(ctx->handoff)) {
+        bpi_hcoll_hand_mark(ctx, dest);
+    }
+}
 bp_status_t bpi_hcoll_barrier(bp_context_t *ctx);
 /* BP_ERR_NOTSUP: too large for the segment, use messages */
 bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root);

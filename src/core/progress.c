@@ -308,6 +308,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->gap_start_ns = now;
         a->phase = 0;
         a->yields = 0;
+        idle->cpu = ctx->handoff ? bpi_hcoll_hand_gap(ctx) : -1;
     }
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {
@@ -315,6 +316,14 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             goto poll;
         }
         a->phase = 1;
+    }
+    if (a->phase == 1 && ctx->handoff && idle->peer1 > 0 &&
+        now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
+        bpi_hcoll_hand_spin(ctx, idle->peer1 - 1, idle->cpu)) {
+        /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs the CPU */
+        a->nhand++;
+        bpi_cpu_relax();
+        goto poll;
     }
     if (a->phase == 1) {
         uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS ? BPI_ADAPT_YIELDS
@@ -469,8 +478,12 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
     }
     snprintf(buf + strlen(buf), len - strlen(buf),
              "  adaptive: spin up to %llu us (twice what recent waits needed; none while yields "
-             "show the CPU is shared), then %d sched_yield, then sleep\n",
-             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS);
+             "show the CPU is shared), then %d sched_yield, then sleep\n"
+             "  adaptive, every rank on one host: a receive whose sender runs on another CPU "
+             "spins instead of yielding, up to %llu us, while no rank of its CPU has been sent "
+             "anything (CPU hand-off; bprun binds consecutive ranks to a CPU when they "
+             "outnumber the CPUs)\n",
+             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000);
 }
 
 void bpi_progress_report(bp_context_t *ctx)
@@ -478,12 +491,14 @@ void bpi_progress_report(bp_context_t *ctx)
     bpi_adapt_t *a = &ctx->adapt;
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
-        bpi_log_debug("adaptive progress: %llu idle gaps, %llu yields, %llu sleeps; spin "
-                      "budget now %llu ns (CPU shared by %u/256 of yields, %u/256 of gaps "
-                      "short enough to spin through, a yield takes %llu ns)",
+        bpi_log_debug("adaptive progress: %llu idle gaps, %llu yields, %llu sleeps, %llu "
+                      "hand-off spins; spin budget now %llu ns (CPU shared by %u/256 of "
+                      "yields, %u/256 of gaps short enough to spin through, a yield takes "
+                      "%llu ns)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
-                      (unsigned long long)a->nsleeps, (unsigned long long)a->spin_ns,
-                      a->shared, a->hit, (unsigned long long)a->yield_ns);
+                      (unsigned long long)a->nsleeps, (unsigned long long)a->nhand,
+                      (unsigned long long)a->spin_ns, a->shared, a->hit,
+                      (unsigned long long)a->yield_ns);
     }
     if (ctx->streams[0] + ctx->streams[1] > 0) {
         bpi_log_debug("rendezvous streams sent: %llu with the messages, %llu over a bulk lane",
@@ -558,7 +573,7 @@ static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
 
 bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
 {
-    bpi_idle_t idle = {0};
+    bpi_idle_t idle = {.peer1 = req->type == BPI_REQ_RECV && req->peer >= 0 ? req->peer + 1 : 0};
     bpi_peer_t *take = wait_take_peer(ctx, req);
 
     while (!req->done) {

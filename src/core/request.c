@@ -254,6 +254,7 @@ bp_status_t bpi_send_start(bp_context_t *ctx, bp_request_t *req)
         bpi_req_complete(req, BP_ERR_PEER);
         return BP_ERR_PEER;
     }
+    bpi_hand_sent(ctx, req->peer);
     if (req->len >= ctx->config.rndv_thresh || req->sync) {
         status = bpi_rndv_send_start(ctx, req);
         if (status != BP_OK) {
@@ -407,6 +408,7 @@ bp_status_t bp_isend(bp_context_t *ctx, const void *buf, size_t len, int dest, u
             bpi_wire_hdr_t hdr;
             send_hdr_init(&hdr, ctx, 0, tag, len);
             hdr.frame_len = (uint32_t)len;
+            bpi_hand_sent(ctx, dest);
             if (BP_LIKELY(peer->send(peer->ep, &hdr, buf) == BP_OK)) {
                 bp_request_t *req = req_pop(ctx);
                 req->ctx = ctx;
@@ -474,6 +476,7 @@ bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, ui
             f.ctx = ctx;
             f.buf = buf;
             f.dest = dest;
+            bpi_hand_sent(ctx, dest);
             status = peer->send(peer->ep, &f.hdr, buf);
             if (BP_LIKELY(status != BP_ERR_AGAIN)) {
                 return status;

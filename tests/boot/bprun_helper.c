@@ -5,7 +5,8 @@
  *   bprun_helper raise R SIG   rank R raises SIG, the others sleep 30 s
  *   bprun_helper sleep S       every rank sleeps S seconds, then exits 0
  *   bprun_helper print         stdout: "out <r>", "tail <r>" (no newline); stderr: "err <r>"
- *   bprun_helper affinity      prints "rank <r> cpus <number of CPUs in its mask>"
+ *   bprun_helper affinity      prints "rank <r> cpus <number of CPUs in its mask> first <the
+ *                              lowest of them>"
  *   bprun_helper term DIR      on SIGTERM, creates DIR/term.<r> and exits 0; else sleeps 30 s
  *   bprun_helper shm           rank 0 creates /dev/shm/bp-<jobkey>-leftover and is killed
  */
@@ -83,7 +84,11 @@ int main(int argc, char **argv)
         if (sched_getaffinity(0, sizeof(set), &set) != 0) {
             return 97;
         }
-        printf("rank %d cpus %d\n", my_rank, CPU_COUNT(&set));
+        int first = 0;
+        while (first < CPU_SETSIZE - 1 && !CPU_ISSET(first, &set)) {
+            first++;
+        }
+        printf("rank %d cpus %d first %d\n", my_rank, CPU_COUNT(&set), first);
         return 0;
     }
     if (strcmp(mode, "term") == 0 && argc == 3) {

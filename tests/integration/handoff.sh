@@ -1,0 +1,41 @@
+#!/bin/sh
+# handoff.sh BPRUN RING: the CPU hand-off of adaptive progress (src/core/coll_shm.c).
+# 4 ranks on 2 CPUs: bprun binds them in blocks (ranks 0 and 1 on the first CPU, 2 and 3 on
+# the second), auto chooses adaptive, the hand-off is on, the token ring is right, and ranks
+# whose sender runs on the other CPU spun for it (the debug log's hand-off spins) instead of
+# yielding. Then the same with --bind none (whatever CPUs the kernel picks: still right), and
+# in block progress, where the hand-off is off. Skipped (77) on a machine with one CPU.
+bprun=$1
+prog=$2
+fail=0
+set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
+         awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
+[ $# -lt 2 ] && { echo "one CPU: skipped"; exit 77; }
+cpus="$1,$2"
+
+expect() { # expect WHAT PATTERN OUTPUT
+    echo "$3" | grep -q "$2" || { echo "FAIL: $1: no '$2' in:"; echo "$3" | head -30; fail=1; }
+}
+
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 2000 2>&1)
+expect "ring" "rank 3: handoff_ring passed" "$out"
+expect "adaptive" "progress adaptive (auto: 4 ranks on this host, 2 CPUs" "$out"
+expect "hand-off on" "CPU hand-off on" "$out"
+# block binding: ranks 0 and 1 on the first CPU, 2 and 3 on the second
+expect "block binding 0" "rank 0 cpu $1\$" "$out"
+expect "block binding 1" "rank 1 cpu $1\$" "$out"
+expect "block binding 2" "rank 2 cpu $2\$" "$out"
+expect "block binding 3" "rank 3 cpu $2\$" "$out"
+spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
+echo "hand-off spins (all ranks): $spins"
+
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind none -n 4 "$prog" 2000 2>&1)
+expect "ring, --bind none" "rank 3: handoff_ring passed" "$out"
+
+out=$(BP_LOG_LEVEL=debug BP_PROGRESS=block taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 200 2>&1)
+expect "ring, block" "rank 3: handoff_ring passed" "$out"
+expect "hand-off off" "CPU hand-off off (not adaptive progress)" "$out"
+
+[ $fail -eq 0 ] && echo "handoff passed"
+exit $fail
