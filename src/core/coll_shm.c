@@ -35,7 +35,9 @@
  * rank next goes idle). A receive that waits for one sender on another CPU, while no rank
  * of its own CPU has been sent anything, spins instead of yielding (bounded per gap,
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
- * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it.
+ * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it. A
+ * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
+ * (hand_sync: the last sync each rank reached): what it waits for runs elsewhere.
  * With bprun's block binding (consecutive ranks share a CPU), a token passing between
  * neighbours then costs about one context switch per CPU instead of several
  * (docs/PERFORMANCE.md, "Oversubscribed"). The board is advice: a stale entry costs a
@@ -87,6 +89,7 @@ typedef struct bpi_hcoll_seg {
     /* the hand-off board: CPU each rank last waited on (-1: not yet), sent-to marks */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
     alignas(BPI_HCOLL_LINE) _Atomic uint8_t hand_need[BPI_HCOLL_HAND_MAX];
+    alignas(BPI_HCOLL_LINE) _Atomic uint32_t hand_sync[BPI_HCOLL_HAND_MAX]; /* last sync reached */
 } bpi_hcoll_seg_t;
 
 static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its page");
@@ -368,18 +371,23 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx)
     return cpu;
 }
 
-int bpi_hcoll_hand_spin(bp_context_t *ctx, int peer, int cpu)
+int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
+    int cpu = idle->cpu;
 
-    if (cpu < 0 || atomic_load_explicit(&seg->hand_cpu[peer], memory_order_relaxed) == cpu) {
+    if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
+                                                            memory_order_relaxed) == cpu)) {
         return 0; /* the sender needs this CPU (or we do not know ours) */
     }
     for (int r = 0; r < ctx->size; r++) {
         if (r != ctx->rank &&
             atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
-            atomic_load_explicit(&seg->hand_need[r], memory_order_relaxed) != 0) {
-            return 0; /* a rank of this CPU has something to do */
+            (atomic_load_explicit(&seg->hand_need[r], memory_order_relaxed) != 0 ||
+             (idle->sync != 0 &&
+              (int32_t)(atomic_load_explicit(&seg->hand_sync[r], memory_order_relaxed) -
+                        idle->sync) < 0))) {
+            return 0; /* a rank of this CPU has something to do, or has yet to arrive */
         }
     }
     return 1;
@@ -413,10 +421,11 @@ static int hcoll_peer_gone(bp_context_t *ctx)
 }
 
 /* Wait until *word >= val, the way the progress mode waits, moving messages meanwhile. */
-static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_t val)
+static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_t val,
+                              uint32_t sync)
 {
     struct bpi_hcoll *hc = ctx->hcoll;
-    bpi_idle_t idle = {0};
+    bpi_idle_t idle = {.sync = sync};
     bp_status_t status = BP_OK;
     unsigned polls = 0;
 
@@ -448,6 +457,10 @@ static bp_status_t hcoll_sync(bp_context_t *ctx)
     bpi_hcoll_seg_t *seg = hc->seg;
     uint64_t s = ++hc->sseq;
 
+    if (ctx->handoff) {
+        /* arrived: a rank of our CPU waiting for this sync need not yield to us */
+        atomic_store_explicit(&seg->hand_sync[ctx->rank], (uint32_t)s, memory_order_relaxed);
+    }
     /* acq_rel: what each rank wrote before arriving is visible to the last, whose release
      * of gen makes it visible to all */
     if (atomic_fetch_add_explicit(&seg->count, 1, memory_order_acq_rel) ==
@@ -457,7 +470,7 @@ static bp_status_t hcoll_sync(bp_context_t *ctx)
         hcoll_wake_all(ctx);
         return BP_OK;
     }
-    return hcoll_wait(ctx, &seg->gen, s);
+    return hcoll_wait(ctx, &seg->gen, s, (uint32_t)s != 0 ? (uint32_t)s : 1);
 }
 
 bp_status_t bpi_hcoll_barrier(bp_context_t *ctx)
@@ -487,7 +500,7 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
         if (atomic_load_explicit(&seg->bdone[p][0], memory_order_acquire) < need) {
             atomic_store(&seg->bwaiter, ctx->rank + 1);
             atomic_thread_fence(memory_order_seq_cst); /* before hcoll_wait's first look */
-            status = hcoll_wait(ctx, &seg->bdone[p][0], need);
+            status = hcoll_wait(ctx, &seg->bdone[p][0], need, 0);
             atomic_store_explicit(&seg->bwaiter, 0, memory_order_relaxed);
             if (status != BP_OK) {
                 return status;
@@ -499,7 +512,7 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
         hcoll_wake_all(ctx);
         return BP_OK;
     }
-    status = hcoll_wait(ctx, &seg->bgen, b + 1);
+    status = hcoll_wait(ctx, &seg->bgen, b + 1, 0);
     if (status != BP_OK) {
         return status;
     }

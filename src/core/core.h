@@ -292,7 +292,8 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req);
 /* One per wait, zeroed at its start: the first bpi_idle of a wait opens a new idle gap. */
 typedef struct bpi_idle {
     uint32_t spins;
-    int peer1; /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
+    int peer1;     /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
+    uint32_t sync; /* the one-host sync a collective waits for, 0 when none (hand-off) */
     int cpu;   /* the CPU the open gap started on (hand-off) */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
@@ -327,7 +328,7 @@ int bpi_hcoll_pending(void *arg);
  * our mark (returns the CPU); may a wait for peer spin rather than give up its CPU? */
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
 int bpi_hcoll_hand_gap(bp_context_t *ctx);
-int bpi_hcoll_hand_spin(bp_context_t *ctx, int peer, int cpu);
+int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 {
     if (BP_UNLIKELY(ctx->handoff)) {

@@ -317,9 +317,8 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         a->phase = 1;
     }
-    if (a->phase == 1 && ctx->handoff && idle->peer1 > 0 &&
-        now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
-        bpi_hcoll_hand_spin(ctx, idle->peer1 - 1, idle->cpu)) {
+    if (a->phase == 1 && ctx->handoff && (idle->peer1 > 0 || idle->sync != 0) &&
+        now - a->gap_start_ns < BPI_ADAPT_HAND_NS && bpi_hcoll_hand_spin(ctx, idle)) {
         /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs the CPU */
         a->nhand++;
         bpi_cpu_relax();

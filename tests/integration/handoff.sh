@@ -3,8 +3,10 @@
 # 4 ranks on 2 CPUs: bprun binds them in blocks (ranks 0 and 1 on the first CPU, 2 and 3 on
 # the second), auto chooses adaptive, the hand-off is on, the token ring is right, and ranks
 # whose sender runs on the other CPU spun for it (the debug log's hand-off spins) instead of
-# yielding. Then the same with --bind none (whatever CPUs the kernel picks: still right), and
-# in block progress, where the hand-off is off. Skipped (77) on a machine with one CPU.
+# yielding; the same for barriers alone (a rank whose CPU-mates have all arrived spins
+# rather than yield to them). Then the ring with --bind none (whatever CPUs the kernel
+# picks: still right), and in block progress, where the hand-off is off. Skipped (77) on a
+# machine with one CPU.
 bprun=$1
 prog=$2
 fail=0
@@ -29,6 +31,12 @@ expect "block binding 3" "rank 3 cpu $2\$" "$out"
 spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
 echo "hand-off spins (all ranks): $spins"
+
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 0 2000 2>&1)
+expect "barriers" "rank 3: handoff_ring passed" "$out"
+spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
+echo "hand-off spins in barriers (all ranks): $spins"
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind none -n 4 "$prog" 2000 2>&1)
 expect "ring, --bind none" "rank 3: handoff_ring passed" "$out"
