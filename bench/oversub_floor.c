@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe_util.h"
+
 #define FLOOR_MAXPROCS 64
 #define FLOOR_LINE 64
 #define FLOOR_YIELDS 4 /* hybrid: as BPI_ADAPT_YIELDS */
@@ -61,24 +63,6 @@ typedef struct floor_shared {
 
 static floor_shared_t *sh;
 static int nprocs, me;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void futex_wait(_Atomic uint32_t *word, uint32_t val)
-{
-    syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *word)
-{
-    syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
 
 /* Wait until *word reaches want (it only grows; wrapping is compared away). */
 static void wait_for(int mode, mailbox_t *b, _Atomic uint32_t *word, uint32_t want)
