@@ -294,7 +294,7 @@ typedef struct bpi_idle {
     uint32_t spins;
     int peer1;     /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
     uint32_t sync; /* the one-host sync a collective waits for, 0 when none (hand-off) */
-    int cpu;   /* the CPU the open gap started on (hand-off) */
+    int cpu;       /* the CPU the open gap started on, -1 when unknown (hand-off) */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */
