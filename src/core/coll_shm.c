@@ -31,9 +31,10 @@
  * CPU hand-off (adaptive progress, ctx->handoff): with more ranks than CPUs, a yield hands
  * the CPU to whichever process the scheduler picks, often another waiter that yields it on
  * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu) and
- * whether it has been sent something since (hand_need: set by every send, cleared when the
- * rank next goes idle). A receive that waits for one sender on another CPU, while no rank
- * of its own CPU has been sent anything, spins instead of yielding (bounded per gap,
+ * whether it has work (hand_need: set by every send to it and by the rank itself when a wait
+ * of its that went idle ends, cleared when it next goes idle). A receive that waits for one
+ * sender on another CPU, while every rank of its own CPU is idle with nothing sent to it,
+ * spins instead of yielding (bounded per gap,
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
  * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it. A
  * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
@@ -86,7 +87,7 @@ typedef struct bpi_hcoll_seg {
     uint64_t blen[2];                               /* length of each buffer's bcast */
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
-    /* the hand-off board: CPU each rank last waited on (-1: not yet), sent-to marks */
+    /* the hand-off board: CPU each rank last waited on (-1: not yet), has-work marks */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
     alignas(BPI_HCOLL_LINE) _Atomic uint8_t hand_need[BPI_HCOLL_HAND_MAX];
     alignas(BPI_HCOLL_LINE) _Atomic uint32_t hand_sync[BPI_HCOLL_HAND_MAX]; /* last sync reached */
@@ -222,6 +223,7 @@ bp_status_t bpi_hcoll_create(bp_context_t *ctx)
     seg->seg_size = size;
     for (int r = 0; r < BPI_HCOLL_HAND_MAX; r++) {
         seg->hand_cpu[r] = -1;
+        seg->hand_need[r] = 1; /* busy until its first idle gap */
     }
     hc->seg = seg;
     hc->seg_size = size;
@@ -374,7 +376,7 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx)
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
-    int cpu = idle->cpu;
+    int cpu = idle->cpu1 - 1;
 
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
@@ -448,6 +450,7 @@ static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_
     }
     hc->watch = NULL;
     bpi_idle_gap_end(ctx);
+    bpi_idle_end(ctx, &idle);
     return status;
 }
 

@@ -294,7 +294,7 @@ typedef struct bpi_idle {
     uint32_t spins;
     int peer1;     /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
     uint32_t sync; /* the one-host sync a collective waits for, 0 when none (hand-off) */
-    int cpu;       /* the CPU the open gap started on, -1 when unknown (hand-off) */
+    int cpu1;      /* 1 + the CPU a gap of this wait started on with the hand-off on, or 0 */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */
@@ -324,8 +324,9 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx);
 void bpi_hcoll_ready(bp_context_t *ctx);
 void bpi_hcoll_free(bp_context_t *ctx);
 int bpi_hcoll_pending(void *arg);
-/* CPU hand-off (ctx->handoff): a send marks its receiver; a gap publishes our CPU and clears
- * our mark (returns the CPU); may a wait for peer spin rather than give up its CPU? */
+/* CPU hand-off (ctx->handoff): a send marks its receiver as having work, and so does a rank
+ * itself when it leaves a wait that went idle (back to the program); a gap publishes our CPU
+ * and clears our mark (returns the CPU); may this wait spin rather than give up its CPU? */
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
 int bpi_hcoll_hand_gap(bp_context_t *ctx);
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
@@ -333,6 +334,13 @@ static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 {
     if (BP_UNLIKELY(ctx->handoff)) {
         bpi_hcoll_hand_mark(ctx, dest);
+    }
+}
+/* The end of every wait that calls bpi_idle. */
+static inline void bpi_idle_end(bp_context_t *ctx, const bpi_idle_t *idle)
+{
+    if (BP_UNLIKELY(idle->cpu1 != 0)) {
+        bpi_hcoll_hand_mark(ctx, ctx->rank);
     }
 }
 bp_status_t bpi_hcoll_barrier(bp_context_t *ctx);

@@ -308,7 +308,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->gap_start_ns = now;
         a->phase = 0;
         a->yields = 0;
-        idle->cpu = ctx->handoff ? bpi_hcoll_hand_gap(ctx) : -1;
+        idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx) + 1 : 0;
     }
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {
@@ -583,6 +583,7 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
             bpi_idle(ctx, &idle);
         }
     }
+    bpi_idle_end(ctx, &idle);
     /* A wait can end without an arrival in adaptive's own poll (a send that found room, an
      * arrival in the poll above): its gap stays open and is dropped by the next wait's
      * first idle poll, never closed by a later arrival that would make it look long. */

@@ -675,6 +675,7 @@ bp_status_t bp_waitany(size_t n, bp_request_t **reqs, size_t *index_p, bp_msginf
         for (size_t i = 0; i < n; i++) {
             if (reqs[i] != NULL && reqs[i]->done) {
                 *index_p = i;
+                bpi_idle_end(ctx, &idle);
                 return req_finish(&reqs[i], info_p);
             }
         }
@@ -746,11 +747,13 @@ bp_status_t bp_probe(bp_context_t *ctx, int src, uint64_t tag, uint64_t ignore,
     }
     while (!probe_once(ctx, src, tag, ignore, info_p)) {
         if (BP_UNLIKELY(ctx->nfailed > 0) && bpi_peer_fail_hits(ctx, src, 0)) {
-            return BP_ERR_PEER;
+            status = BP_ERR_PEER;
+            break;
         }
         if (bpi_progress(ctx) == 0) {
             bpi_idle(ctx, &idle);
         }
     }
-    return BP_OK;
+    bpi_idle_end(ctx, &idle);
+    return status;
 }

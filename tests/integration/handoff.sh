@@ -1,14 +1,17 @@
 #!/bin/sh
-# handoff.sh BPRUN RING: the CPU hand-off of adaptive progress (src/core/coll_shm.c).
+# handoff.sh BPRUN RING POLITE [BOUND]: the CPU hand-off of adaptive progress (src/core/coll_shm.c).
 # 4 ranks on 2 CPUs: bprun binds them in blocks (ranks 0 and 1 on the first CPU, 2 and 3 on
 # the second), auto chooses adaptive, the hand-off is on, the token ring is right, and ranks
 # whose sender runs on the other CPU spun for it (the debug log's hand-off spins) instead of
 # yielding; the same for barriers alone (a rank whose CPU-mates have all arrived spins
-# rather than yield to them). Then the ring with --bind none (whatever CPUs the kernel
+# rather than yield to them); a rank whose CPU-mate computes does not spin (POLITE: under
+# BOUND % of a core while receiving, default 10; the sanitizer builds pass a looser one). Then the ring with --bind none (whatever CPUs the kernel
 # picks: still right), and in block progress, where the hand-off is off. Skipped (77) on a
 # machine with one CPU.
 bprun=$1
 prog=$2
+polite=$3
+bound=${4:-10}
 fail=0
 set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
          awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
@@ -37,6 +40,10 @@ expect "barriers" "rank 3: handoff_ring passed" "$out"
 spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
 echo "hand-off spins in barriers (all ranks): $spins"
+
+out=$(taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
+expect "polite" "rank 1: handoff_polite passed" "$out"
+echo "$out" | grep "of a core"
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind none -n 4 "$prog" 2000 2>&1)
 expect "ring, --bind none" "rank 3: handoff_ring passed" "$out"
