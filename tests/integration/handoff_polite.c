@@ -9,28 +9,7 @@
  * hand-off spins 50 us per message regardless). Rank 3 waits in the closing barrier. Run by
  * handoff.sh.
  */
-#define _GNU_SOURCE
-#include <sys/resource.h>
-#include <time.h>
-
 #include "itest.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 int main(int argc, char **argv)
 {
@@ -59,13 +38,13 @@ int main(int argc, char **argv)
             }
         }
     } else if (rank == 1) {
-        double t0 = now_s(), c0 = cpu_s(), percent;
+        double t0 = itest_now_s(), c0 = itest_cpu_s(), percent;
         for (long m = 0; m < msgs; m++) {
             long got = -1;
             CHECK_OK(bp_recv(ctx, &got, sizeof(got), 2, 8, 0, NULL));
             CHECK_EQ(got, m);
         }
-        percent = 100 * (cpu_s() - c0) / (now_s() - t0);
+        percent = 100 * (itest_cpu_s() - c0) / (itest_now_s() - t0);
         done = 1;
         CHECK_OK(bp_send(ctx, &done, sizeof(done), 0, 9));
         printf("rank 1: %.1f%% of a core while receiving beside a computing rank\n", percent);

@@ -9,28 +9,10 @@
  *
  *   bprun -n 2 idle_cpu 20
  */
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "itest.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void report(const char *what, double wall, double cpu, double max_percent)
 {
@@ -65,14 +47,14 @@ int main(int argc, char **argv)
         usleep(2000000);
         CHECK_OK(bp_barrier(ctx));
     } else {
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = itest_now_s(), c0 = itest_cpu_s();
         CHECK_OK(bp_recv(ctx, &token, sizeof(token), 0, 5, 0, NULL));
-        report("bp_recv", now_s() - t0, cpu_s() - c0, max_percent);
+        report("bp_recv", itest_now_s() - t0, itest_cpu_s() - c0, max_percent);
         CHECK_EQ(token, 1000 + rank);
-        t0 = now_s();
-        c0 = cpu_s();
+        t0 = itest_now_s();
+        c0 = itest_cpu_s();
         CHECK_OK(bp_barrier(ctx));
-        report("bp_barrier", now_s() - t0, cpu_s() - c0, max_percent);
+        report("bp_barrier", itest_now_s() - t0, itest_cpu_s() - c0, max_percent);
     }
     itest_fini(ctx, "idle_cpu");
     return 0;

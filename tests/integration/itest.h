@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 static int itest_rank = -1;
 
@@ -42,6 +44,25 @@ static int itest_rank = -1;
             exit(1);                                                                           \
         }                                                                                      \
     } while (0)
+
+/* Wall and CPU clocks, for the tests that assert how much CPU a wait uses. */
+static inline double itest_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time this process used, user + system (getrusage). */
+static inline double itest_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static inline bp_context_t *itest_init(int *rank_p, int *size_p)
 {
