@@ -30,7 +30,8 @@
  *
  * CPU hand-off (adaptive progress, ctx->handoff): with more ranks than CPUs, a yield hands
  * the CPU to whichever process the scheduler picks, often another waiter that yields it on
- * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu) and
+ * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu; at first
+ * the one it attached on) and
  * whether it has work (hand_need: set by every send to it and by the rank itself when a wait
  * of its that went idle ends, cleared when it next goes idle). A receive that waits for one
  * sender on another CPU, while every rank of its own CPU is idle with nothing sent to it,
@@ -87,7 +88,7 @@ typedef struct bpi_hcoll_seg {
     uint64_t blen[2];                               /* length of each buffer's bcast */
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
-    /* the hand-off board: CPU each rank last waited on (-1: not yet), has-work marks */
+    /* the hand-off board: CPU each rank last waited on (-1: not attached), has-work marks */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
     alignas(BPI_HCOLL_LINE) _Atomic uint8_t hand_need[BPI_HCOLL_HAND_MAX];
     alignas(BPI_HCOLL_LINE) _Atomic uint32_t hand_sync[BPI_HCOLL_HAND_MAX]; /* last sync reached */
@@ -314,6 +315,11 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
     hc->adata[1] = hc->adata[0] + (size_t)ctx->size * BPI_HCOLL_AR_MAX;
     ctx->handoff = ctx->progress_mode == BPI_PROGRESS_ADAPTIVE &&
                    ctx->size <= BPI_HCOLL_HAND_MAX;
+    if (ctx->handoff) {
+        /* our CPU from the start (the creator wrote -1 before any rank attached): a rank
+         * that computes before it ever waits is still seen as its CPU-mates' neighbour */
+        atomic_store_explicit(&seg->hand_cpu[ctx->rank], sched_getcpu(), memory_order_relaxed);
+    }
     bpi_log_debug("collectives: through shared memory, segment %s (%zu bytes); CPU hand-off "
                   "%s", hc->name, hc->seg_size,
                   ctx->handoff                                  ? "on"
