@@ -318,6 +318,18 @@ void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
     req->source = u->source;
     req->rtag = u->tag;
     req->msg_len = u->msg_len;
+    if (BP_UNLIKELY(ctx->peers[u->source].failed) && (u->rndv || u->received < u->msg_len)) {
+        /* its sender died after announcing it: a rendezvous whose data can no longer be
+         * fetched, or fragments its death cut short. Failing the peer failed what waited on
+         * it then (bpi_peer_fail); this receive came later, and would wait for ever for a
+         * FIN, WDONE or fragment. (What arrived whole is delivered, as above.) */
+        if (ctx->peers[u->source].rx_unexp == u) {
+            ctx->peers[u->source].rx_unexp = NULL;
+        }
+        match_unexp_free(ctx, u);
+        bpi_req_complete(req, BP_ERR_PEER);
+        return;
+    }
     if (u->rndv) {
         bpi_wire_rts_t rts = u->rts;
         match_unexp_free(ctx, u);
