@@ -15,7 +15,7 @@
 #   4. the floor (bp-oversub-floor, interleaved with 1.): the same ring and a counter
 #      barrier with no library, each process waiting by yield, futex or both (floor-*
 #      rows), and what handing one CPU from a process to another costs (two processes on
-#      CPU 0 passing a token: each hop is one hand-off, by sched_yield or by futex).
+#      one CPU passing a token: each hop is one hand-off, by sched_yield or by futex).
 #
 # Open MPI and MPICH are used when installed (scripts/setup.sh --peers), else skipped with a
 # line. Every launch runs under `timeout`. TARGET_S (default 1) is about how long each
@@ -85,10 +85,12 @@ run_one() {
 }
 
 # floor_one RANKS RUN: the probe's ring and barrier per waiting design (floor-yield,
-# floor-futex, floor-hybrid); with RANKS 1, two processes on CPU 0: the hand-off (ring only).
+# floor-futex, floor-hybrid); with RANKS 1, two processes on the first CPU we may use: the
+# hand-off (ring only).
+first_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
 floor_one() {
     local raw="$out/raw/floor-n$1-run$2.txt" cmd=("$build/bin/bp-oversub-floor" "$1" 1 4000)
-    [ "$1" = 1 ] && cmd=(taskset -c 0 "$build/bin/bp-oversub-floor" 2 1 20000)
+    [ "$1" = 1 ] && cmd=(taskset -c "$first_cpu" "$build/bin/bp-oversub-floor" 2 1 20000)
     if ! timeout 300 "${cmd[@]}" > "$raw" 2>&1; then
         echo "  floor -n $1 run $2 failed: see $raw"
         return 0
