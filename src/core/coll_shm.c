@@ -30,12 +30,11 @@
  *
  * CPU hand-off (adaptive progress, ctx->handoff): with more ranks than CPUs, a yield hands
  * the CPU to whichever process the scheduler picks, often another waiter that yields it on
- * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu; at first
- * the one it attached on) and
- * whether it has work (hand_need: set by every send to it and by the rank itself when a wait
- * of its that went idle ends, cleared when it next goes idle). A receive that waits for one
- * sender on another CPU, while every rank of its own CPU is idle with nothing sent to it,
- * spins instead of yielding (bounded per gap,
+ * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu; until its
+ * first wait, the one it attached on) and whether it has work (hand_need: set by every send
+ * to it and by the rank itself when a wait of its that went idle ends, cleared when it next
+ * goes idle). A receive that waits for one sender on another CPU, while every rank of its
+ * own CPU is idle with nothing sent to it, spins instead of yielding (bounded per gap,
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
  * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it. A
  * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
