@@ -51,12 +51,14 @@ static inline void bpi_cpu_relax(void)
 /*
  * Adaptive progress (progress.c). A futex sleep/wake costs 7-8 us between two CPUs of this
  * machine and 4 us on one (bench/oversub_probe.c), an idle sched_yield 0.7 us: spinning
- * longer than about twice a wake-up cannot pay back, and a yield that takes longer than a
- * few idle ones has run another process, so the CPU is shared.
+ * longer than about twice a wake-up cannot pay back. Whether the CPU is shared, the kernel
+ * says: a yield that ran another process counts an involuntary switch (ru_nivcsw). The
+ * clock cannot tell: a yield to a rank that only yields back takes 2 us here, as long as
+ * an idle one takes on a slower machine (docs/ARCHITECTURE.md, "adaptive").
  */
-#define BPI_ADAPT_SPIN_MAX_NS 20000ull  /* the spin budget's ceiling */
-#define BPI_ADAPT_YIELDS 4              /* sched_yield calls between spinning and sleeping */
-#define BPI_ADAPT_YIELD_BUSY_NS 2000ull /* a yield this long ran someone else */
+#define BPI_ADAPT_SPIN_MAX_NS 20000ull /* the spin budget's ceiling */
+#define BPI_ADAPT_YIELDS 4             /* sched_yield calls between spinning and sleeping */
+#define BPI_ADAPT_YIELD_SAMPLE 16      /* while shared, every 16th yield asks the kernel */
 /* Yields that take this long on average hand the CPU to others for whole time slices (a
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
@@ -166,9 +168,10 @@ typedef struct bpi_adapt {
     uint64_t spin_ns;      /* the spin budget */
     uint64_t need_ns;      /* average length of the gaps a spin up to the ceiling caught */
     uint32_t hit;          /* share of gaps no longer than the ceiling */
-    uint32_t shared;       /* share of yields that ran another process: the CPU is shared */
+    uint32_t shared;       /* share of sampled yields that ran another process */
     uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
+    uint64_t nspin;                   /* idle steps spun within the budget */
     uint64_t nhand;                   /* idle steps spun for a sender on another CPU */
 } bpi_adapt_t;
 

@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/copy.h"
@@ -246,6 +247,15 @@ static void progress_budget(bpi_adapt_t *a)
     }
 }
 
+/* How often the kernel has taken this thread's CPU while it could run: a yield that ran
+ * another process adds one (and so does a preemption: another process wanted the CPU). */
+static long progress_switched(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : -1;
+}
+
 /* now: the time of the arrival, or a reading taken just before the poll that found it */
 static void progress_gap_end(bp_context_t *ctx, uint64_t now)
 {
@@ -314,6 +324,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
     }
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {
+            a->nspin++;
             bpi_cpu_relax();
             goto poll;
         }
@@ -331,16 +342,25 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                           : (a->ngaps & 15) == 0                ? 1
                                                                 : 0;
         if (a->yields < yields) {
+            /* Did the yield run another process? Asked of the kernel for every yield while
+             * the CPU looks free (yields are rare then: the budget catches most gaps), for
+             * every 16th while it looks shared (a yield per message: two getrusage cost
+             * 0.65 us here) */
+            long switched = a->shared < 128 || a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0
+                                ? progress_switched()
+                                : -1;
             uint64_t took;
             a->yields++;
             a->nyields++;
             sched_yield();
             took = progress_now_ns() - now;
             now += took;
-            /* 1/8 per yield: how often a yield let another process run on this CPU, and
-             * for how long */
-            a->shared = a->shared - (a->shared >> 3) +
-                        (took > BPI_ADAPT_YIELD_BUSY_NS ? 32 : 0);
+            if (switched >= 0) {
+                /* 1/8 per sample: how often a yield let another process run on this CPU */
+                a->shared = a->shared - (a->shared >> 3) +
+                            (progress_switched() != switched ? 32 : 0);
+            }
+            /* 1/8 per yield: how long a yield takes */
             a->yield_ns = a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
             if (a->yields == yields) {
                 progress_budget(a);
@@ -494,12 +514,13 @@ void bpi_progress_report(bp_context_t *ctx)
     bpi_adapt_t *a = &ctx->adapt;
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
-        bpi_log_debug("adaptive progress: %llu idle gaps, %llu yields, %llu sleeps, %llu "
-                      "hand-off spins; spin budget now %llu ns (CPU shared by %u/256 of "
-                      "yields, %u/256 of gaps short enough to spin through, a yield takes "
-                      "%llu ns)",
-                      (unsigned long long)a->ngaps, (unsigned long long)a->nyields,
-                      (unsigned long long)a->nsleeps, (unsigned long long)a->nhand,
+        bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins, %llu yields, "
+                      "%llu sleeps, %llu hand-off spins; spin budget now %llu ns (CPU shared "
+                      "by %u/256 of sampled yields, %u/256 of gaps short enough to spin "
+                      "through, a yield takes %llu ns)",
+                      (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
+                      (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
+                      (unsigned long long)a->nhand,
                       (unsigned long long)a->spin_ns, a->shared, a->hit,
                       (unsigned long long)a->yield_ns);
     }
