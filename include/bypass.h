@@ -232,6 +232,23 @@ typedef enum bp_op {
 BP_API bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
                                 size_t count, bp_dtype_t dtype, bp_op_t op);
 
+/*
+ * A function the collectives call while they wait (between polls), for a layer above with
+ * progress of its own to make: MPI's rule that a rank blocked in one collective keeps its
+ * pending nonblocking ones going. It may call the nonblocking functions (bp_isend,
+ * bp_irecv, bp_test, bp_iprobe, bp_cancel, bp_progress), never a blocking call or a
+ * collective. NULL removes it.
+ */
+BP_API bp_status_t bp_set_coll_hook(bp_context_t *ctx, void (*hook)(void *arg), void *arg);
+
+/*
+ * How many bytes bp_allreduce (per rank) and bp_bcast take through shared memory in one
+ * step; both 0 when the collectives go through messages (ranks on several hosts, or a
+ * transport other than shm). The same on every rank of the job.
+ */
+BP_API bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p,
+                               size_t *bcast_max_p);
+
 #ifdef __cplusplus
 }
 #endif

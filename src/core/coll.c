@@ -59,11 +59,8 @@ static bp_status_t coll_barrier_msg(bp_context_t *ctx)
     return status;
 }
 
-bp_status_t bp_barrier(bp_context_t *ctx)
+static bp_status_t coll_barrier(bp_context_t *ctx)
 {
-    if (ctx == NULL) {
-        return BP_ERR_INVAL;
-    }
     if (BP_UNLIKELY(ctx->nfailed > 0)) {
         return BP_ERR_PEER; /* a rank is gone: no collective can complete (see bypass.h) */
     }
@@ -110,13 +107,10 @@ static bp_status_t coll_bcast_msg(bp_context_t *ctx, void *buf, size_t len, int 
     return bp_waitall(nreq, reqs, NULL);
 }
 
-bp_status_t bp_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
+static bp_status_t coll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
 {
     bp_status_t status;
 
-    if (ctx == NULL) {
-        return BP_ERR_INVAL;
-    }
     if (root < 0 || root >= ctx->size || (buf == NULL && len > 0)) {
         bpi_log_error("bp_bcast: root %d of %d ranks, buffer %p for %zu bytes", root,
                       ctx->size, buf, len);
@@ -276,17 +270,14 @@ static bp_status_t coll_reduce_msg(bp_context_t *ctx, void *recvbuf, void *tmp, 
     return BP_OK;
 }
 
-bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf, size_t count,
-                         bp_dtype_t dtype, bp_op_t op)
+static bp_status_t coll_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
+                                  size_t count, bp_dtype_t dtype, bp_op_t op)
 {
     size_t esize, bytes;
     uint64_t epoch;
     bp_status_t status;
     void *tmp;
 
-    if (ctx == NULL) {
-        return BP_ERR_INVAL;
-    }
     esize = bpi_dtype_size(dtype);
     if (esize == 0 || (unsigned)op > BP_OP_BXOR ||
         (op >= BP_OP_LAND && (dtype == BP_DT_FLOAT || dtype == BP_DT_DOUBLE))) {
@@ -328,4 +319,56 @@ bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf, 
         return status;
     }
     return coll_bcast_msg(ctx, recvbuf, bytes, 0, coll_tag(COLL_BCAST, epoch, 0));
+}
+
+/* The public collectives: in_coll lets bpi_idle call the layer above's hook while they wait
+ * (bp_set_coll_hook), and only then, so the hook never runs inside a point-to-point wait. */
+bp_status_t bp_barrier(bp_context_t *ctx)
+{
+    bp_status_t status;
+
+    if (ctx == NULL) {
+        return BP_ERR_INVAL;
+    }
+    ctx->in_coll++;
+    status = coll_barrier(ctx);
+    ctx->in_coll--;
+    return status;
+}
+
+bp_status_t bp_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
+{
+    bp_status_t status;
+
+    if (ctx == NULL) {
+        return BP_ERR_INVAL;
+    }
+    ctx->in_coll++;
+    status = coll_bcast(ctx, buf, len, root);
+    ctx->in_coll--;
+    return status;
+}
+
+bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf, size_t count,
+                         bp_dtype_t dtype, bp_op_t op)
+{
+    bp_status_t status;
+
+    if (ctx == NULL) {
+        return BP_ERR_INVAL;
+    }
+    ctx->in_coll++;
+    status = coll_allreduce(ctx, sendbuf, recvbuf, count, dtype, op);
+    ctx->in_coll--;
+    return status;
+}
+
+bp_status_t bp_set_coll_hook(bp_context_t *ctx, void (*hook)(void *arg), void *arg)
+{
+    if (ctx == NULL) {
+        return BP_ERR_INVAL;
+    }
+    ctx->coll_hook = hook;
+    ctx->coll_hook_arg = arg;
+    return BP_OK;
 }

@@ -400,6 +400,16 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     return 1;
 }
 
+bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p, size_t *bcast_max_p)
+{
+    if (ctx == NULL || allreduce_max_p == NULL || bcast_max_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    *allreduce_max_p = ctx->hcoll != NULL ? BPI_HCOLL_AR_MAX : 0;
+    *bcast_max_p = ctx->hcoll != NULL ? BPI_HCOLL_BCAST_MAX : 0;
+    return BP_OK;
+}
+
 /* After a store others may wait for: wake those that sleep (the transport fences first). */
 static void hcoll_wake(bp_context_t *ctx, int rank)
 {

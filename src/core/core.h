@@ -209,6 +209,10 @@ struct bp_context {
     void *req_chunks;       /* the pool's allocations */
     bpi_list_t unexp_free;  /* pool of small unexpected buffers */
     uint64_t barrier_epoch;
+    /* bp_set_coll_hook: called by bpi_idle while a collective waits (in_coll) */
+    void (*coll_hook)(void *arg);
+    void *coll_hook_arg;
+    int in_coll;
     uint64_t last_liveness_ns;
     int nfailed; /* peers found dead: any-source receives and collectives fail from then on */
     uint32_t liveness_ticks; /* polls through bp_test / bp_progress (bpi_liveness_tick) */

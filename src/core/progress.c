@@ -394,6 +394,9 @@ void bpi_liveness_slow(bp_context_t *ctx)
 
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
 {
+    if (BP_UNLIKELY(ctx->in_coll) && ctx->coll_hook != NULL) {
+        ctx->coll_hook(ctx->coll_hook_arg); /* bp_set_coll_hook: between two polls */
+    }
     if (BP_LIKELY(ctx->progress_mode == BPI_PROGRESS_SPIN)) {
         /* a pause between polls (it lets the other hardware thread of the core run, and
          * halved the latency on these machines); the rest only now and then */

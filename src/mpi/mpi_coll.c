@@ -244,8 +244,16 @@ static int coll_barrier(MPI_Comm comm)
     coll_t c;
     char dummy;
 
-    /* Not bp_barrier on MPI_COMM_WORLD: every rank must use the same algorithm on every
-     * communicator, whatever it has pending. */
+    /* MPI_COMM_WORLD is the native job, and when the native collectives go through shared
+     * memory (the job on one host, bp_coll_shm) its blocking barrier is the native one: one
+     * step (with more ranks than CPUs, far fewer context switches: docs/MPI.md). Every rank
+     * decides alike: on MPI_COMM_WORLD, outside a nonblocking collective's coroutine
+     * (MPI_Ibarrier runs this code there, and a native wait cannot yield). Pending
+     * nonblocking collectives go on meanwhile through the collectives' hook
+     * (bpmpi_coll_hook). */
+    if (comm == MPI_COMM_WORLD && bpmpi_nbc_current == NULL && bpmpi.shm_allreduce_max > 0) {
+        return coll_status(bp_barrier(bpmpi.ctx));
+    }
     coll_begin(&c, comm);
     for (int dist = 1, round = 0; dist < comm->size; dist <<= 1, round++) {
         int to = (comm->rank + dist) % comm->size;
@@ -898,12 +906,45 @@ static int allreduce_small(const void *sendbuf, void *recvbuf, int count, MPI_Da
     return MPI_SUCCESS;
 }
 
+/*
+ * MPI_COMM_WORLD's blocking allreduce of a predefined operation on a contiguous type the
+ * native API has, small enough for one step through shared memory (bp_coll_shm): the
+ * native one, as for MPI_Barrier. The decision rests on what MPI requires to be the same
+ * on every rank (count, datatype, op, communicator), on a fact of the job (shm), and on
+ * not being inside a nonblocking collective's coroutine (MPI_Iallreduce runs the message
+ * algorithms). 1 when it ran.
+ */
+static int allreduce_native(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dt,
+                            MPI_Op op, MPI_Comm comm, int *err)
+{
+    bp_dtype_t ndt;
+    bp_op_t nop;
+    char *rb;
+
+    if (!(comm == MPI_COMM_WORLD && bpmpi_nbc_current == NULL && bpmpi.initialized &&
+          !bpmpi.finalized && dt != MPI_DATATYPE_NULL && dt->fast && count > 0 &&
+          (size_t)count * dt->size <= bpmpi.shm_allreduce_max && recvbuf != NULL &&
+          sendbuf != NULL && bpmpi_op_native(op, dt, &ndt, &nop))) {
+        return 0;
+    }
+    rb = (char *)recvbuf + dt->fast_off;
+    *err = coll_status(bp_allreduce(bpmpi.ctx,
+                                    sendbuf == MPI_IN_PLACE ? rb
+                                                            : (const char *)sendbuf + dt->fast_off,
+                                    rb, (size_t)count * dt->nbasic, ndt, nop));
+    return 1;
+}
+
 int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
                   MPI_Op op, MPI_Comm comm)
 {
     size_t bytes;
     int err;
 
+    if (allreduce_native(sendbuf, recvbuf, count, datatype, op, comm, &err)) {
+        return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS
+                                                : bpmpi_error(comm, err, "MPI_Allreduce");
+    }
     if (allreduce_small_ok(sendbuf, recvbuf, count, datatype, op, comm)) {
         err = allreduce_small(sendbuf, recvbuf, count, datatype, op, comm);
         return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS

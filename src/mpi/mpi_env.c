@@ -192,6 +192,8 @@ int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
     }
     bp_rank(bpmpi.ctx, &bpmpi.rank);
     bp_size(bpmpi.ctx, &bpmpi.size);
+    bp_set_coll_hook(bpmpi.ctx, bpmpi_coll_hook, NULL);
+    bp_coll_shm(bpmpi.ctx, &bpmpi.shm_allreduce_max, &bpmpi.shm_bcast_max);
     clock_gettime(CLOCK_MONOTONIC, &env_t0);
     /* A context is used by one thread at a time: FUNNELED at most (SERIALIZED would need
      * the MPI layer's own state guarded too, which it is not). */
@@ -243,6 +245,7 @@ int MPI_Finalize(void)
     /* Acks and buffered sends still in flight must leave before the context goes. */
     bpmpi_p2p_fini();
     bpmpi_detached_reap(1);
+    bp_set_coll_hook(bpmpi.ctx, NULL, NULL); /* bp_finalize's barrier: nothing left to serve */
     status = bp_finalize(bpmpi.ctx);
     bpmpi.ctx = NULL;
     bpmpi.finalized = 1;

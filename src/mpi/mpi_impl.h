@@ -169,6 +169,8 @@ typedef struct bpmpi_state {
     bp_context_t *ctx;
     int rank, size;
     int initialized, finalized;
+    /* bp_coll_shm: the native collectives' one-step shared-memory sizes (0: messages) */
+    size_t shm_allreduce_max, shm_bcast_max;
     int thread_level;
     uint32_t next_ctx; /* the lowest context id this process has never used */
     struct bpmpi_request *active; /* requests with native requests in flight */
@@ -236,6 +238,9 @@ static inline char *bpmpi_dt_base(const void *buf, MPI_Datatype dt)
 
 /* Checks that op applies to dt: MPI_SUCCESS or MPI_ERR_OP. */
 int bpmpi_op_check(MPI_Op op, MPI_Datatype dt);
+/* The native bp_allreduce's element type and operation for a predefined operation on a
+ * basic type (or a type of one basic type), when the native API has both: 1, else 0. */
+int bpmpi_op_native(MPI_Op op, MPI_Datatype dt, bp_dtype_t *ndt, bp_op_t *nop);
 /* inout[i] = in[i] op inout[i] for count elements of dt, both packed. */
 void bpmpi_op_apply(MPI_Op op, MPI_Datatype dt, const void *in, void *inout, int count);
 
@@ -246,6 +251,8 @@ void bpmpi_op_apply(MPI_Op op, MPI_Datatype dt, const void *in, void *inout, int
  * going (acks owed by active receives). Fills infos (may be NULL); returns the first error.
  */
 bp_status_t bpmpi_nwait(bp_request_t **reqs, bp_msginfo_t *infos, int n);
+/* The native collectives' hook (bp_set_coll_hook): services pending requests meanwhile. */
+void bpmpi_coll_hook(void *arg);
 void bpmpi_detach(bp_request_t *req, void *mem, size_t mem_len);
 /* Before bp_finalize: completes requests the user freed while active, frees the rest. */
 void bpmpi_p2p_fini(void);

@@ -97,6 +97,58 @@ int bpmpi_op_check(MPI_Op op, MPI_Datatype dt)
     return MPI_SUCCESS;
 }
 
+int bpmpi_op_native(MPI_Op op, MPI_Datatype dt, bp_dtype_t *ndt, bp_op_t *nop)
+{
+    static const int ops[] = {[OP_MAX] = BP_OP_MAX,   [OP_MIN] = BP_OP_MIN,
+                              [OP_SUM] = BP_OP_SUM,   [OP_PROD] = BP_OP_PROD,
+                              [OP_LAND] = BP_OP_LAND, [OP_BAND] = BP_OP_BAND,
+                              [OP_LOR] = BP_OP_LOR,   [OP_BOR] = BP_OP_BOR,
+                              [OP_LXOR] = -1,         [OP_BXOR] = BP_OP_BXOR};
+
+    if (op == MPI_OP_NULL || op->predef < 0 || op->predef > OP_BXOR || ops[op->predef] < 0 ||
+        bpmpi_op_check(op, dt) != MPI_SUCCESS) {
+        return 0;
+    }
+    switch (dt->basic) {
+    case 6: /* int */
+        if (sizeof(int) != 4) {
+            return 0;
+        }
+        *ndt = BP_DT_INT32;
+        break;
+    case 19: /* int32_t */
+        *ndt = BP_DT_INT32;
+        break;
+    case 8: /* long */
+        *ndt = sizeof(long) == 8 ? BP_DT_INT64 : BP_DT_INT32;
+        break;
+    case 10: /* long long */
+    case 20: /* int64_t */
+        *ndt = BP_DT_INT64;
+        break;
+    case 9: /* unsigned long */
+        if (sizeof(unsigned long) != 8) {
+            return 0;
+        }
+        *ndt = BP_DT_UINT64;
+        break;
+    case 11: /* unsigned long long */
+    case 24: /* uint64_t */
+        *ndt = BP_DT_UINT64;
+        break;
+    case 12:
+        *ndt = BP_DT_FLOAT;
+        break;
+    case 13:
+        *ndt = BP_DT_DOUBLE;
+        break;
+    default:
+        return 0;
+    }
+    *nop = (bp_op_t)ops[op->predef];
+    return 1;
+}
+
 /* One loop per (operation, type): b[i] = a[i] op b[i]. */
 #define OP_LOOP(T, EXPR)                                                                       \
     {                                                                                          \

@@ -658,6 +658,16 @@ static void p2p_poll_service(int force)
     }
 }
 
+/* bp_set_coll_hook: while a native collective waits (MPI_Barrier on MPI_COMM_WORLD), keep
+ * what needs service going, as the message collectives' own waits do (bpmpi_nwait). */
+void bpmpi_coll_hook(void *arg)
+{
+    (void)arg;
+    if (bpmpi.n_service > 0 && bpmpi_nbc_current == NULL) {
+        p2p_poll_service(0);
+    }
+}
+
 /* Blocks until r is complete. */
 static void req_block(struct bpmpi_request *r)
 {

@@ -8,7 +8,8 @@
  *  - progress (the standard's progress rule): a rank blocked in MPI_Recv keeps its pending
  *    MPI_Ibarrier going, so a chain where rank r waits for the barrier before it sends to
  *    r + 1 completes; the "NBX" sparse exchange (synchronous sends, then MPI_Ibarrier once
- *    they are matched, receiving meanwhile) ends with every message received;
+ *    they are matched, receiving meanwhile) ends with every message received; a rank in
+ *    MPI_Barrier on MPI_COMM_WORLD (the native barrier) keeps its MPI_Ibarrier going too;
  *  - a blocking collective between a nonblocking one's start and its wait;
  *  - a derived type, or the communicator, freed before the wait is still used correctly;
  *  - an argument error (bad root) under MPI_ERRORS_RETURN is returned by the call, with
@@ -389,6 +390,23 @@ static void check_progress_chain(void)
     }
 }
 
+/* Rank 0 enters MPI_Barrier on MPI_COMM_WORLD (the native barrier) with an MPI_Ibarrier on
+ * a duplicate pending; the others first wait for that MPI_Ibarrier, whose second round needs
+ * rank 0's coroutine to go on: the native barrier's wait must keep it going. */
+static void check_progress_native_barrier(MPI_Comm d)
+{
+    MPI_Request r;
+
+    MT_OK(MPI_Ibarrier(d, &r));
+    if (rank == 0) {
+        MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+        MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    } else {
+        MT_OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+        MT_OK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+}
+
 /* The NBX sparse exchange (Hoefler et al.): each rank sends to a few others it picks, no
  * rank knows who sends to it; when its synchronous sends are matched it enters an
  * MPI_Ibarrier, and it receives until the barrier completes. Each round its own tag: a rank
@@ -465,6 +483,14 @@ int main(int argc, char **argv)
     }
     for (int it = 0; it < 20; it++) {
         check_nbx(88 + it); /* a rank out of the barrier sends the next round's */
+    }
+    {
+        MPI_Comm d;
+        MT_OK(MPI_Comm_dup(MPI_COMM_WORLD, &d));
+        for (int it = 0; it < 20; it++) {
+            check_progress_native_barrier(d);
+        }
+        MT_OK(MPI_Comm_free(&d));
     }
 
     /* a blocking collective between a nonblocking one's start and its wait */
