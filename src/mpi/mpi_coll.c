@@ -418,6 +418,14 @@ static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char
 }
 
 /* Every other case: argument checks, packing, and the long-message algorithm. */
+/* MPI_COMM_WORLD's blocking bcast of up to bp_coll_shm's size: the native one (one step
+ * through shared memory), as for MPI_Barrier; bytes is the same on every rank (MPI asks the
+ * same type signature), the datatypes need not be: each rank packs or unpacks its own. */
+static inline bool bcast_native_ok(MPI_Comm comm, size_t bytes)
+{
+    return comm == MPI_COMM_WORLD && bytes <= bpmpi.shm_bcast_max && bpmpi_nbc_current == NULL;
+}
+
 __attribute__((noinline)) static int bcast_general(void *buffer, int count,
                                                    MPI_Datatype datatype, int root,
                                                    MPI_Comm comm)
@@ -425,6 +433,7 @@ __attribute__((noinline)) static int bcast_general(void *buffer, int count,
     size_t bytes;
     cbuf_t b;
     coll_t c;
+    bool native;
     int err;
 
     BPMPI_CHECK_INIT("MPI_Bcast");
@@ -435,13 +444,18 @@ __attribute__((noinline)) static int bcast_general(void *buffer, int count,
     if (comm->size == 1 || bytes == 0) {
         return MPI_SUCCESS;
     }
-    coll_begin(&c, comm);
+    native = bcast_native_ok(comm, bytes);
+    if (!native) {
+        coll_begin(&c, comm);
+    }
     err = (comm->rank == root) ? cbuf_in(&b, buffer, count, datatype)
                                : cbuf_out(&b, buffer, count, datatype);
     if (err != MPI_SUCCESS) {
         return bpmpi_error(comm, err, "MPI_Bcast");
     }
-    if (bytes >= COLL_BCAST_LONG && comm->size >= 3) {
+    if (native) {
+        err = coll_status(bp_bcast(bpmpi.ctx, b.p, bytes, root));
+    } else if (bytes >= COLL_BCAST_LONG && comm->size >= 3) {
         err = bcast_scatter_ring(&c, b.p, bytes, root);
     } else {
         err = bcast_binomial(&c, b.p, bytes, root);
@@ -460,6 +474,15 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
                      datatype->fast && count > 0 && buffer != NULL &&
                      (unsigned)root < (unsigned)comm->size && comm->size > 1)) {
         size_t bytes = (size_t)count * datatype->size;
+        if (bytes == 0) {
+            return MPI_SUCCESS; /* as bcast_general: a root may send count 0 of the same type
+                                 * signature, and then nothing moves anywhere */
+        }
+        if (bcast_native_ok(comm, bytes)) {
+            bp_status_t st = bp_bcast(bpmpi.ctx, (char *)buffer + datatype->fast_off, bytes, root);
+            return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
+                                              : bpmpi_error(comm, coll_status(st), "MPI_Bcast");
+        }
         if (BPMPI_LIKELY(bytes < COLL_BCAST_LONG || comm->size < 3)) {
             int err = bcast_small(comm, (char *)buffer + datatype->fast_off, bytes, root);
             return BPMPI_LIKELY(err == MPI_SUCCESS) ? MPI_SUCCESS

@@ -473,7 +473,8 @@ static void test_reduce_scatter(MPI_Comm comm, int rank, int n, int count)
     free(out);
 }
 
-/* A vector type (every other double) through Bcast and Allreduce. */
+/* A vector type (every other double) through Bcast and Allreduce; a Bcast whose root sends
+ * plain doubles to ranks receiving into the vector type (the same type signature). */
 static void test_vector(MPI_Comm comm, int rank, int n, int count)
 {
     MPI_Datatype v;
@@ -487,6 +488,20 @@ static void test_vector(MPI_Comm comm, int rank, int n, int count)
     MT_OK(MPI_Bcast(buf, 1, v, 0, comm));
     for (int i = 0; i < 2 * count; i++) {
         MT_CHECK(buf[i] == ((i % 2) ? -1.0 : (double)i));
+    }
+    /* the same type signature from another type: count contiguous doubles at the root */
+    for (int i = 0; i < 2 * count; i++) {
+        buf[i] = rank == 0 ? (double)(3 * i) : -1.0;
+    }
+    if (rank == 0) {
+        MT_OK(MPI_Bcast(buf, count, MPI_DOUBLE, 0, comm));
+    } else {
+        MT_OK(MPI_Bcast(buf, 1, v, 0, comm));
+    }
+    for (int i = 0; i < 2 * count; i++) {
+        double want = rank == 0 ? (double)(3 * i) : (i % 2) ? -1.0 : (double)(3 * (i / 2));
+        MT_CHECK(buf[i] == want);
+        buf[i] = (i % 2) ? -1.0 : buf[i]; /* the gaps as the allreduce below expects them */
     }
     for (int i = 0; i < 2 * count; i += 2) {
         buf[i] = (double)(rank + i);
