@@ -418,12 +418,16 @@ static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char
 }
 
 /* Every other case: argument checks, packing, and the long-message algorithm. */
-/* MPI_COMM_WORLD's blocking bcast of up to bp_coll_shm's size: the native one (one step
- * through shared memory), as for MPI_Barrier; bytes is the same on every rank (MPI asks the
- * same type signature), the datatypes need not be: each rank packs or unpacks its own. */
+/* MPI_COMM_WORLD's blocking bcast of up to bp_coll_shm's size, from 3 ranks: the native
+ * one (one step through shared memory), as for MPI_Barrier; bytes is the same on every rank
+ * (MPI asks the same type signature), the datatypes need not be: each rank packs or
+ * unpacks its own. */
 static inline bool bcast_native_ok(MPI_Comm comm, size_t bytes)
 {
-    return comm == MPI_COMM_WORLD && bytes <= bpmpi.shm_bcast_max && bpmpi_nbc_current == NULL;
+    /* at 2 ranks one message is shorter than a step through the segment (0.23 against
+     * 0.26 us with a CPU each, docs/MPI.md) */
+    return comm == MPI_COMM_WORLD && comm->size > 2 && bytes <= bpmpi.shm_bcast_max &&
+           bpmpi_nbc_current == NULL;
 }
 
 __attribute__((noinline)) static int bcast_general(void *buffer, int count,
@@ -931,8 +935,9 @@ static int allreduce_small(const void *sendbuf, void *recvbuf, int count, MPI_Da
 
 /*
  * MPI_COMM_WORLD's blocking allreduce of a predefined operation on a contiguous type the
- * native API has, small enough for one step through shared memory (bp_coll_shm): the
- * native one, as for MPI_Barrier. The decision rests on what MPI requires to be the same
+ * native API has, small enough for one step through shared memory (bp_coll_shm), from 3
+ * ranks (at 2, the one exchange of allreduce_small is shorter): the native one, as for
+ * MPI_Barrier. The decision rests on what MPI requires to be the same
  * on every rank (count, datatype, op, communicator), on a fact of the job (shm), and on
  * not being inside a nonblocking collective's coroutine (MPI_Iallreduce runs the message
  * algorithms). 1 when it ran.
@@ -944,10 +949,10 @@ static int allreduce_native(const void *sendbuf, void *recvbuf, int count, MPI_D
     bp_op_t nop;
     char *rb;
 
-    if (!(comm == MPI_COMM_WORLD && bpmpi_nbc_current == NULL && bpmpi.initialized &&
-          !bpmpi.finalized && dt != MPI_DATATYPE_NULL && dt->fast && count > 0 &&
-          (size_t)count * dt->size <= bpmpi.shm_allreduce_max && recvbuf != NULL &&
-          sendbuf != NULL && bpmpi_op_native(op, dt, &ndt, &nop))) {
+    if (!(comm == MPI_COMM_WORLD && comm->size > 2 && bpmpi_nbc_current == NULL &&
+          bpmpi.initialized && !bpmpi.finalized && dt != MPI_DATATYPE_NULL && dt->fast &&
+          count > 0 && (size_t)count * dt->size <= bpmpi.shm_allreduce_max &&
+          recvbuf != NULL && sendbuf != NULL && bpmpi_op_native(op, dt, &ndt, &nop))) {
         return 0;
     }
     rb = (char *)recvbuf + dt->fast_off;
