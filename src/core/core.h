@@ -64,8 +64,13 @@ static inline void bpi_cpu_relax(void)
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
- * rank of this CPU has been sent anything, for at most this long per gap (then as before). */
+ * rank of this CPU has been sent anything, for at most this long per gap (then as before),
+ * and only while at least a quarter of recent such spins caught their sender: a slow
+ * sender (or a process outside the job, which the board cannot see, wanting this CPU)
+ * makes it spin once every 16th gap instead, to notice when that changes. */
 #define BPI_ADAPT_HAND_NS 50000ull
+#define BPI_ADAPT_SPUN_BUDGET 1u
+#define BPI_ADAPT_SPUN_HAND 2u
 
 enum {
     BPI_REQ_SEND = 1,
@@ -169,10 +174,12 @@ typedef struct bpi_adapt {
     uint64_t need_ns;      /* average length of the gaps a spin up to the ceiling caught */
     uint32_t hit;          /* share of gaps no longer than the ceiling */
     uint32_t shared;       /* share of sampled yields that ran another process */
+    uint32_t hand_hit;     /* share of hand-off gaps whose sender came within the spin */
+    uint32_t spun;         /* the open gap has spun: BPI_ADAPT_SPUN_BUDGET, _HAND */
     uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
-    uint64_t nspin;                   /* idle steps spun within the budget */
-    uint64_t nhand;                   /* idle steps spun for a sender on another CPU */
+    uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
+    uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */
 } bpi_adapt_t;
 
 /* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at

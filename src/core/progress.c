@@ -270,6 +270,12 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
     if (hit) {
         a->need_ns = a->need_ns - (a->need_ns >> 3) + (len >> 3);
     }
+    a->nspingaps += (a->spun & BPI_ADAPT_SPUN_BUDGET) != 0;
+    if (a->spun & BPI_ADAPT_SPUN_HAND) {
+        /* 1/8 per gap that spun for a sender on another CPU: did the sender come in time? */
+        a->hand_hit = a->hand_hit - (a->hand_hit >> 3) + (len <= BPI_ADAPT_HAND_NS ? 32 : 0);
+        a->nhandgaps++;
+    }
     progress_budget(a);
 }
 
@@ -320,19 +326,23 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->gap_start_ns = now;
         a->phase = 0;
         a->yields = 0;
+        a->spun = 0;
         idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx) + 1 : 0;
     }
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {
             a->nspin++;
+            a->spun |= BPI_ADAPT_SPUN_BUDGET;
             bpi_cpu_relax();
             goto poll;
         }
         a->phase = 1;
     }
     if (a->phase == 1 && ctx->handoff && (idle->peer1 > 0 || idle->sync != 0) &&
-        now - a->gap_start_ns < BPI_ADAPT_HAND_NS && bpi_hcoll_hand_spin(ctx, idle)) {
+        now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
+        (a->hand_hit >= 64 || (a->ngaps & 15) == 0) && bpi_hcoll_hand_spin(ctx, idle)) {
         /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs the CPU */
+        a->spun |= BPI_ADAPT_SPUN_HAND;
         a->nhand++;
         bpi_cpu_relax();
         goto poll;
@@ -477,6 +487,7 @@ void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
     /* adaptive starts from what auto knows: no spinning where CPUs are shared */
     ctx->adapt.shared = nlocal > ncpus ? 256 : 0;
     ctx->adapt.hit = 256;
+    ctx->adapt.hand_hit = 256;
     ctx->adapt.need_ns = BPI_ADAPT_SPIN_MAX_NS / 2;
     progress_budget(&ctx->adapt);
     bpi_log_debug("progress %s (%s)", bpi_progress_name(ctx->progress_mode), why);
@@ -507,8 +518,8 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
              "show the CPU is shared), then %d sched_yield, then sleep\n"
              "  adaptive, every rank on one host: a receive whose sender runs on another CPU "
              "spins instead of yielding, up to %llu us, while no rank of its CPU has been sent "
-             "anything (CPU hand-off; bprun binds consecutive ranks to a CPU when they "
-             "outnumber the CPUs)\n",
+             "anything and such spins catch their sender (CPU hand-off; bprun binds "
+             "consecutive ranks to a CPU when they outnumber the CPUs)\n",
              BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000);
 }
 
@@ -517,14 +528,16 @@ void bpi_progress_report(bp_context_t *ctx)
     bpi_adapt_t *a = &ctx->adapt;
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
-        bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins, %llu yields, "
-                      "%llu sleeps, %llu hand-off spins; spin budget now %llu ns (CPU shared "
-                      "by %u/256 of sampled yields, %u/256 of gaps short enough to spin "
-                      "through, a yield takes %llu ns)",
+        bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
+                      "%llu yields, %llu sleeps, %llu hand-off spins in %llu gaps; spin "
+                      "budget now %llu ns (CPU shared by %u/256 of sampled yields, %u/256 of "
+                      "gaps short enough to spin through, %u/256 of hand-off spins caught "
+                      "their sender, a yield takes %llu ns)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
+                      (unsigned long long)a->nspingaps,
                       (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
-                      (unsigned long long)a->nhand,
-                      (unsigned long long)a->spin_ns, a->shared, a->hit,
+                      (unsigned long long)a->nhand, (unsigned long long)a->nhandgaps,
+                      (unsigned long long)a->spin_ns, a->shared, a->hit, a->hand_hit,
                       (unsigned long long)a->yield_ns);
     }
     if (ctx->streams[0] + ctx->streams[1] > 0) {

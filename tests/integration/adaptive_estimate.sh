@@ -5,7 +5,9 @@
 # bp_finalize counts the idle steps it spun within the budget and gives its estimate
 # ("CPU shared by N/256 of sampled yields").
 #   - 4 ranks on 2 CPUs (auto: adaptive, bprun binds them in blocks): no rank spins within
-#     the budget, which would only delay the CPU-mate it waits for. The kernel says whether
+#     the budget, which would only delay the CPU-mate it waits for (counted in gaps: at
+#     most 2% of them, for a dip of the estimate while a CPU-mate sleeps; with the old
+#     estimate ranks 0 and 2 spun in a third to a half of theirs). The kernel says whether
 #     a yield ran another process; the time a yield took once decided it, and a hand-off to
 #     a rank that only yields back (2.0-2.3 us on one development VM) looked idle.
 #   - 2 ranks on 2 CPUs in BP_PROGRESS=adaptive (one each): both spin within their budget,
@@ -24,12 +26,14 @@ cpus="$1,$2"
 sum() { echo "$out" | sed -n "s/.* \([0-9]*\) $1.*/\1/p" | awk '{ s += $1 } END { print s + 0 }'; }
 # ranks_spun: how many ranks spun within the budget at least once
 ranks_spun() { echo "$out" | grep -c "adaptive progress: [0-9]* idle gaps, [1-9][0-9]* budget spins"; }
+# gaps_spun: the gaps that spun within the budget, all ranks
+gaps_spun() { echo "$out" | sed -n 's/.* budget spins in \([0-9]*\) gaps.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$ring" 2000 2>&1)
 echo "$out" | grep -q "rank 3: handoff_ring passed" || { echo "FAIL: 4 ranks:"; echo "$out" | tail -20; fail=1; }
-gaps=$(sum "idle gaps") spun=$(sum "budget spins")
-echo "4 ranks on 2 CPUs: $gaps idle gaps, $spun steps spun within the budget"
-if [ "$gaps" -eq 0 ] || [ "$spun" -gt $((gaps / 100)) ]; then
+gaps=$(sum "idle gaps") spun=$(gaps_spun)
+echo "4 ranks on 2 CPUs: $gaps idle gaps, $spun of them spun within the budget"
+if [ "$gaps" -eq 0 ] || [ "$spun" -gt $((gaps / 50)) ]; then
     echo "FAIL: ranks on shared CPUs spun within the budget:"
     echo "$out" | grep "adaptive progress"
     fail=1

@@ -5,7 +5,8 @@
 # whose sender runs on the other CPU spun for it (the debug log's hand-off spins) instead of
 # yielding; the same for barriers alone (a rank whose CPU-mates have all arrived spins
 # rather than yield to them); a rank whose CPU-mate computes does not spin (POLITE: under
-# BOUND % of a core while receiving, default 10; the sanitizer builds pass a looser one).
+# BOUND % of a core while receiving, default 10; the sanitizer builds pass a looser one),
+# and one whose sender keeps missing the spin stops spinning for it (POLITE ... idle).
 # Then the ring with --bind none (whatever CPUs the kernel picks: still right), and in block
 # progress, where the hand-off is off. Skipped (77) on a machine with one CPU.
 bprun=$1
@@ -41,9 +42,24 @@ spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s 
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
 echo "hand-off spins in barriers (all ranks): $spins"
 
-out=$(taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
 expect "polite" "rank 1: handoff_polite passed" "$out"
-echo "$out" | grep "of a core"
+echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
+
+# the same beside an idle CPU-mate: the board lets rank 1 spin for its sender, whose
+# messages come 200 us apart, far beyond the spin: after a few misses it must stop trying
+# (but in every 16th gap). Counted in gaps, whatever the speed of the build: at most a
+# quarter of rank 1's gaps may spin (all of them did before the hand-off learnt to stop).
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 100 idle 2>&1)
+expect "polite, idle" "rank 1: handoff_polite passed" "$out"
+echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
+line=$(echo "$out" | grep "bypass\[1\] debug: adaptive progress")
+gaps=$(echo "$line" | sed -n 's/.*progress: \([0-9]*\) idle gaps.*/\1/p')
+hgaps=$(echo "$line" | sed -n 's/.* hand-off spins in \([0-9]*\) gaps.*/\1/p')
+if [ -z "$gaps" ] || [ -z "$hgaps" ] || [ "$gaps" -lt 500 ] || [ $((hgaps * 4)) -gt "$gaps" ]; then
+    echo "FAIL: rank 1 spun for a sender that never came in time in ${hgaps:-?} of ${gaps:-?} gaps"
+    fail=1
+fi
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind none -n 4 "$prog" 2000 2>&1)
 expect "ring, --bind none" "rank 3: handoff_ring passed" "$out"
