@@ -2,7 +2,8 @@
  * oversub_mpi.c - oversub_native.c over MPI, for Open MPI and MPICH (built by
  * scripts/bench-oversub.sh with mpicc.openmpi and mpicc.mpich): the same benchmarks, the
  * same iteration choice, the same output (oversub_common.h); this file gives them
- * MPI_Barrier, MPI_Allreduce, MPI_Bcast, MPI_Send and MPI_Recv on MPI_COMM_WORLD.
+ * MPI_Barrier, MPI_Allreduce, MPI_Bcast, MPI_Send and MPI_Recv on MPI_COMM_WORLD, or on a
+ * duplicate of it with OVERSUB_COMM=dup (as a library that makes its own communicator).
  *
  *   mpirun.openmpi --oversubscribe -np 8 ./oversub_openmpi [TARGET_S] [idle]
  */
@@ -13,6 +14,7 @@
 #include "oversub_common.h"
 
 static oversub_ops_t ops;
+static MPI_Comm comm; /* MPI_COMM_WORLD, or its duplicate (OVERSUB_COMM=dup) */
 
 static void check(int st, const char *what)
 {
@@ -24,31 +26,31 @@ static void check(int st, const char *what)
 
 static void mpi_barrier(void)
 {
-    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    check(MPI_Barrier(comm), "MPI_Barrier");
 }
 
 static void mpi_allreduce8(void)
 {
     double in = ops.rank, out = 0;
 
-    check(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce");
 }
 
 static void mpi_bcast_u64(uint64_t *v)
 {
-    check(MPI_Bcast(v, sizeof(*v), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    check(MPI_Bcast(v, sizeof(*v), MPI_BYTE, 0, comm), "MPI_Bcast");
 }
 
 static void mpi_send(const void *buf, size_t len, int dest, int tag)
 {
     /* MPI-2 headers lack const */
-    check(MPI_Send((void *)(uintptr_t)buf, (int)len, MPI_BYTE, dest, tag, MPI_COMM_WORLD),
+    check(MPI_Send((void *)(uintptr_t)buf, (int)len, MPI_BYTE, dest, tag, comm),
           "MPI_Send");
 }
 
 static void mpi_recv(void *buf, size_t len, int src, int tag)
 {
-    check(MPI_Recv(buf, (int)len, MPI_BYTE, src, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+    check(MPI_Recv(buf, (int)len, MPI_BYTE, src, tag, comm, MPI_STATUS_IGNORE),
           "MPI_Recv");
 }
 
@@ -57,7 +59,13 @@ int main(int argc, char **argv)
     double target_s = argc > 1 ? atof(argv[1]) : 1.0;
     int idle_only = argc > 2 && strcmp(argv[2], "idle") == 0;
 
+    const char *which = getenv("OVERSUB_COMM");
+
     MPI_Init(&argc, &argv);
+    comm = MPI_COMM_WORLD;
+    if (which != NULL && strcmp(which, "dup") == 0) {
+        check(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "MPI_Comm_dup");
+    }
     MPI_Comm_rank(MPI_COMM_WORLD, &ops.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ops.size);
     if (ops.size < 2) {
@@ -70,6 +78,9 @@ int main(int argc, char **argv)
     ops.send = mpi_send;
     ops.recv = mpi_recv;
     oversub_run(&ops, target_s, idle_only);
+    if (comm != MPI_COMM_WORLD) {
+        MPI_Comm_free(&comm);
+    }
     MPI_Finalize();
     return 0;
 }
