@@ -31,14 +31,14 @@
  * CPU hand-off (adaptive progress, ctx->handoff): with more ranks than CPUs, a yield hands
  * the CPU to whichever process the scheduler picks, often another waiter that yields it on
  * again. The segment's board says, per rank, the CPU it last waited on (hand_cpu; until its
- * first wait, the one it attached on) and whether it has work (hand_need: set by every send
+ * first wait, the one it attached on) and whether it has work (need: set by every send
  * to it and by the rank itself when a wait of its that went idle ends, cleared when it next
  * goes idle). A receive that waits for one sender on another CPU, while every rank of its
  * own CPU is idle with nothing sent to it, spins instead of yielding (bounded per gap,
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
  * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it. A
  * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
- * (hand_sync: the last sync each rank reached): what it waits for runs elsewhere.
+ * (sync: the last sync each rank reached): what it waits for runs elsewhere.
  * With bprun's block binding (consecutive ranks share a CPU), a token passing between
  * neighbours then costs about one context switch per CPU instead of several
  * (docs/PERFORMANCE.md, "Oversubscribed"). The board is advice: a stale entry costs a
@@ -66,7 +66,7 @@
 #include "core/core.h"
 
 #define BPI_HCOLL_MAGIC 0x4250434fu /* "BPCO" */
-#define BPI_HCOLL_VERSION 2
+#define BPI_HCOLL_VERSION 3
 #define BPI_HCOLL_HDR_BYTES 4096
 #define BPI_HCOLL_BCAST_MAX 4096 /* bytes of one bcast through the segment */
 #define BPI_HCOLL_AR_MAX 1024    /* bytes of one rank's allreduce data through it */
@@ -87,13 +87,26 @@ typedef struct bpi_hcoll_seg {
     uint64_t blen[2];                               /* length of each buffer's bcast */
     alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
-    /* the hand-off board: CPU each rank last waited on (-1: not attached), has-work marks */
+    /* the hand-off board: CPU each rank last waited on (-1: not attached); the rest of
+     * each rank's entry is its bpi_hcoll_hand_t after this page */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
-    alignas(BPI_HCOLL_LINE) _Atomic uint8_t hand_need[BPI_HCOLL_HAND_MAX];
-    alignas(BPI_HCOLL_LINE) _Atomic uint32_t hand_sync[BPI_HCOLL_HAND_MAX]; /* last sync reached */
 } bpi_hcoll_seg_t;
 
 static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its page");
+
+/*
+ * A rank's changing part of the board, a cache line each, written by the rank (and `need`
+ * by its senders) and read by its CPU-mates. One line for all ranks' marks made every
+ * write by a rank on one CPU take the line from the ranks spinning on the other, whose
+ * every step reads it: a sender marking its receiver stalled the receiver's next look at
+ * its ring. Now a spinning rank reads only its CPU-mates' lines, which stay put.
+ */
+typedef struct bpi_hcoll_hand {
+    alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */
+    _Atomic uint8_t need;                          /* has work (see above) */
+} bpi_hcoll_hand_t;
+
+static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
 
 /* This process's view. */
 struct bpi_hcoll {
@@ -105,6 +118,7 @@ struct bpi_hcoll {
     uint64_t sseq; /* syncs done (the next one publishes sseq + 1) */
     uint64_t bseq; /* bcasts done */
     uint64_t aseq; /* allreduces done */
+    bpi_hcoll_hand_t *hand; /* size entries, after the header page */
     char *bdata[2];
     char *adata[2]; /* size slots of BPI_HCOLL_AR_MAX bytes each */
     /* what the current wait watches: bpi_hcoll_pending reads it */
@@ -114,7 +128,8 @@ struct bpi_hcoll {
 
 static size_t hcoll_seg_size(int size)
 {
-    return BPI_HCOLL_HDR_BYTES + 2 * (size_t)BPI_HCOLL_BCAST_MAX +
+    return BPI_HCOLL_HDR_BYTES + (size_t)size * sizeof(bpi_hcoll_hand_t) +
+           2 * (size_t)BPI_HCOLL_BCAST_MAX +
            2 * (size_t)size * BPI_HCOLL_AR_MAX;
 }
 
@@ -223,7 +238,10 @@ bp_status_t bpi_hcoll_create(bp_context_t *ctx)
     seg->seg_size = size;
     for (int r = 0; r < BPI_HCOLL_HAND_MAX; r++) {
         seg->hand_cpu[r] = -1;
-        seg->hand_need[r] = 1; /* busy until its first idle gap */
+    }
+    for (int r = 0; r < ctx->size; r++) {
+        bpi_hcoll_hand_t *h = (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES) + r;
+        atomic_init(&h->need, 1); /* busy until its first idle gap */
     }
     hc->seg = seg;
     hc->seg_size = size;
@@ -308,7 +326,8 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
         hcoll_unmap(ctx);
         return BP_ERR_PROTO;
     }
-    hc->bdata[0] = (char *)seg + BPI_HCOLL_HDR_BYTES;
+    hc->hand = (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES);
+    hc->bdata[0] = (char *)(hc->hand + ctx->size);
     hc->bdata[1] = hc->bdata[0] + BPI_HCOLL_BCAST_MAX;
     hc->adata[0] = hc->bdata[1] + BPI_HCOLL_BCAST_MAX;
     hc->adata[1] = hc->adata[0] + (size_t)ctx->size * BPI_HCOLL_AR_MAX;
@@ -357,11 +376,18 @@ int bpi_hcoll_pending(void *arg)
 
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
 {
-    _Atomic uint8_t *need = &ctx->hcoll->seg->hand_need[dest];
+    _Atomic uint8_t *need = &ctx->hcoll->hand[dest].need;
 
     if (atomic_load_explicit(need, memory_order_relaxed) == 0) { /* the line stays shared */
         atomic_store_explicit(need, 1, memory_order_relaxed);
     }
+}
+
+void bpi_hcoll_hand_busy(bp_context_t *ctx)
+{
+    /* a store, not a look first: the sender that ended our wait has usually marked us from
+     * its CPU, so the line is there; a load would stall on it, a store does not */
+    atomic_store_explicit(&ctx->hcoll->hand[ctx->rank].need, 1, memory_order_relaxed);
 }
 
 int bpi_hcoll_hand_gap(bp_context_t *ctx)
@@ -372,8 +398,10 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx)
     if (atomic_load_explicit(&seg->hand_cpu[ctx->rank], memory_order_relaxed) != cpu) {
         atomic_store_explicit(&seg->hand_cpu[ctx->rank], cpu, memory_order_relaxed);
     }
-    if (atomic_load_explicit(&seg->hand_need[ctx->rank], memory_order_relaxed) != 0) {
-        atomic_store_explicit(&seg->hand_need[ctx->rank], 0, memory_order_relaxed);
+    _Atomic uint8_t *need = &ctx->hcoll->hand[ctx->rank].need;
+
+    if (atomic_load_explicit(need, memory_order_relaxed) != 0) {
+        atomic_store_explicit(need, 0, memory_order_relaxed);
     }
     return cpu;
 }
@@ -381,6 +409,7 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx)
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
+    const bpi_hcoll_hand_t *hand = ctx->hcoll->hand;
     int cpu = idle->cpu1 - 1;
 
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
@@ -390,9 +419,9 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     for (int r = 0; r < ctx->size; r++) {
         if (r != ctx->rank &&
             atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
-            (atomic_load_explicit(&seg->hand_need[r], memory_order_relaxed) != 0 ||
+            (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0 ||
              (idle->sync != 0 &&
-              (int32_t)(atomic_load_explicit(&seg->hand_sync[r], memory_order_relaxed) -
+              (int32_t)(atomic_load_explicit(&hand[r].sync, memory_order_relaxed) -
                         idle->sync) < 0))) {
             return 0; /* a rank of this CPU has something to do, or has yet to arrive */
         }
@@ -477,7 +506,7 @@ static bp_status_t hcoll_sync(bp_context_t *ctx)
 
     if (ctx->handoff) {
         /* arrived: a rank of our CPU waiting for this sync need not yield to us */
-        atomic_store_explicit(&seg->hand_sync[ctx->rank], (uint32_t)s, memory_order_relaxed);
+        atomic_store_explicit(&hc->hand[ctx->rank].sync, (uint32_t)s, memory_order_relaxed);
     }
     /* acq_rel: what each rank wrote before arriving is visible to the last, whose release
      * of gen makes it visible to all */

@@ -342,6 +342,7 @@ int bpi_hcoll_pending(void *arg);
  * itself when it leaves a wait that went idle (back to the program); a gap publishes our CPU
  * and clears our mark (returns the CPU); may this wait spin rather than give up its CPU? */
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
+void bpi_hcoll_hand_busy(bp_context_t *ctx);
 int bpi_hcoll_hand_gap(bp_context_t *ctx);
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
@@ -354,7 +355,7 @@ static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 static inline void bpi_idle_end(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     if (BP_UNLIKELY(idle->cpu1 != 0)) {
-        bpi_hcoll_hand_mark(ctx, ctx->rank);
+        bpi_hcoll_hand_busy(ctx);
     }
 }
 bp_status_t bpi_hcoll_barrier(bp_context_t *ctx);
