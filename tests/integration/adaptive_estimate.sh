@@ -29,10 +29,16 @@ ranks_spun() { echo "$out" | grep -c "adaptive progress: [0-9]* idle gaps, [1-9]
 # gaps_spun: the gaps that spun within the budget, all ranks
 gaps_spun() { echo "$out" | sed -n 's/.* budget spins in \([0-9]*\) gaps.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }
 
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$ring" 2000 2>&1)
+# a second try when the first spun too often: another process on the machine can move the
+# estimate for a while; a wrong estimate spins in a third or more of the gaps every time
+for try in 1 2; do
+    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$ring" 2000 2>&1)
+    gaps=$(sum "idle gaps") spun=$(gaps_spun)
+    echo "4 ranks on 2 CPUs: $gaps idle gaps, $spun of them spun within the budget"
+    echo "$out" | grep -q "rank 3: handoff_ring passed" && [ "$gaps" -gt 0 ] &&
+        [ "$spun" -le $((gaps / 50)) ] && break
+done
 echo "$out" | grep -q "rank 3: handoff_ring passed" || { echo "FAIL: 4 ranks:"; echo "$out" | tail -20; fail=1; }
-gaps=$(sum "idle gaps") spun=$(gaps_spun)
-echo "4 ranks on 2 CPUs: $gaps idle gaps, $spun of them spun within the budget"
 if [ "$gaps" -eq 0 ] || [ "$spun" -gt $((gaps / 50)) ]; then
     echo "FAIL: ranks on shared CPUs spun within the budget:"
     echo "$out" | grep "adaptive progress"

@@ -42,9 +42,15 @@ spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s 
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
 echo "hand-off spins in barriers (all ranks): $spins"
 
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
+# A second try if the first uses too much CPU: a share of a core is what a user sees, but
+# also what a noisy machine moves (CI saw 15% once, unexplained); spinning beside the
+# computing rank, the fault this guards against, fails every try.
+for try in 1 2; do
+    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
+    echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
+    echo "$out" | grep -q "rank 1: handoff_polite passed" && break
+done
 expect "polite" "rank 1: handoff_polite passed" "$out"
-echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
 
 # the same beside an idle CPU-mate: the board lets rank 1 spin for its sender, whose
 # messages come 200 us apart, far beyond the spin: after a few misses it must stop trying
