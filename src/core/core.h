@@ -69,6 +69,7 @@ static inline void bpi_cpu_relax(void)
  * sender (or a process outside the job, which the board cannot see, wanting this CPU)
  * makes it spin once every 16th gap instead, to notice when that changes. */
 #define BPI_ADAPT_HAND_NS 50000ull
+#define BPI_ADAPT_HAND_HIT_MIN 64 /* of 256: "a quarter of recent such spins" */
 #define BPI_ADAPT_SPUN_BUDGET 1u
 #define BPI_ADAPT_SPUN_HAND 2u
 
