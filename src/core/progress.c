@@ -340,7 +340,8 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
     }
     if (a->phase == 1 && ctx->handoff && (idle->peer1 > 0 || idle->sync != 0) &&
         now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
-        (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0) && bpi_hcoll_hand_spin(ctx, idle)) {
+        (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0) &&
+        bpi_hcoll_hand_spin(ctx, idle)) {
         /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs the CPU */
         a->spun |= BPI_ADAPT_SPUN_HAND;
         a->nhand++;
