@@ -43,8 +43,11 @@ spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s 
 echo "hand-off spins in barriers (all ranks): $spins"
 
 # A second try if the first uses too much CPU: a share of a core is what a user sees, but
-# also what a noisy machine moves (CI saw 15% once, unexplained); spinning beside the
-# computing rank, the fault this guards against, fails every try.
+# also what a noisy machine moves (CI saw 15% once, unexplained: the share of a hand-off
+# spin in every gap); spinning beside the computing rank fails every try. Since the
+# hand-off learnt to stop (the idle case below), even a board that wrongly showed rank 0
+# idle would cost rank 1 only about every 16th gap, so the share holds either way; rank 1's
+# debug line, printed, says how many gaps spun (0 when the board is right).
 for try in 1 2; do
     out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
     echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
