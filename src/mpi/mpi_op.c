@@ -97,6 +97,28 @@ int bpmpi_op_check(MPI_Op op, MPI_Datatype dt)
     return MPI_SUCCESS;
 }
 
+/* The native API's element type for a basic type, from the type table above: the integers
+ * of 4 bytes (signed) or 8 (either), float and double; -1 for the rest. */
+#define OP_NATIVE_INT(t)                                                                       \
+    ((t)-1 > (t)0 ? (sizeof(t) == 8 ? BP_DT_UINT64 : -1)                                       \
+                  : sizeof(t) == 4 ? BP_DT_INT32 : sizeof(t) == 8 ? BP_DT_INT64 : -1)
+#define OP_NATIVE_FLOAT(t)                                                                     \
+    (sizeof(t) == sizeof(float) ? BP_DT_FLOAT : sizeof(t) == sizeof(double) ? BP_DT_DOUBLE : -1)
+
+static int op_native_dtype(int basic)
+{
+    switch (basic) {
+#define X(i, t) case i: return OP_NATIVE_INT(t);
+        OP_INT_TYPES(X)
+#undef X
+#define X(i, t) case i: return OP_NATIVE_FLOAT(t);
+        OP_FLOAT_TYPES(X)
+#undef X
+    default:
+        return -1;
+    }
+}
+
 int bpmpi_op_native(MPI_Op op, MPI_Datatype dt, bp_dtype_t *ndt, bp_op_t *nop)
 {
     static const int ops[] = {[OP_MAX] = BP_OP_MAX,   [OP_MIN] = BP_OP_MIN,
@@ -104,47 +126,13 @@ int bpmpi_op_native(MPI_Op op, MPI_Datatype dt, bp_dtype_t *ndt, bp_op_t *nop)
                               [OP_LAND] = BP_OP_LAND, [OP_BAND] = BP_OP_BAND,
                               [OP_LOR] = BP_OP_LOR,   [OP_BOR] = BP_OP_BOR,
                               [OP_LXOR] = -1,         [OP_BXOR] = BP_OP_BXOR};
+    int native;
 
     if (op == MPI_OP_NULL || op->predef < 0 || op->predef > OP_BXOR || ops[op->predef] < 0 ||
-        bpmpi_op_check(op, dt) != MPI_SUCCESS) {
+        bpmpi_op_check(op, dt) != MPI_SUCCESS || (native = op_native_dtype(dt->basic)) < 0) {
         return 0;
     }
-    switch (dt->basic) {
-    case 6: /* int */
-        if (sizeof(int) != 4) {
-            return 0;
-        }
-        *ndt = BP_DT_INT32;
-        break;
-    case 19: /* int32_t */
-        *ndt = BP_DT_INT32;
-        break;
-    case 8: /* long */
-        *ndt = sizeof(long) == 8 ? BP_DT_INT64 : BP_DT_INT32;
-        break;
-    case 10: /* long long */
-    case 20: /* int64_t */
-        *ndt = BP_DT_INT64;
-        break;
-    case 9: /* unsigned long */
-        if (sizeof(unsigned long) != 8) {
-            return 0;
-        }
-        *ndt = BP_DT_UINT64;
-        break;
-    case 11: /* unsigned long long */
-    case 24: /* uint64_t */
-        *ndt = BP_DT_UINT64;
-        break;
-    case 12:
-        *ndt = BP_DT_FLOAT;
-        break;
-    case 13:
-        *ndt = BP_DT_DOUBLE;
-        break;
-    default:
-        return 0;
-    }
+    *ndt = (bp_dtype_t)native;
     *nop = (bp_op_t)ops[op->predef];
     return 1;
 }

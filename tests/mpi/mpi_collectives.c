@@ -158,6 +158,44 @@ static void test_allreduce(MPI_Comm comm, int rank, int n, int count)
     free(bits);
 }
 
+/* MAX and MIN where signedness and width matter: unsigned values above the signed range
+ * (a signed reduction would pick the wrong one), a 4-byte unsigned type, float. */
+static void test_allreduce_types(MPI_Comm comm, int rank, int n, int count)
+{
+    unsigned long *ul = calloc(1, ((size_t)count + 1) * sizeof(*ul));
+    unsigned *u = calloc(1, ((size_t)count + 1) * sizeof(*u));
+    float *f = calloc(1, ((size_t)count + 1) * sizeof(*f));
+
+    for (int i = 0; i < count; i++) {
+        ul[i] = (rank % 2 ? ~0ul - (unsigned long)rank : (unsigned long)rank) + (unsigned long)i;
+        u[i] = (rank % 2 ? ~0u - (unsigned)rank : (unsigned)rank) + (unsigned)i;
+        f[i] = (float)((rank * 7 + i) % 13) - 6.5f;
+    }
+    MT_OK(MPI_Allreduce(MPI_IN_PLACE, ul, count, MPI_UNSIGNED_LONG, MPI_MAX, comm));
+    MT_OK(MPI_Allreduce(MPI_IN_PLACE, u, count, MPI_UNSIGNED, MPI_MAX, comm));
+    MT_OK(MPI_Allreduce(MPI_IN_PLACE, f, count, MPI_FLOAT, MPI_MIN, comm));
+    for (int i = 0; i < count; i++) {
+        unsigned long eul = 0;
+        unsigned eu = 0;
+        float ef = 1e9f;
+        for (int r = 0; r < n; r++) {
+            unsigned long vul =
+                (r % 2 ? ~0ul - (unsigned long)r : (unsigned long)r) + (unsigned long)i;
+            unsigned vu = (r % 2 ? ~0u - (unsigned)r : (unsigned)r) + (unsigned)i;
+            float vf = (float)((r * 7 + i) % 13) - 6.5f;
+            eul = vul > eul ? vul : eul;
+            eu = vu > eu ? vu : eu;
+            ef = vf < ef ? vf : ef;
+        }
+        MT_EQ(ul[i], eul);
+        MT_EQ(u[i], eu);
+        MT_CHECK(f[i] == ef);
+    }
+    free(ul);
+    free(u);
+    free(f);
+}
+
 static void test_loc_and_user(MPI_Comm comm, int rank, int n, int count)
 {
     struct {
@@ -570,6 +608,7 @@ static void run_all(MPI_Comm comm)
         test_bcast(comm, rank, n, c);
         test_reduce(comm, rank, n, c);
         test_allreduce(comm, rank, n, c);
+        test_allreduce_types(comm, rank, n, c);
         test_loc_and_user(comm, rank, n, c > 300 ? 300 : c);
         test_scan(comm, rank, n, c);
         test_gather_scatter(comm, rank, n, c);
