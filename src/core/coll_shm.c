@@ -126,6 +126,12 @@ struct bpi_hcoll {
     uint64_t watch_val;
 };
 
+/* The board's lines: after the header page. */
+static bpi_hcoll_hand_t *hcoll_board(bpi_hcoll_seg_t *seg)
+{
+    return (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES);
+}
+
 static size_t hcoll_seg_size(int size)
 {
     return BPI_HCOLL_HDR_BYTES + (size_t)size * sizeof(bpi_hcoll_hand_t) +
@@ -240,8 +246,7 @@ bp_status_t bpi_hcoll_create(bp_context_t *ctx)
         seg->hand_cpu[r] = -1;
     }
     for (int r = 0; r < ctx->size; r++) {
-        bpi_hcoll_hand_t *h = (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES) + r;
-        atomic_init(&h->need, 1); /* busy until its first idle gap */
+        atomic_init(&hcoll_board(seg)[r].need, 1); /* busy until its first idle gap */
     }
     hc->seg = seg;
     hc->seg_size = size;
@@ -326,7 +331,7 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
         hcoll_unmap(ctx);
         return BP_ERR_PROTO;
     }
-    hc->hand = (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES);
+    hc->hand = hcoll_board(seg);
     hc->bdata[0] = (char *)(hc->hand + ctx->size);
     hc->bdata[1] = hc->bdata[0] + BPI_HCOLL_BCAST_MAX;
     hc->adata[0] = hc->bdata[1] + BPI_HCOLL_BCAST_MAX;
