@@ -10,16 +10,17 @@
  * A slot holds its 8-byte sequence word, the 32-byte wire header and the inline payload in
  * the same cache lines. The sequence word is the slot's valid mark: the producer of position
  * pos writes header and payload, then stores seq = pos + 1 with release; the consumer, whose
- * head is pos, waits for seq == pos + 1 with acquire. seq is never cleared: the next lap
- * writes pos + nslots + 1, so no slot needs resetting (as UCX's mm FIFO owner bit).
+ * head is pos, waits for seq == pos + 1 with acquire. A committed seq is never cleared: the
+ * next lap writes pos + nslots + 1, so no slot needs resetting (as UCX's mm FIFO owner bit).
  * The consumer publishes its head in `head_pub` only every nslots/4 frames (and when it
  * finds the ring empty); producers re-read it only when the ring looks full to them.
  * `tail` (producers) and `head_pub` (consumer) live on cache lines of their own.
  *
  * A frame longer than one slot's payload spans consecutive slots (its payload runs on over
  * the next slots' bytes, seq and all); only its first slot's seq is written and checked, and
- * the consumer then skips the span. A span never wraps around the ring's end: a producer
- * whose span would wrap first fills the slots up to the end with one pad frame.
+ * the consumer then skips the span, zeroing the seq words its payload ran over (else a lap
+ * later payload bytes could pass for a mark). A span never wraps around the ring's end: a
+ * producer whose span would wrap first fills the slots up to the end with one pad frame.
  */
 #ifndef BPI_SHM_RING_H
 #define BPI_SHM_RING_H
@@ -207,6 +208,14 @@ static inline void bpi_shm_ring_consume_span(const bpi_shm_ring_t *ring, bpi_shm
     uint64_t old = c->head;
     uint64_t head = old + span;
 
+    /* A span's payload ran over the seq words of its slots after the first: bytes of the
+     * sender's data, which a later lap's head could read as its own valid mark (payload
+     * equal to that position + 1) and take stale bytes for a frame. Cleared here, before
+     * the producer may reuse the slots (head_pub's release below, or a later one), they
+     * read 0, which no position's mark is. */
+    for (uint64_t pos = old + 1; __builtin_expect(pos < head, 0); pos++) {
+        atomic_store_explicit(&bpi_shm_ring_slot(ring, pos)->seq, 0, memory_order_relaxed);
+    }
     c->head = head;
     if (((old ^ head) & ~ring->batch_mask) != 0) {
         /* release pairs with the acquire in bpi_shm_ring_has_room */
