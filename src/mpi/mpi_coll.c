@@ -239,19 +239,30 @@ static int coll_local_copy(const void *sbuf, int scount, MPI_Datatype stype, voi
 
 /* --- barrier --------------------------------------------------------------------------- */
 
+/*
+ * May this blocking collective use the native one? The native collectives are the job's:
+ * one sequence of steps for all of them, through shared memory when the job is on one host
+ * (bp_coll_shm). A communicator of every rank of the job (MPI_COMM_WORLD, a duplicate, a
+ * split that kept every rank, in any order) may share that sequence: a correct MPI program
+ * calls the blocking collectives of communicators with the same members in the same order
+ * on every rank, since a synchronising implementation would deadlock otherwise (MPI-3.1
+ * 5.14). Every rank decides alike: on the communicator's size and outside a nonblocking
+ * collective's coroutine (MPI_Ibarrier and the like run the message algorithms there, and
+ * a native wait cannot yield). Pending nonblocking collectives go on meanwhile through the
+ * collectives' hook (bpmpi_coll_hook).
+ */
+static inline bool coll_native_comm(MPI_Comm comm)
+{
+    return comm->size == bpmpi.size && bpmpi_nbc_current == NULL;
+}
+
 static int coll_barrier(MPI_Comm comm)
 {
     coll_t c;
     char dummy;
 
-    /* MPI_COMM_WORLD is the native job, and when the native collectives go through shared
-     * memory (the job on one host, bp_coll_shm) its blocking barrier is the native one: one
-     * step (with more ranks than CPUs, far fewer context switches: docs/MPI.md). Every rank
-     * decides alike: on MPI_COMM_WORLD, outside a nonblocking collective's coroutine
-     * (MPI_Ibarrier runs this code there, and a native wait cannot yield). Pending
-     * nonblocking collectives go on meanwhile through the collectives' hook
-     * (bpmpi_coll_hook). */
-    if (comm == MPI_COMM_WORLD && bpmpi_nbc_current == NULL && bpmpi.shm_allreduce_max > 0) {
+    /* one step (with more ranks than CPUs, far fewer context switches: docs/MPI.md) */
+    if (coll_native_comm(comm) && bpmpi.shm_allreduce_max > 0) {
         return coll_status(bp_barrier(bpmpi.ctx));
     }
     coll_begin(&c, comm);
@@ -418,16 +429,15 @@ static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char
 }
 
 /* Every other case: argument checks, packing, and the long-message algorithm. */
-/* MPI_COMM_WORLD's blocking bcast of up to bp_coll_shm's size, from 3 ranks: the native
- * one (one step through shared memory), as for MPI_Barrier; bytes is the same on every rank
- * (MPI asks the same type signature), the datatypes need not be: each rank packs or
- * unpacks its own. */
+/* The blocking bcast of up to bp_coll_shm's size on a communicator of the whole job, from
+ * 3 ranks: the native one (one step through shared memory), as for MPI_Barrier; bytes is the
+ * same on every rank (MPI asks the same type signature), the datatypes need not be: each
+ * rank packs or unpacks its own. The root is given to it as a rank of the job. */
 static inline bool bcast_native_ok(MPI_Comm comm, size_t bytes)
 {
     /* at 2 ranks one message is shorter than a step through the segment (0.23 against
      * 0.26 us with a CPU each, docs/MPI.md) */
-    return comm == MPI_COMM_WORLD && comm->size > 2 && bytes <= bpmpi.shm_bcast_max &&
-           bpmpi_nbc_current == NULL;
+    return comm->size > 2 && bytes <= bpmpi.shm_bcast_max && coll_native_comm(comm);
 }
 
 __attribute__((noinline)) static int bcast_general(void *buffer, int count,
@@ -458,7 +468,7 @@ __attribute__((noinline)) static int bcast_general(void *buffer, int count,
         return bpmpi_error(comm, err, "MPI_Bcast");
     }
     if (native) {
-        err = coll_status(bp_bcast(bpmpi.ctx, b.p, bytes, root));
+        err = coll_status(bp_bcast(bpmpi.ctx, b.p, bytes, comm->world[root]));
     } else if (bytes >= COLL_BCAST_LONG && comm->size >= 3) {
         err = bcast_scatter_ring(&c, b.p, bytes, root);
     } else {
@@ -483,7 +493,8 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
                                  * signature, and then nothing moves anywhere */
         }
         if (bcast_native_ok(comm, bytes)) {
-            bp_status_t st = bp_bcast(bpmpi.ctx, (char *)buffer + datatype->fast_off, bytes, root);
+            bp_status_t st = bp_bcast(bpmpi.ctx, (char *)buffer + datatype->fast_off, bytes,
+                                      comm->world[root]);
             return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
                                               : bpmpi_error(comm, coll_status(st), "MPI_Bcast");
         }
@@ -934,13 +945,13 @@ static int allreduce_small(const void *sendbuf, void *recvbuf, int count, MPI_Da
 }
 
 /*
- * MPI_COMM_WORLD's blocking allreduce of a predefined operation on a contiguous type the
- * native API has, small enough for one step through shared memory (bp_coll_shm), from 3
- * ranks (at 2, the one exchange of allreduce_small is shorter): the native one, as for
- * MPI_Barrier. The decision rests on what MPI requires to be the same
- * on every rank (count, datatype, op, communicator), on a fact of the job (shm), and on
- * not being inside a nonblocking collective's coroutine (MPI_Iallreduce runs the message
- * algorithms). 1 when it ran.
+ * The blocking allreduce of a predefined operation on a contiguous type the native API has,
+ * small enough for one step through shared memory (bp_coll_shm), on a communicator of the
+ * whole job, from 3 ranks (at 2, the one exchange of allreduce_small is shorter): the native
+ * one, as for MPI_Barrier. The decision rests on what MPI requires to be the same on every
+ * rank (count, datatype, op, communicator), on a fact of the job (shm), and on not being
+ * inside a nonblocking collective's coroutine (MPI_Iallreduce runs the message algorithms).
+ * 1 when it ran.
  */
 static int allreduce_native(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dt,
                             MPI_Op op, MPI_Comm comm, int *err)
@@ -949,8 +960,8 @@ static int allreduce_native(const void *sendbuf, void *recvbuf, int count, MPI_D
     bp_op_t nop;
     char *rb;
 
-    if (!(comm == MPI_COMM_WORLD && comm->size > 2 && bpmpi_nbc_current == NULL &&
-          bpmpi.initialized && !bpmpi.finalized && dt != MPI_DATATYPE_NULL && dt->fast &&
+    if (!(bpmpi.initialized && !bpmpi.finalized && comm != MPI_COMM_NULL && comm->size > 2 &&
+          coll_native_comm(comm) && dt != MPI_DATATYPE_NULL && dt->fast &&
           count > 0 && (size_t)count * dt->size <= bpmpi.shm_allreduce_max &&
           recvbuf != NULL && sendbuf != NULL && bpmpi_op_native(op, dt, &ndt, &nop))) {
         return 0;

@@ -658,7 +658,7 @@ static void p2p_poll_service(int force)
     }
 }
 
-/* bp_set_coll_hook: while a native collective waits (mpi_coll.c: MPI_COMM_WORLD), keep
+/* bp_set_coll_hook: while a native collective waits (mpi_coll.c, coll_native_comm), keep
  * what needs service going, as the message collectives' own waits do (bpmpi_nwait). */
 void bpmpi_coll_hook(void *arg)
 {

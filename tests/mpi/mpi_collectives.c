@@ -2,8 +2,9 @@
  * Every collective against a serial reference computed locally from the inputs every rank
  * can recompute (value(rank, i) is a known function): Barrier, Bcast, Reduce, Allreduce,
  * Gather(v), Scatter(v), Allgather(v), Alltoall(v), Reduce_scatter(_block), Scan, Exscan.
- * On MPI_COMM_WORLD, a duplicate of it, a split that keeps every rank in reverse order (its
- * ranks are not the job's), the halves of a Comm_split (reversed by key),
+ * On MPI_COMM_WORLD, a duplicate of it, a split that keeps every rank in reverse order (a
+ * communicator of the whole job, as the native collectives serve, whose ranks are not the
+ * job's), the halves of a Comm_split (reversed by key),
  * with counts on both sides of the algorithm switches (8 B to 72 KB per rank), MPI_IN_PLACE,
  * predefined operations on several types, MINLOC/MAXLOC, a non-commutative user operation,
  * and a noncontiguous (vector) datatype. Run with 1..8 ranks.
