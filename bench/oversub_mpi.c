@@ -3,7 +3,9 @@
  * scripts/bench-oversub.sh with mpicc.openmpi and mpicc.mpich): the same benchmarks, the
  * same iteration choice, the same output (oversub_common.h); this file gives them
  * MPI_Barrier, MPI_Allreduce, MPI_Bcast, MPI_Send and MPI_Recv on MPI_COMM_WORLD, or on a
- * duplicate of it with OVERSUB_COMM=dup (as a library that makes its own communicator).
+ * duplicate of it with OVERSUB_COMM=dup (as a library that makes its own communicator), or
+ * with OVERSUB_COMM=half on the half of the ranks of this one's parity (a sub-communicator,
+ * as a row or column of a grid; both halves run at once, and rank 0's half reports).
  *
  *   mpirun.openmpi --oversubscribe -np 8 ./oversub_openmpi [TARGET_S] [idle]
  */
@@ -14,7 +16,7 @@
 #include "oversub_common.h"
 
 static oversub_ops_t ops;
-static MPI_Comm comm; /* MPI_COMM_WORLD, or its duplicate (OVERSUB_COMM=dup) */
+static MPI_Comm comm; /* MPI_COMM_WORLD, or OVERSUB_COMM's */
 
 static void check(int st, const char *what)
 {
@@ -65,9 +67,16 @@ int main(int argc, char **argv)
     comm = MPI_COMM_WORLD;
     if (which != NULL && strcmp(which, "dup") == 0) {
         check(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "MPI_Comm_dup");
+    } else if (which != NULL && strcmp(which, "half") == 0) {
+        int wrank;
+        MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
+        check(MPI_Comm_split(MPI_COMM_WORLD, wrank % 2, wrank, &comm), "MPI_Comm_split");
+        if (wrank % 2 == 1 && freopen("/dev/null", "w", stdout) == NULL) {
+            return 1; /* the other half's figures: one report */
+        }
     }
-    MPI_Comm_rank(MPI_COMM_WORLD, &ops.rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ops.size);
+    MPI_Comm_rank(comm, &ops.rank);
+    MPI_Comm_size(comm, &ops.size);
     if (ops.size < 2) {
         fprintf(stderr, "oversub_mpi: run it with at least 2 ranks\n");
         return 1;

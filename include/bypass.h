@@ -249,6 +249,30 @@ BP_API bp_status_t bp_set_coll_hook(bp_context_t *ctx, void (*hook)(void *arg), 
 BP_API bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p,
                                size_t *bcast_max_p);
 
+/*
+ * Groups: the one-host collectives among some of the job's ranks (an MPI layer's
+ * sub-communicators). bp_group_create is collective over the members: every member calls
+ * it with the same ranks (the job's, in the group's order: member i is ranks[i]) and the
+ * same key, which must differ from that of any other group being created at the same time
+ * with the same first member. It returns BP_ERR_NOTSUP on every member when the job's
+ * collectives go through messages (bp_coll_shm gives 0) or when the segment's 31 group
+ * channels are all in use: the caller then uses messages of its own. A group's collectives
+ * are called by all its members in the same order, take a member index as root, and carry
+ * at most bp_coll_shm's sizes (BP_ERR_INVAL beyond). bp_group_free is local; free every
+ * group before bp_finalize (which frees those left).
+ */
+typedef struct bp_group bp_group_t;
+
+BP_API bp_status_t bp_group_create(bp_context_t *ctx, const int *ranks, int n, uint32_t key,
+                                   bp_group_t **group_p);
+BP_API bp_status_t bp_group_free(bp_group_t **group_p);
+BP_API int bp_group_rank(const bp_group_t *group); /* this rank's member index */
+BP_API int bp_group_size(const bp_group_t *group);
+BP_API bp_status_t bp_group_barrier(bp_group_t *group);
+BP_API bp_status_t bp_group_bcast(bp_group_t *group, void *buf, size_t len, int root);
+BP_API bp_status_t bp_group_allreduce(bp_group_t *group, const void *sendbuf, void *recvbuf,
+                                      size_t count, bp_dtype_t dtype, bp_op_t op);
+
 #ifdef __cplusplus
 }
 #endif

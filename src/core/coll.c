@@ -19,16 +19,6 @@
 
 #include "core/core.h"
 
-enum {
-    COLL_BARRIER = 0, /* tag (epoch << 8) | round, as before the other kinds came */
-    COLL_BCAST = 1,
-    COLL_REDUCE = 2,
-};
-
-static uint64_t coll_tag(int kind, uint64_t epoch, int round)
-{
-    return ((uint64_t)kind << 56) | ((epoch & 0xffffffffffull) << 8) | (uint64_t)round;
-}
 
 static bp_status_t coll_barrier_msg(bp_context_t *ctx)
 {
@@ -38,7 +28,7 @@ static bp_status_t coll_barrier_msg(bp_context_t *ctx)
     for (int dist = 1, round = 0; dist < ctx->size; dist <<= 1, round++) {
         int to = (ctx->rank + dist) % ctx->size;
         int from = (ctx->rank - dist + ctx->size) % ctx->size;
-        uint64_t tag = coll_tag(COLL_BARRIER, epoch, round);
+        uint64_t tag = bpi_coll_tag(BPI_COLL_BARRIER, epoch, round);
         bp_request_t *reqs[2];
 
         status = bpi_irecv(ctx, NULL, 0, from, tag, 0, BPI_WIRE_F_INTERNAL, &reqs[0]);
@@ -128,7 +118,8 @@ static bp_status_t coll_bcast(bp_context_t *ctx, void *buf, size_t len, int root
             return status;
         }
     }
-    return coll_bcast_msg(ctx, buf, len, root, coll_tag(COLL_BCAST, ctx->barrier_epoch++, 0));
+    return coll_bcast_msg(ctx, buf, len, root,
+                          bpi_coll_tag(BPI_COLL_BCAST, ctx->barrier_epoch++, 0));
 }
 
 size_t bpi_dtype_size(bp_dtype_t dtype)
@@ -313,12 +304,12 @@ static bp_status_t coll_allreduce(bp_context_t *ctx, const void *sendbuf, void *
     }
     epoch = ctx->barrier_epoch++;
     status = coll_reduce_msg(ctx, recvbuf, tmp, count, dtype, op,
-                             coll_tag(COLL_REDUCE, epoch, 0));
+                             bpi_coll_tag(BPI_COLL_REDUCE, epoch, 0));
     free(tmp);
     if (status != BP_OK) {
         return status;
     }
-    return coll_bcast_msg(ctx, recvbuf, bytes, 0, coll_tag(COLL_BCAST, epoch, 0));
+    return coll_bcast_msg(ctx, recvbuf, bytes, 0, bpi_coll_tag(BPI_COLL_BCAST, epoch, 0));
 }
 
 /* The public collectives: in_coll lets bpi_idle call the layer above's hook while they wait

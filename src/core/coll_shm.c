@@ -66,12 +66,13 @@
 #include "core/core.h"
 
 #define BPI_HCOLL_MAGIC 0x4250434fu /* "BPCO" */
-#define BPI_HCOLL_VERSION 3
+#define BPI_HCOLL_VERSION 4
 #define BPI_HCOLL_HDR_BYTES 4096
 #define BPI_HCOLL_BCAST_MAX 4096 /* bytes of one bcast through the segment */
 #define BPI_HCOLL_AR_MAX 1024    /* bytes of one rank's allreduce data through it */
 #define BPI_HCOLL_LINE 64
 #define BPI_HCOLL_HAND_MAX 256   /* ranks of a job with a hand-off board */
+#define BPI_HCOLL_CHANS 32       /* channel 0: the job; the others: bp_group_create */
 
 /* The segment's first page; each word that ranks wait on has its own cache line. */
 typedef struct bpi_hcoll_seg {
@@ -81,12 +82,7 @@ typedef struct bpi_hcoll_seg {
     int32_t size;
     uint32_t reserved;
     uint64_t seg_size;
-    alignas(BPI_HCOLL_LINE) _Atomic uint64_t count; /* arrivals at the current sync */
-    alignas(BPI_HCOLL_LINE) _Atomic uint64_t gen;   /* syncs completed */
-    alignas(BPI_HCOLL_LINE) _Atomic uint64_t bgen;  /* bcasts posted */
-    uint64_t blen[2];                               /* length of each buffer's bcast */
-    alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
-    alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root waiting for bdone, or 0 */
+    alignas(BPI_HCOLL_LINE) _Atomic uint32_t chan_used; /* bit c: channel c has a group */
     /* the hand-off board: CPU each rank last waited on (-1: not attached); the rest of
      * each rank's entry is its bpi_hcoll_hand_t after this page */
     alignas(BPI_HCOLL_LINE) _Atomic int32_t hand_cpu[BPI_HCOLL_HAND_MAX];
@@ -108,6 +104,41 @@ typedef struct bpi_hcoll_hand {
 
 static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
 
+/*
+ * A channel: the words and buffers of one sequence of collectives among a fixed set of
+ * ranks. Channel 0 is the job's (bp_barrier, bp_bcast, bp_allreduce); the others are lent
+ * to groups (bp_group_create) and given back, zeroed, by the last member to free its
+ * group. Its bcast buffers and allreduce slots follow it.
+ */
+typedef struct bpi_hcoll_chan {
+    alignas(BPI_HCOLL_LINE) _Atomic uint64_t count; /* arrivals at the current sync */
+    alignas(BPI_HCOLL_LINE) _Atomic uint64_t gen;   /* syncs completed */
+    alignas(BPI_HCOLL_LINE) _Atomic uint64_t bgen;  /* bcasts posted */
+    uint64_t blen[2];                               /* length of each buffer's bcast */
+    alignas(BPI_HCOLL_LINE) _Atomic uint64_t bdone[2][BPI_HCOLL_LINE / 8]; /* reads, [p][0] */
+    alignas(BPI_HCOLL_LINE) _Atomic int32_t bwaiter; /* 1 + a root (job rank) waiting for
+                                                        bdone, or 0 */
+    alignas(BPI_HCOLL_LINE) _Atomic uint32_t left;   /* members that freed the group */
+} bpi_hcoll_chan_t;
+
+/*
+ * This process's view of a channel: the job's, or a group's (bp_group_t). The counters are
+ * this member's own: every member goes through the same sequence, so they agree.
+ */
+struct bp_group {
+    bp_context_t *ctx;
+    bpi_hcoll_chan_t *chan;
+    int idx;          /* the channel */
+    int n, me;        /* members, and this rank's index among them */
+    int *ranks;       /* member -> rank of the job; NULL: the job itself (the identity) */
+    uint64_t sseq;    /* syncs done (the next one publishes sseq + 1) */
+    uint64_t bseq;    /* bcasts done */
+    uint64_t aseq;    /* allreduces done */
+    char *bdata[2];
+    char *adata[2];   /* n slots of BPI_HCOLL_AR_MAX bytes each */
+    struct bp_group *next; /* the context's live groups, freed by bp_finalize if need be */
+};
+
 /* This process's view. */
 struct bpi_hcoll {
     bpi_hcoll_seg_t *seg;
@@ -115,12 +146,9 @@ struct bpi_hcoll {
     char name[48];
     int creator;  /* rank 0: created the name, unlinks it */
     int unlinked;
-    uint64_t sseq; /* syncs done (the next one publishes sseq + 1) */
-    uint64_t bseq; /* bcasts done */
-    uint64_t aseq; /* allreduces done */
     bpi_hcoll_hand_t *hand; /* size entries, after the header page */
-    char *bdata[2];
-    char *adata[2]; /* size slots of BPI_HCOLL_AR_MAX bytes each */
+    struct bp_group job;    /* channel 0 */
+    struct bp_group *groups;
     /* what the current wait watches: bpi_hcoll_pending reads it */
     _Atomic uint64_t *watch;
     uint64_t watch_val;
@@ -132,11 +160,45 @@ static bpi_hcoll_hand_t *hcoll_board(bpi_hcoll_seg_t *seg)
     return (bpi_hcoll_hand_t *)((char *)seg + BPI_HCOLL_HDR_BYTES);
 }
 
+/* A channel and its buffers, sized for the whole job (a group has at most its ranks). */
+static size_t hcoll_chan_bytes(int size)
+{
+    return sizeof(bpi_hcoll_chan_t) + 2 * (size_t)BPI_HCOLL_BCAST_MAX +
+           2 * (size_t)size * BPI_HCOLL_AR_MAX;
+}
+
+/* The channels are far larger than what most jobs touch: the file is sparse, and tmpfs
+ * gives a page only when a rank first writes it. */
 static size_t hcoll_seg_size(int size)
 {
     return BPI_HCOLL_HDR_BYTES + (size_t)size * sizeof(bpi_hcoll_hand_t) +
-           2 * (size_t)BPI_HCOLL_BCAST_MAX +
-           2 * (size_t)size * BPI_HCOLL_AR_MAX;
+           BPI_HCOLL_CHANS * hcoll_chan_bytes(size);
+}
+
+/* Point g at channel idx of seg, as member me of n (ranks: their ranks in the job). */
+static void hcoll_view(struct bp_group *g, bp_context_t *ctx, int idx, int n, int me, int *ranks)
+{
+    bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
+    char *c = (char *)hcoll_board(seg) + (size_t)seg->size * sizeof(bpi_hcoll_hand_t) +
+              (size_t)idx * hcoll_chan_bytes(seg->size);
+
+    memset(g, 0, sizeof(*g));
+    g->ctx = ctx;
+    g->chan = (bpi_hcoll_chan_t *)c;
+    g->idx = idx;
+    g->n = n;
+    g->me = me;
+    g->ranks = ranks;
+    g->bdata[0] = c + sizeof(bpi_hcoll_chan_t);
+    g->bdata[1] = g->bdata[0] + BPI_HCOLL_BCAST_MAX;
+    g->adata[0] = g->bdata[1] + BPI_HCOLL_BCAST_MAX;
+    g->adata[1] = g->adata[0] + (size_t)n * BPI_HCOLL_AR_MAX;
+}
+
+/* Member i's rank in the job. */
+static inline int hcoll_rank(const struct bp_group *g, int i)
+{
+    return g->ranks != NULL ? g->ranks[i] : i;
 }
 
 /*
@@ -184,6 +246,12 @@ static void hcoll_unmap(bp_context_t *ctx)
     ctx->handoff = 0;
     if (hc == NULL) {
         return;
+    }
+    while (hc->groups != NULL) { /* not freed by the program: the segment goes anyway */
+        struct bp_group *g = hc->groups;
+        hc->groups = g->next;
+        free(g->ranks);
+        free(g);
     }
     if (hc->creator && !hc->unlinked) {
         shm_unlink(hc->name);
@@ -242,6 +310,7 @@ bp_status_t bpi_hcoll_create(bp_context_t *ctx)
     seg->jobkey = ctx->boot->jobkey;
     seg->size = ctx->size;
     seg->seg_size = size;
+    seg->chan_used = 1; /* channel 0: the job's */
     for (int r = 0; r < BPI_HCOLL_HAND_MAX; r++) {
         seg->hand_cpu[r] = -1;
     }
@@ -332,10 +401,7 @@ bp_status_t bpi_hcoll_attach(bp_context_t *ctx)
         return BP_ERR_PROTO;
     }
     hc->hand = hcoll_board(seg);
-    hc->bdata[0] = (char *)(hc->hand + ctx->size);
-    hc->bdata[1] = hc->bdata[0] + BPI_HCOLL_BCAST_MAX;
-    hc->adata[0] = hc->bdata[1] + BPI_HCOLL_BCAST_MAX;
-    hc->adata[1] = hc->adata[0] + (size_t)ctx->size * BPI_HCOLL_AR_MAX;
+    hcoll_view(&hc->job, ctx, 0, ctx->size, ctx->rank, NULL);
     ctx->handoff = ctx->progress_mode == BPI_PROGRESS_ADAPTIVE &&
                    ctx->size <= BPI_HCOLL_HAND_MAX;
     if (ctx->handoff) {
@@ -450,20 +516,21 @@ static void hcoll_wake(bp_context_t *ctx, int rank)
     ctx->peers[rank].tl->ep_wake(ctx->peers[rank].ep);
 }
 
-static void hcoll_wake_all(bp_context_t *ctx)
+static void hcoll_wake_all(const struct bp_group *g)
 {
-    for (int r = 0; r < ctx->size; r++) {
-        if (r != ctx->rank) {
-            hcoll_wake(ctx, r);
+    for (int i = 0; i < g->n; i++) {
+        if (i != g->me) {
+            hcoll_wake(g->ctx, hcoll_rank(g, i));
         }
     }
 }
 
-/* A local peer that died will never arrive: fail instead of waiting for ever. */
-static int hcoll_peer_gone(bp_context_t *ctx)
+/* A member that died will never arrive: fail instead of waiting for ever. */
+static int hcoll_peer_gone(const struct bp_group *g)
 {
-    for (int r = 0; r < ctx->size; r++) {
-        if (ctx->peers[r].failed) {
+    for (int i = 0; i < g->n; i++) {
+        int r = hcoll_rank(g, i);
+        if (g->ctx->peers[r].failed) {
             bpi_log_error("collective: rank %d is gone, it will never arrive", r);
             return 1;
         }
@@ -472,9 +539,10 @@ static int hcoll_peer_gone(bp_context_t *ctx)
 }
 
 /* Wait until *word >= val, the way the progress mode waits, moving messages meanwhile. */
-static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_t val,
+static bp_status_t hcoll_wait(const struct bp_group *g, _Atomic uint64_t *word, uint64_t val,
                               uint32_t sync)
 {
+    bp_context_t *ctx = g->ctx;
     struct bpi_hcoll *hc = ctx->hcoll;
     bpi_idle_t idle = {.sync = sync};
     bp_status_t status = BP_OK;
@@ -492,7 +560,7 @@ static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_
          * left after the word moved (the last barrier of bp_finalize) is no failure: the
          * word is read again after the verdict. */
         if ((ctx->progress_mode != BPI_PROGRESS_SPIN || (++polls & 1023) == 0) &&
-            atomic_load_explicit(word, memory_order_acquire) < val && hcoll_peer_gone(ctx)) {
+            atomic_load_explicit(word, memory_order_acquire) < val && hcoll_peer_gone(g)) {
             status = BP_ERR_PEER;
             break;
         }
@@ -503,37 +571,37 @@ static bp_status_t hcoll_wait(bp_context_t *ctx, _Atomic uint64_t *word, uint64_
     return status;
 }
 
-static bp_status_t hcoll_sync(bp_context_t *ctx)
+static bp_status_t hcoll_sync(struct bp_group *g)
 {
-    struct bpi_hcoll *hc = ctx->hcoll;
-    bpi_hcoll_seg_t *seg = hc->seg;
-    uint64_t s = ++hc->sseq;
+    bp_context_t *ctx = g->ctx;
+    bpi_hcoll_chan_t *chan = g->chan;
+    uint64_t s = ++g->sseq;
+    uint32_t sync = 0;
 
-    if (ctx->handoff) {
-        /* arrived: a rank of our CPU waiting for this sync need not yield to us */
-        atomic_store_explicit(&hc->hand[ctx->rank].sync, (uint32_t)s, memory_order_relaxed);
+    if (ctx->handoff && g->ranks == NULL) {
+        /* arrived: a rank of our CPU waiting for this sync need not yield to us. The board
+         * knows the job's syncs only: a group's waits yield and sleep as any other. */
+        atomic_store_explicit(&ctx->hcoll->hand[ctx->rank].sync, (uint32_t)s,
+                              memory_order_relaxed);
+        sync = (uint32_t)s != 0 ? (uint32_t)s : 1;
     }
     /* acq_rel: what each rank wrote before arriving is visible to the last, whose release
      * of gen makes it visible to all */
-    if (atomic_fetch_add_explicit(&seg->count, 1, memory_order_acq_rel) ==
-        (uint64_t)ctx->size - 1) {
-        atomic_store_explicit(&seg->count, 0, memory_order_relaxed);
-        atomic_store_explicit(&seg->gen, s, memory_order_release);
-        hcoll_wake_all(ctx);
+    if (atomic_fetch_add_explicit(&chan->count, 1, memory_order_acq_rel) ==
+        (uint64_t)g->n - 1) {
+        atomic_store_explicit(&chan->count, 0, memory_order_relaxed);
+        atomic_store_explicit(&chan->gen, s, memory_order_release);
+        hcoll_wake_all(g);
         return BP_OK;
     }
-    return hcoll_wait(ctx, &seg->gen, s, (uint32_t)s != 0 ? (uint32_t)s : 1);
+    return hcoll_wait(g, &chan->gen, s, sync);
 }
 
-bp_status_t bpi_hcoll_barrier(bp_context_t *ctx)
+/* root: a member index */
+static bp_status_t hcoll_bcast(struct bp_group *g, void *buf, size_t len, int root)
 {
-    return hcoll_sync(ctx);
-}
-
-bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
-{
-    struct bpi_hcoll *hc = ctx->hcoll;
-    bpi_hcoll_seg_t *seg = hc->seg;
+    bp_context_t *ctx = g->ctx;
+    bpi_hcoll_chan_t *chan = g->chan;
     uint64_t b;
     int p, waiter;
     bp_status_t status;
@@ -541,53 +609,52 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
     if (len > BPI_HCOLL_BCAST_MAX) {
         return BP_ERR_NOTSUP; /* every rank has the same len: all take messages */
     }
-    b = hc->bseq++;
+    b = g->bseq++;
     p = (int)(b & 1);
-    if (ctx->rank == root) {
+    if (g->me == root) {
         /* buffer p last carried bcast b - 2: wait until its n - 1 readers are done. Its
          * readers do not know who will wait for them: say it in bwaiter (seq_cst store,
          * then the look at bdone; they add, then look at bwaiter: one of us sees the
          * other). One root at most waits at a time: the next one reads this bcast first. */
-        uint64_t need = (b >> 1) * (uint64_t)(ctx->size - 1);
-        if (atomic_load_explicit(&seg->bdone[p][0], memory_order_acquire) < need) {
-            atomic_store(&seg->bwaiter, ctx->rank + 1);
+        uint64_t need = (b >> 1) * (uint64_t)(g->n - 1);
+        if (atomic_load_explicit(&chan->bdone[p][0], memory_order_acquire) < need) {
+            atomic_store(&chan->bwaiter, ctx->rank + 1);
             atomic_thread_fence(memory_order_seq_cst); /* before hcoll_wait's first look */
-            status = hcoll_wait(ctx, &seg->bdone[p][0], need, 0);
-            atomic_store_explicit(&seg->bwaiter, 0, memory_order_relaxed);
+            status = hcoll_wait(g, &chan->bdone[p][0], need, 0);
+            atomic_store_explicit(&chan->bwaiter, 0, memory_order_relaxed);
             if (status != BP_OK) {
                 return status;
             }
         }
-        memcpy(hc->bdata[p], buf, len);
-        seg->blen[p] = len;
-        atomic_store_explicit(&seg->bgen, b + 1, memory_order_release);
-        hcoll_wake_all(ctx);
+        memcpy(g->bdata[p], buf, len);
+        chan->blen[p] = len;
+        atomic_store_explicit(&chan->bgen, b + 1, memory_order_release);
+        hcoll_wake_all(g);
         return BP_OK;
     }
-    status = hcoll_wait(ctx, &seg->bgen, b + 1, 0);
+    status = hcoll_wait(g, &chan->bgen, b + 1, 0);
     if (status != BP_OK) {
         return status;
     }
-    if (seg->blen[p] != len) {
-        bpi_log_error("bp_bcast: rank %d broadcasts %llu bytes, this rank expects %zu", root,
-                      (unsigned long long)seg->blen[p], len);
+    if (chan->blen[p] != len) {
+        bpi_log_error("bp_bcast: rank %d broadcasts %llu bytes, this rank expects %zu",
+                      hcoll_rank(g, root), (unsigned long long)chan->blen[p], len);
         status = BP_ERR_INVAL;
     } else {
-        memcpy(buf, hc->bdata[p], len);
+        memcpy(buf, g->bdata[p], len);
     }
     /* counted even on a mismatch, so that no root is left waiting */
-    atomic_fetch_add(&seg->bdone[p][0], 1);
-    waiter = atomic_load(&seg->bwaiter);
+    atomic_fetch_add(&chan->bdone[p][0], 1);
+    waiter = atomic_load(&chan->bwaiter);
     if (waiter > 0 && waiter - 1 != ctx->rank) {
         hcoll_wake(ctx, waiter - 1);
     }
     return status;
 }
 
-bp_status_t bpi_hcoll_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
-                                size_t count, bp_dtype_t dtype, bp_op_t op)
+static bp_status_t hcoll_allreduce(struct bp_group *g, const void *sendbuf, void *recvbuf,
+                                   size_t count, bp_dtype_t dtype, bp_op_t op)
 {
-    struct bpi_hcoll *hc = ctx->hcoll;
     size_t bytes = count * bpi_dtype_size(dtype);
     bp_status_t status;
     char *slots;
@@ -595,16 +662,274 @@ bp_status_t bpi_hcoll_allreduce(bp_context_t *ctx, const void *sendbuf, void *re
     if (bytes > BPI_HCOLL_AR_MAX) {
         return BP_ERR_NOTSUP;
     }
-    slots = hc->adata[hc->aseq++ & 1];
-    memcpy(slots + (size_t)ctx->rank * BPI_HCOLL_AR_MAX, sendbuf, bytes);
-    status = hcoll_sync(ctx);
+    slots = g->adata[g->aseq++ & 1];
+    memcpy(slots + (size_t)g->me * BPI_HCOLL_AR_MAX, sendbuf, bytes);
+    status = hcoll_sync(g);
     if (status != BP_OK) {
         return status;
     }
-    /* every rank reduces in rank order: the same result, bit for bit, everywhere */
+    /* every member reduces in member order: the same result, bit for bit, everywhere */
     memcpy(recvbuf, slots, bytes);
-    for (int r = 1; r < ctx->size; r++) {
-        bpi_reduce(recvbuf, slots + (size_t)r * BPI_HCOLL_AR_MAX, count, dtype, op);
+    for (int i = 1; i < g->n; i++) {
+        bpi_reduce(recvbuf, slots + (size_t)i * BPI_HCOLL_AR_MAX, count, dtype, op);
     }
     return BP_OK;
+}
+
+/* The job's collectives (coll.c): channel 0. */
+bp_status_t bpi_hcoll_barrier(bp_context_t *ctx)
+{
+    return hcoll_sync(&ctx->hcoll->job);
+}
+
+bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
+{
+    return hcoll_bcast(&ctx->hcoll->job, buf, len, root);
+}
+
+bp_status_t bpi_hcoll_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
+                                size_t count, bp_dtype_t dtype, bp_op_t op)
+{
+    return hcoll_allreduce(&ctx->hcoll->job, sendbuf, recvbuf, count, dtype, op);
+}
+
+/* --- groups: the same collectives among some of the job's ranks -------------------------- */
+
+/* Leader: a free channel, marked used; 0 when all are lent. */
+static int hcoll_chan_claim(bpi_hcoll_seg_t *seg)
+{
+    uint32_t used = atomic_load_explicit(&seg->chan_used, memory_order_acquire);
+
+    for (;;) {
+        uint32_t free_bits = ~used;
+        int idx;
+        if (free_bits == 0) {
+            return 0;
+        }
+        idx = __builtin_ctz(free_bits);
+        /* acquire: the zeroing by the channel's last user (hcoll_group_leave) is seen */
+        if (atomic_compare_exchange_weak_explicit(&seg->chan_used, &used, used | (1u << idx),
+                                                  memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            return idx;
+        }
+    }
+}
+
+/*
+ * A member is done with the channel (every collective of its group on this rank has
+ * returned). The last of the n zeroes the channel and gives it back: nobody else looks at
+ * it any more (a root's readers leave after their read, a sync's waiters after their look
+ * at gen), and acq_rel on `left` orders every member's last access before the zeroing.
+ */
+static void hcoll_group_leave(struct bp_group *g)
+{
+    bpi_hcoll_chan_t *chan = g->chan;
+    bpi_hcoll_seg_t *seg = g->ctx->hcoll->seg;
+
+    if (atomic_fetch_add_explicit(&chan->left, 1, memory_order_acq_rel) != (uint32_t)g->n - 1) {
+        return;
+    }
+    atomic_store_explicit(&chan->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&chan->gen, 0, memory_order_relaxed);
+    atomic_store_explicit(&chan->bgen, 0, memory_order_relaxed);
+    chan->blen[0] = chan->blen[1] = 0;
+    atomic_store_explicit(&chan->bdone[0][0], 0, memory_order_relaxed);
+    atomic_store_explicit(&chan->bdone[1][0], 0, memory_order_relaxed);
+    atomic_store_explicit(&chan->bwaiter, 0, memory_order_relaxed);
+    atomic_store_explicit(&chan->left, 0, memory_order_relaxed);
+    /* release: the zeroing before the next leader's claim (hcoll_chan_claim) */
+    atomic_fetch_and_explicit(&seg->chan_used, ~(1u << g->idx), memory_order_release);
+}
+
+/* Is ranks[0..n) a list of distinct ranks of the job that holds this one? Its index. */
+static int group_check(const bp_context_t *ctx, const int *ranks, int n)
+{
+    int me = -1;
+
+    for (int i = 0; i < n; i++) {
+        if (ranks[i] < 0 || ranks[i] >= ctx->size) {
+            bpi_log_error("bp_group_create: member %d is rank %d of a job of %d", i, ranks[i],
+                          ctx->size);
+            return -1;
+        }
+        for (int j = 0; j < i; j++) {
+            if (ranks[j] == ranks[i]) {
+                bpi_log_error("bp_group_create: rank %d is member %d and %d", ranks[i], j, i);
+                return -1;
+            }
+        }
+        if (ranks[i] == ctx->rank) {
+            me = i;
+        }
+    }
+    if (me < 0) {
+        bpi_log_error("bp_group_create: this rank (%d) is not among the %d members", ctx->rank,
+                      n);
+    }
+    return me;
+}
+
+bp_status_t bp_group_create(bp_context_t *ctx, const int *ranks, int n, uint32_t key,
+                            bp_group_t **group_p)
+{
+    struct bp_group *g;
+    bp_request_t *req;
+    bp_status_t status = BP_OK;
+    uint64_t tag = bpi_coll_tag(BPI_COLL_GROUP, key, 0);
+    int32_t idx = 0;
+    int me, *copy;
+
+    if (group_p != NULL) {
+        *group_p = NULL;
+    }
+    if (ctx == NULL || ranks == NULL || n < 1 || group_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    if ((me = group_check(ctx, ranks, n)) < 0) {
+        return BP_ERR_INVAL;
+    }
+    if (ctx->hcoll == NULL) {
+        return BP_ERR_NOTSUP; /* the same on every rank: nobody waits for a message */
+    }
+    if (BP_UNLIKELY(ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
+    }
+    /* member 0 lends a channel and tells the others which (0: none left) */
+    if (me == 0) {
+        idx = hcoll_chan_claim(ctx->hcoll->seg);
+        for (int i = 1; i < n && status == BP_OK; i++) {
+            if ((status = bpi_isend(ctx, &idx, sizeof(idx), ranks[i], tag,
+                                    BPI_WIRE_F_INTERNAL, &req)) == BP_OK) {
+                status = bp_wait(&req, NULL);
+            }
+        }
+    } else if ((status = bpi_irecv(ctx, &idx, sizeof(idx), ranks[0], tag, 0,
+                                   BPI_WIRE_F_INTERNAL, &req)) == BP_OK) {
+        status = bp_wait(&req, NULL);
+    }
+    if (status == BP_OK && (idx < 0 || idx >= BPI_HCOLL_CHANS)) {
+        bpi_log_error("bp_group_create: rank %d lent channel %d of %d", ranks[0], (int)idx,
+                      BPI_HCOLL_CHANS);
+        status = BP_ERR_PROTO;
+    }
+    if (status == BP_OK && idx == 0) {
+        bpi_log_debug("bp_group_create: all %d channels of the segment are lent: messages",
+                      BPI_HCOLL_CHANS - 1);
+        status = BP_ERR_NOTSUP;
+    }
+    g = status == BP_OK ? malloc(sizeof(*g)) : NULL;
+    copy = g != NULL ? malloc((size_t)n * sizeof(int)) : NULL;
+    if (status == BP_OK && copy == NULL) {
+        bpi_log_error("out of memory");
+        free(g);
+        status = BP_ERR_NOMEM;
+    }
+    if (status != BP_OK) {
+        /* a lent channel goes back when a member cannot use it: every member leaves it */
+        if (idx > 0 && idx < BPI_HCOLL_CHANS) {
+            struct bp_group tmp;
+            hcoll_view(&tmp, ctx, idx, n, me, NULL);
+            hcoll_group_leave(&tmp);
+        }
+        return status;
+    }
+    memcpy(copy, ranks, (size_t)n * sizeof(int));
+    hcoll_view(g, ctx, idx, n, me, copy);
+    g->next = ctx->hcoll->groups;
+    ctx->hcoll->groups = g;
+    *group_p = g;
+    return BP_OK;
+}
+
+bp_status_t bp_group_free(bp_group_t **group_p)
+{
+    struct bp_group *g, **link;
+
+    if (group_p == NULL || *group_p == NULL) {
+        return BP_ERR_INVAL;
+    }
+    g = *group_p;
+    for (link = &g->ctx->hcoll->groups; *link != NULL && *link != g; link = &(*link)->next) {
+    }
+    if (*link == NULL) {
+        bpi_log_error("bp_group_free: %p is not a live group of this context", (void *)g);
+        return BP_ERR_INVAL;
+    }
+    *link = g->next;
+    hcoll_group_leave(g);
+    free(g->ranks);
+    free(g);
+    *group_p = NULL;
+    return BP_OK;
+}
+
+int bp_group_rank(const bp_group_t *group)
+{
+    return group != NULL ? group->me : -1;
+}
+
+int bp_group_size(const bp_group_t *group)
+{
+    return group != NULL ? group->n : -1;
+}
+
+/* As the job's collectives (coll.c): in_coll lets the waits call the layer above's hook. */
+bp_status_t bp_group_barrier(bp_group_t *group)
+{
+    bp_status_t status;
+
+    if (group == NULL) {
+        return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
+    }
+    group->ctx->in_coll++;
+    status = hcoll_sync(group);
+    group->ctx->in_coll--;
+    return status;
+}
+
+bp_status_t bp_group_bcast(bp_group_t *group, void *buf, size_t len, int root)
+{
+    bp_status_t status;
+
+    if (group == NULL || root < 0 || root >= group->n || (buf == NULL && len > 0) ||
+        len > BPI_HCOLL_BCAST_MAX) {
+        bpi_log_error("bp_group_bcast: root %d of %d members, buffer %p for %zu bytes (at "
+                      "most %d)",
+                      root, group != NULL ? group->n : 0, buf, len, BPI_HCOLL_BCAST_MAX);
+        return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
+    }
+    group->ctx->in_coll++;
+    status = hcoll_bcast(group, buf, len, root);
+    group->ctx->in_coll--;
+    return status;
+}
+
+bp_status_t bp_group_allreduce(bp_group_t *group, const void *sendbuf, void *recvbuf,
+                               size_t count, bp_dtype_t dtype, bp_op_t op)
+{
+    size_t esize = bpi_dtype_size(dtype);
+    bp_status_t status;
+
+    if (group == NULL || esize == 0 || (unsigned)op > BP_OP_BXOR ||
+        (op >= BP_OP_LAND && (dtype == BP_DT_FLOAT || dtype == BP_DT_DOUBLE)) ||
+        count > BPI_HCOLL_AR_MAX / esize || ((sendbuf == NULL || recvbuf == NULL) && count > 0)) {
+        bpi_log_error("bp_group_allreduce: %zu elements of type %d, operation %d, buffers %p "
+                      "and %p (at most %d bytes)",
+                      count, (int)dtype, (int)op, sendbuf, recvbuf, BPI_HCOLL_AR_MAX);
+        return BP_ERR_INVAL;
+    }
+    if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
+        return BP_ERR_PEER;
+    }
+    group->ctx->in_coll++;
+    status = hcoll_allreduce(group, sendbuf, recvbuf, count, dtype, op);
+    group->ctx->in_coll--;
+    return status;
 }

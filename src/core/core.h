@@ -365,6 +365,17 @@ bp_status_t bpi_hcoll_bcast(bp_context_t *ctx, void *buf, size_t len, int root);
 bp_status_t bpi_hcoll_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf,
                                 size_t count, bp_dtype_t dtype, bp_op_t op);
 /* coll.c */
+/* The tags of the collectives' internal messages: kind (top byte), epoch, round. */
+enum {
+    BPI_COLL_BARRIER = 0, /* tag (epoch << 8) | round, as before the other kinds came */
+    BPI_COLL_BCAST = 1,
+    BPI_COLL_REDUCE = 2,
+    BPI_COLL_GROUP = 3, /* bp_group_create (coll_shm.c): epoch is the caller's key */
+};
+static inline uint64_t bpi_coll_tag(int kind, uint64_t epoch, int round)
+{
+    return ((uint64_t)kind << 56) | ((epoch & 0xffffffffffull) << 8) | (uint64_t)round;
+}
 size_t bpi_dtype_size(bp_dtype_t dtype);
 void bpi_reduce(void *acc, const void *in, size_t count, bp_dtype_t dtype, bp_op_t op);
 

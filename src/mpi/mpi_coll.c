@@ -240,20 +240,42 @@ static int coll_local_copy(const void *sbuf, int scount, MPI_Datatype stype, voi
 /* --- barrier --------------------------------------------------------------------------- */
 
 /*
- * May this blocking collective use the native one? The native collectives are the job's:
- * one sequence of steps for all of them, through shared memory when the job is on one host
- * (bp_coll_shm). A communicator of every rank of the job (MPI_COMM_WORLD, a duplicate, a
- * split that kept every rank, in any order) may share that sequence: a correct MPI program
- * calls the blocking collectives of communicators with the same members in the same order
- * on every rank, since a synchronising implementation would deadlock otherwise (MPI-3.1
- * 5.14). Every rank decides alike: on the communicator's size and outside a nonblocking
- * collective's coroutine (MPI_Ibarrier and the like run the message algorithms there, and
- * a native wait cannot yield). Pending nonblocking collectives go on meanwhile through the
- * collectives' hook (bpmpi_coll_hook).
+ * May this blocking collective use the native one? The native collectives go through
+ * shared memory when the job is on one host (bp_coll_shm). The job's are one sequence of
+ * steps for all of them, and a communicator of every rank of the job (MPI_COMM_WORLD, a
+ * duplicate, a split that kept every rank, in any order) may share that sequence: a correct
+ * MPI program calls the blocking collectives of communicators with the same members in the
+ * same order on every rank, since a synchronising implementation would deadlock otherwise
+ * (MPI-3.1 5.14). A communicator of some of the ranks has a sequence of its own, its native
+ * group (comm->group, made at its creation, mpi_comm.c). Every rank decides alike: on the
+ * communicator's size or group and outside a nonblocking collective's coroutine
+ * (MPI_Ibarrier and the like run the message algorithms there, and a native wait cannot
+ * yield). Pending nonblocking collectives go on meanwhile through the collectives' hook
+ * (bpmpi_coll_hook).
  */
 static inline bool coll_native_comm(MPI_Comm comm)
 {
-    return comm->size == bpmpi.size && bpmpi_nbc_current == NULL;
+    return (comm->size == bpmpi.size || comm->group != NULL) && bpmpi_nbc_current == NULL;
+}
+
+/* The native collectives of comm (coll_native_comm): root is a rank of comm. */
+static inline bp_status_t native_barrier(MPI_Comm comm)
+{
+    return comm->group != NULL ? bp_group_barrier(comm->group) : bp_barrier(bpmpi.ctx);
+}
+
+static inline bp_status_t native_bcast(MPI_Comm comm, void *buf, size_t bytes, int root)
+{
+    return comm->group != NULL ? bp_group_bcast(comm->group, buf, bytes, root)
+                               : bp_bcast(bpmpi.ctx, buf, bytes, comm->world[root]);
+}
+
+static inline bp_status_t native_allreduce(MPI_Comm comm, const void *sendbuf, void *recvbuf,
+                                           size_t count, bp_dtype_t dtype, bp_op_t op)
+{
+    return comm->group != NULL
+               ? bp_group_allreduce(comm->group, sendbuf, recvbuf, count, dtype, op)
+               : bp_allreduce(bpmpi.ctx, sendbuf, recvbuf, count, dtype, op);
 }
 
 static int coll_barrier(MPI_Comm comm)
@@ -263,7 +285,7 @@ static int coll_barrier(MPI_Comm comm)
 
     /* one step (with more ranks than CPUs, far fewer context switches: docs/MPI.md) */
     if (coll_native_comm(comm) && bpmpi.shm_allreduce_max > 0) {
-        return coll_status(bp_barrier(bpmpi.ctx));
+        return coll_status(native_barrier(comm));
     }
     coll_begin(&c, comm);
     for (int dist = 1, round = 0; dist < comm->size; dist <<= 1, round++) {
@@ -429,10 +451,10 @@ static inline __attribute__((always_inline)) int bcast_small(MPI_Comm comm, char
 }
 
 /* Every other case: argument checks, packing, and the long-message algorithm. */
-/* The blocking bcast of up to bp_coll_shm's size on a communicator of the whole job, from
- * 3 ranks: the native one (one step through shared memory), as for MPI_Barrier; bytes is the
- * same on every rank (MPI asks the same type signature), the datatypes need not be: each
- * rank packs or unpacks its own. The root is given to it as a rank of the job. */
+/* The blocking bcast of up to bp_coll_shm's size on a communicator with native collectives
+ * (coll_native_comm), from 3 ranks: the native one (one step through shared memory), as for
+ * MPI_Barrier; bytes is the same on every rank (MPI asks the same type signature), the
+ * datatypes need not be: each rank packs or unpacks its own. */
 static inline bool bcast_native_ok(MPI_Comm comm, size_t bytes)
 {
     /* at 2 ranks one message is shorter than a step through the segment (0.23 against
@@ -468,7 +490,7 @@ __attribute__((noinline)) static int bcast_general(void *buffer, int count,
         return bpmpi_error(comm, err, "MPI_Bcast");
     }
     if (native) {
-        err = coll_status(bp_bcast(bpmpi.ctx, b.p, bytes, comm->world[root]));
+        err = coll_status(native_bcast(comm, b.p, bytes, root));
     } else if (bytes >= COLL_BCAST_LONG && comm->size >= 3) {
         err = bcast_scatter_ring(&c, b.p, bytes, root);
     } else {
@@ -493,8 +515,7 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
                                  * signature, and then nothing moves anywhere */
         }
         if (bcast_native_ok(comm, bytes)) {
-            bp_status_t st = bp_bcast(bpmpi.ctx, (char *)buffer + datatype->fast_off, bytes,
-                                      comm->world[root]);
+            bp_status_t st = native_bcast(comm, (char *)buffer + datatype->fast_off, bytes, root);
             return BPMPI_LIKELY(st == BP_OK) ? MPI_SUCCESS
                                               : bpmpi_error(comm, coll_status(st), "MPI_Bcast");
         }
@@ -946,8 +967,8 @@ static int allreduce_small(const void *sendbuf, void *recvbuf, int count, MPI_Da
 
 /*
  * The blocking allreduce of a predefined operation on a contiguous type the native API has,
- * small enough for one step through shared memory (bp_coll_shm), on a communicator of the
- * whole job, from 3 ranks (at 2, the one exchange of allreduce_small is shorter): the native
+ * small enough for one step through shared memory (bp_coll_shm), on a communicator with
+ * native collectives (coll_native_comm), from 3 ranks (at 2, the one exchange of allreduce_small is shorter): the native
  * one, as for MPI_Barrier. The decision rests on what MPI requires to be the same on every
  * rank (count, datatype, op, communicator), on a fact of the job (shm), and on not being
  * inside a nonblocking collective's coroutine (MPI_Iallreduce runs the message algorithms).
@@ -967,10 +988,11 @@ static int allreduce_native(const void *sendbuf, void *recvbuf, int count, MPI_D
         return 0;
     }
     rb = (char *)recvbuf + dt->fast_off;
-    *err = coll_status(bp_allreduce(bpmpi.ctx,
-                                    sendbuf == MPI_IN_PLACE ? rb
-                                                            : (const char *)sendbuf + dt->fast_off,
-                                    rb, (size_t)count * dt->nbasic, ndt, nop));
+    *err = coll_status(native_allreduce(comm,
+                                        sendbuf == MPI_IN_PLACE
+                                            ? rb
+                                            : (const char *)sendbuf + dt->fast_off,
+                                        rb, (size_t)count * dt->nbasic, ndt, nop));
     return 1;
 }
 

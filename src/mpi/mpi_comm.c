@@ -69,6 +69,9 @@ static int comm_make(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
 
 static void comm_destroy(struct bpmpi_comm *c)
 {
+    if (c->group != NULL) {
+        (void)bp_group_free(&c->group); /* local: the others free theirs in their own time */
+    }
     bpmpi_topo_free(c);
     free(c->world);
     free(c->local);
@@ -148,6 +151,38 @@ void bpmpi_comm_fini_predef(void)
     comm_destroy(&bpmpi_comm_self);
 }
 
+/*
+ * A new communicator of some of the job's ranks (2 or more; one of all of them shares the
+ * job's collectives, mpi_coll.c) gets native collectives of its own when the job's go
+ * through shared memory: a channel of the segment, lent by its rank 0 to all its members
+ * (bp_group_create, collective over them, keyed by the context id every member agreed
+ * on). BP_ERR_NOTSUP (every channel lent) leaves it to the message algorithms, on every
+ * member alike.
+ */
+static int comm_native_group(MPI_Comm c)
+{
+    bp_status_t st;
+
+    if (c->size < 2 || c->size >= bpmpi.size || bpmpi.shm_allreduce_max == 0) {
+        return MPI_SUCCESS;
+    }
+    st = bp_group_create(bpmpi.ctx, c->world, c->size, c->ctx, &c->group);
+    return st == BP_OK || st == BP_ERR_NOTSUP ? MPI_SUCCESS : bpmpi_from_status(st);
+}
+
+/* comm_make, then its native group: every member calls it at the same point. */
+static int comm_make_member(uint32_t ctx, const int *world, int n, MPI_Comm *comm_p)
+{
+    int err = comm_make(ctx, world, n, comm_p);
+
+    if (err == MPI_SUCCESS && (err = comm_native_group(*comm_p)) != MPI_SUCCESS) {
+        comm_destroy(*comm_p);
+        free(*comm_p);
+        *comm_p = MPI_COMM_NULL;
+    }
+    return err;
+}
+
 /* The next context id, agreed over parent (collective over parent). */
 static int comm_ctx_agree(MPI_Comm parent, uint32_t *ctx_p)
 {
@@ -204,7 +239,7 @@ int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
         return bpmpi_error(comm, MPI_ERR_ARG, "MPI_Comm_dup");
     }
     if ((err = comm_ctx_agree(comm, &ctx)) != MPI_SUCCESS ||
-        (err = comm_make(ctx, comm->world, comm->size, newcomm)) != MPI_SUCCESS) {
+        (err = comm_make_member(ctx, comm->world, comm->size, newcomm)) != MPI_SUCCESS) {
         return bpmpi_error(comm, err, "MPI_Comm_dup");
     }
     (*newcomm)->eh = comm->eh; /* MPI: the error handler is duplicated too */
@@ -271,7 +306,7 @@ int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
     for (int i = 0; i < n; i++) {
         members[i] = comm->world[all[i].rank];
     }
-    err = comm_make(ctx, members, n, newcomm);
+    err = comm_make_member(ctx, members, n, newcomm);
     if (err == MPI_SUCCESS) {
         (*newcomm)->eh = comm->eh;
     }
@@ -350,7 +385,7 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
     *newcomm = MPI_COMM_NULL;
     for (int i = 0; i < group->size; i++) {
         if (group->world[i] == bpmpi.rank) {
-            err = comm_make(ctx, group->world, group->size, newcomm);
+            err = comm_make_member(ctx, group->world, group->size, newcomm);
             if (err == MPI_SUCCESS) {
                 (*newcomm)->eh = comm->eh;
             }
@@ -442,7 +477,7 @@ int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *new
     if ((err = comm_group_ctx_agree(comm, group, me, tag, &ctx)) != MPI_SUCCESS) {
         return bpmpi_error(comm, err, "MPI_Comm_create_group");
     }
-    err = comm_make(ctx, group->world, group->size, newcomm);
+    err = comm_make_member(ctx, group->world, group->size, newcomm);
     if (err == MPI_SUCCESS) {
         (*newcomm)->eh = comm->eh;
     }

@@ -74,6 +74,9 @@ struct bpmpi_comm {
     int *local;        /* world rank -> comm rank or -1 (world size entries) */
     MPI_Errhandler eh; /* never NULL */
     uint32_t coll_seq; /* collectives called on this communicator so far */
+    /* Some of the job's ranks on one host: the native collectives of its members
+     * (bp_group_create at creation, mpi_comm.c); NULL: the job's, or messages. */
+    bp_group_t *group;
     uint64_t p2p_tag;  /* bpmpi_tag(P2P, ctx, 0): OR the MPI tag in */
     int predef;
     /* Cartesian topology (mpi_topo.c): ndims > 0 when the communicator has one; rank r's
