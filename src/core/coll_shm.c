@@ -21,6 +21,14 @@
  *     the slots of allreduce k+2 only after the sync of k+1, which every rank reached after
  *     reading the slots of k.
  *
+ * These words and buffers make a channel. Channel 0 is the job's; the other 31 are lent to
+ * groups (bp_group_create: the same collectives among some of the ranks, an MPI layer's
+ * sub-communicators), each with counters of its own, since groups of different members
+ * run their collectives in no common order. Member 0 of a new group claims a free channel
+ * in the header's bitmap and tells the others which in a message; the last member to free
+ * the group zeroes the channel and gives it back. A group's sync leaves the hand-off
+ * below out (docs/PERFORMANCE.md says what including it measured).
+ *
  * Waiting is the progress engine's (bpi_idle): spin, yield or sleep as BP_PROGRESS says,
  * polling the transports meanwhile so point-to-point traffic keeps moving. A sleeper
  * sleeps in the shm transport's futex; its last look before sleeping asks the core
