@@ -4,7 +4,8 @@
  * whatever the old payload held there, the slot must read as empty until a producer
  * commits it. (A payload equal to that position + 1 once passed for a valid mark: the
  * receiver took stale bytes for a frame, "frame of unknown type", and lost its place in
- * the ring.)
+ * the ring.) This is the shared queue's way, where the consumer zeroes what a span covered
+ * (clear_spans); a fast ring's producer does it itself (tests/integration/shm_stale_span).
  */
 #include <stdlib.h>
 
@@ -61,6 +62,7 @@ int main(void)
     UNIT_CHECK_NOT_NULL(mem);
     memset(mem, 0, bpi_shm_ring_bytes(NSLOTS, SLOT));
     bpi_shm_ring_view(&ring, mem, NSLOTS, SLOT);
+    ring.clear_spans = 1; /* as the shared queue's consumer (shm_iface.c) */
 
     /* position 0: a frame over slots 0 and 1 whose payload holds later + 1 where slot 1's
      * seq is, as a sender's data well may (a run of integers, say) */

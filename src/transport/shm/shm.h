@@ -126,6 +126,7 @@ struct bpi_tl_ep {
     bpi_shm_ring_t ring; /* valid in state RING */
     uint64_t ring_tail;  /* single producer: our own tail */
     uint64_t ring_head_cache;
+    uint64_t *covered; /* fast ring: bit i, slot i's seq word holds span payload (shm_ring.h) */
     bpi_shm_ring_t queue; /* the peer's shared queue */
     uint64_t queue_head_cache;
     bpi_shm_seg_hdr_t *seg; /* the peer's segment, mapped here */

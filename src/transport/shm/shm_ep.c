@@ -7,6 +7,7 @@
  * through the queue before it are all read first: per-sender order holds across the switch.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <linux/futex.h>
 #include <stddef.h>
 #include <string.h>
@@ -113,6 +114,24 @@ static bp_status_t shm_send_queue_frame(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *h
     return BP_OK;
 }
 
+/*
+ * Our fast ring's next frame will start at position `next`, and the receiver, once it has
+ * read the frame we are about to commit, waits there: if a span of ours covered that slot
+ * in an earlier lap, its seq word holds payload bytes that could pass for a mark, so zero
+ * it first (shm_ring.h). Called before every commit; the commit's release orders it.
+ */
+static inline void shm_ring_clear_next(bpi_tl_ep_t *ep, uint64_t next)
+{
+    uint64_t i = next & ep->ring.mask;
+    uint64_t bit = 1ull << (i & 63);
+
+    if (__builtin_expect((ep->covered[i >> 6] & bit) != 0, 0)) {
+        ep->covered[i >> 6] &= ~bit;
+        atomic_store_explicit(&bpi_shm_ring_slot(&ep->ring, next)->seq, 0,
+                              memory_order_relaxed);
+    }
+}
+
 /* A frame of more than one slot on our fast ring (a pad frame first if it would wrap). */
 static BP_NOINLINE_SHM bp_status_t shm_send_ring_span(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
                                                       const void *payload)
@@ -126,11 +145,17 @@ static BP_NOINLINE_SHM bp_status_t shm_send_ring_span(bpi_tl_ep_t *ep, const bpi
         return BP_ERR_AGAIN;
     }
     if (pad > 0) {
+        shm_ring_clear_next(ep, pos + pad); /* slot 0: never covered, spans do not wrap */
         shm_slot_pad(&ep->ring, pos, pad, ep->iface->params.rank);
         pos += pad;
     }
     slot = bpi_shm_ring_slot(&ep->ring, pos);
     shm_slot_fill(slot, hdr, payload);
+    for (uint64_t c = pos + 1; c < pos + span; c++) {
+        uint64_t i = c & ep->ring.mask;
+        ep->covered[i >> 6] |= 1ull << (i & 63);
+    }
+    shm_ring_clear_next(ep, pos + span);
     bpi_shm_ring_commit(slot, pos);
     ep->ring_tail = pos + span;
     shm_wake_if_sleeping(ep);
@@ -143,6 +168,12 @@ static void shm_ep_ring_try(bpi_tl_ep_t *ep)
     bpi_shm_seg_hdr_t *seg = ep->seg;
     bpi_wire_hdr_t on;
 
+    if (ep->covered == NULL) {
+        ep->covered = calloc((seg->ring_slots + 63) / 64, sizeof(uint64_t));
+        if (ep->covered == NULL) {
+            return; /* no memory now: the queue serves, a later frame asks again */
+        }
+    }
     if (ep->ring_pending < 0) {
         uint32_t idx = atomic_fetch_add_explicit(&seg->rings_used, 1, memory_order_relaxed);
         if (idx >= seg->max_rings) {
@@ -203,6 +234,7 @@ bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const vo
     }
     slot = bpi_shm_ring_slot(&ep->ring, pos);
     shm_slot_fill(slot, hdr, payload);
+    shm_ring_clear_next(ep, pos + 1);
     bpi_shm_ring_commit(slot, pos);
     ep->ring_tail = pos + 1;
     shm_wake_if_sleeping(ep);

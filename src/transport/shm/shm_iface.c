@@ -249,6 +249,7 @@ static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t 
     shm_wake_open(iface, seg, params->jobkey, params->rank);
     bpi_shm_cma_probe_init(iface);
     bpi_shm_ring_view(&iface->queue, (char *)seg + seg->queue_off, seg->queue_slots, slot_size);
+    iface->queue.clear_spans = 1; /* many producers: the consumer zeroes covered slots */
     bpi_log_debug("shm: segment %s, %llu bytes (queue %u x %u B, %u fast rings x %u slots)",
                   iface->name, (unsigned long long)size, seg->queue_slots, slot_size,
                   seg->max_rings, seg->ring_slots);
@@ -418,6 +419,7 @@ static void shm_disconnect(bpi_tl_ep_t *ep)
     if (ep->pidfd >= 0) {
         close(ep->pidfd);
     }
+    free(ep->covered);
     munmap(ep->seg, ep->seg_size);
     free(ep);
 }

@@ -18,9 +18,17 @@
  *
  * A frame longer than one slot's payload spans consecutive slots (its payload runs on over
  * the next slots' bytes, seq and all); only its first slot's seq is written and checked, and
- * the consumer then skips the span, zeroing the seq words its payload ran over (else a lap
- * later payload bytes could pass for a mark). A span never wraps around the ring's end: a
- * producer whose span would wrap first fills the slots up to the end with one pad frame.
+ * the consumer then skips the span. A span never wraps around the ring's end: a producer
+ * whose span would wrap first fills the slots up to the end with one pad frame.
+ *
+ * A covered slot's seq word holds the sender's bytes, and a lap later the consumer's head
+ * may stop there, waiting for the next frame: bytes equal to that position + 1 would pass
+ * for a mark (a 6-rank mpi_collectives once read stale payload as a frame, "unknown type
+ * 145", and lost its place). So before the consumer can look at a covered slot again,
+ * its seq word is zeroed (no mark is 0): on a fast ring by the producer, which knows what
+ * it covered and zeroes the slot just before committing the frame that ends there (so the
+ * line it writes next anyway; shm_ep.c); on the shared queue, with producers that do not
+ * know each other's spans, by the consumer as it moves past a span (clear_spans).
  */
 #ifndef BPI_SHM_RING_H
 #define BPI_SHM_RING_H
@@ -58,6 +66,7 @@ typedef struct bpi_shm_ring {
     uint64_t batch_mask; /* publish head when (head & batch_mask) == 0 */
     uint32_t slot_size;
     uint32_t nslots;
+    uint32_t clear_spans; /* consumer: zero the seq words a span covered (shared queue) */
 } bpi_shm_ring_t;
 
 /* Bytes a ring of nslots slots takes in the segment (control + slots). */
@@ -78,6 +87,7 @@ static inline void bpi_shm_ring_view(bpi_shm_ring_t *ring, void *mem, uint32_t n
     ring->batch_mask = batch - 1;
     ring->slot_size = slot_size;
     ring->nslots = nslots;
+    ring->clear_spans = 0;
 }
 
 static inline bpi_shm_slot_t *bpi_shm_ring_slot(const bpi_shm_ring_t *ring, uint64_t pos)
@@ -208,13 +218,12 @@ static inline void bpi_shm_ring_consume_span(const bpi_shm_ring_t *ring, bpi_shm
     uint64_t old = c->head;
     uint64_t head = old + span;
 
-    /* A span's payload ran over the seq words of its slots after the first: bytes of the
-     * sender's data, which a later lap's head could read as its own valid mark (payload
-     * equal to that position + 1) and take stale bytes for a frame. Cleared here, before
-     * the producer may reuse the slots (head_pub's release below, or a later one), they
-     * read 0, which no position's mark is. */
-    for (uint64_t pos = old + 1; __builtin_expect(pos < head, 0); pos++) {
-        atomic_store_explicit(&bpi_shm_ring_slot(ring, pos)->seq, 0, memory_order_relaxed);
+    /* the shared queue: zero the seq words the span's payload covered (see the top),
+     * before the head that lets a producer reuse them is published (release below) */
+    if (__builtin_expect(span > 1, 0) && ring->clear_spans) {
+        for (uint64_t pos = old + 1; pos < head; pos++) {
+            atomic_store_explicit(&bpi_shm_ring_slot(ring, pos)->seq, 0, memory_order_relaxed);
+        }
     }
     c->head = head;
     if (((old ^ head) & ~ring->batch_mask) != 0) {
