@@ -12,17 +12,19 @@
 
 #include "itest.h"
 
-#define SLOT 256   /* BP_SHM_SLOT_SIZE, as the test sets it */
-#define NSLOTS 128 /* BP_SHM_RING_SLOTS */
-#define HDR 40     /* a slot's seq word and wire header */
+#define SLOT 256 /* BP_SHM_SLOT_SIZE, as the test sets it */
+#define HDR 40   /* a slot's seq word and wire header */
 #define TAG 7
 
-int main(void)
+int main(int argc, char **argv)
 {
     int rank, size;
     bp_context_t *ctx = itest_init(&rank, &size);
     unsigned char big[2 * SLOT - HDR], got[2 * SLOT - HDR];
-    uint64_t forged = 1 + NSLOTS + 1; /* slot 1's mark at position NSLOTS + 1 */
+    /* the ring's slots: BP_SHM_RING_SLOTS, or BP_SHM_QUEUE_SLOTS when the test runs with
+     * BP_SHM_MAX_RINGS=0 (the shared queue, where the consumer zeroes) */
+    uint64_t nslots = argc > 1 ? strtoull(argv[1], NULL, 10) : 128;
+    uint64_t forged = 1 + nslots + 1; /* slot 1's mark at position nslots + 1 */
     uint64_t small, v;
 
     CHECK_EQ(size, 2);
@@ -30,16 +32,16 @@ int main(void)
     memcpy(big + SLOT - HDR, &forged, sizeof(forged));
     if (rank == 0) {
         CHECK_OK(bp_send(ctx, big, sizeof(big), 1, TAG)); /* position 0, covers slot 1 */
-        for (small = 2; small <= NSLOTS; small++) {     /* positions 2 .. NSLOTS */
+        for (small = 2; small <= nslots; small++) { /* positions 2 .. nslots */
             CHECK_OK(bp_send(ctx, &small, sizeof(small), 1, TAG));
         }
-        usleep(100000); /* rank 1 waits at position NSLOTS + 1: slot 1 again */
+        usleep(100000); /* rank 1 waits at position nslots + 1: slot 1 again */
         small = 999;
         CHECK_OK(bp_send(ctx, &small, sizeof(small), 1, TAG));
     } else {
         CHECK_OK(bp_recv(ctx, got, sizeof(got), 0, TAG, 0, NULL));
         CHECK(memcmp(got, big, sizeof(big)) == 0);
-        for (small = 2; small <= NSLOTS; small++) {
+        for (small = 2; small <= nslots; small++) {
             CHECK_OK(bp_recv(ctx, &v, sizeof(v), 0, TAG, 0, NULL));
             CHECK_EQ(v, small);
         }
