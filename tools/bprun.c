@@ -21,11 +21,13 @@
  * memory is already unlinked once bp_init has returned; names of ranks killed inside bp_init
  * are removed by the next bp_init on the machine (docs/RELIABILITY.md).
  *
- * Binding: with a CPU per rank, rank r gets the r-th CPU of bprun's mask (core); with more
- * ranks than CPUs, consecutive ranks share a CPU (block: rank r on CPU r * ncpus / N), so
- * that the ranks a program's neighbours talk to most are on one CPU, where the library's
- * adaptive progress hands the CPU from a sender to its receiver (docs/ARCHITECTURE.md,
- * "Progress", hand-off), and the kernel cannot stack ranks unevenly.
+ * Binding: rank r gets CPU r mod ncpus of bprun's mask (core, round robin), whether or not
+ * the ranks fit the CPUs, so the kernel cannot stack ranks unevenly. With more ranks than
+ * CPUs, neighbours in rank order then sit on different CPUs, and the library's adaptive
+ * progress hands a CPU to the rank nearest the next message while the other CPU passes it
+ * on (docs/ARCHITECTURE.md, "Progress", hand-off). --bind block (consecutive ranks share a
+ * CPU: rank r on CPU r * ncpus / N) was the default with more ranks than CPUs until the
+ * hand-off learnt whom each rank waits for (docs/PERFORMANCE.md, "a fifth session").
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -138,8 +140,7 @@ static const char bprun_usage_text[] =
     "  --bind core|block|none\n"
     "                      core: pin rank r to the r-th CPU of bprun's affinity mask (round\n"
     "                      robin); block: consecutive ranks share a CPU (rank r on CPU\n"
-    "                      r * CPUs / N); none: leave the mask; default: core when N <= the\n"
-    "                      number of CPUs, else block\n"
+    "                      r * CPUs / N); none: leave the mask; default: core\n"
     "  --tag-output        prefix every line of a rank's stdout and stderr with \"[rank] \"\n"
     "  --timeout SECONDS   kill the job when it has not ended after SECONDS\n"
     "  --grace SECONDS     once a rank has failed (or the timeout): SIGTERM to the others,\n"
@@ -289,7 +290,7 @@ static void bprun_args_parse(bprun_job_t *job, int argc, char **argv)
         }
     }
     if (!bind_set) {
-        job->bind = job->size <= job->ncpus ? BPRUN_BIND_CORE : BPRUN_BIND_BLOCK;
+        job->bind = BPRUN_BIND_CORE;
     }
     if (job->ncpus == 0) {
         job->bind = BPRUN_BIND_NONE;

@@ -44,11 +44,14 @@
  * goes idle). A receive that waits for one sender on another CPU, while every rank of its
  * own CPU is idle with nothing sent to it, spins instead of yielding (bounded per gap,
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
- * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it. A
+ * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it, and
+ * so it does when a rank of this CPU is nearer the token (wait: whom each waiting rank
+ * waits for; hcoll_hand_dist counts the hops to a rank with work), so that the CPU changes
+ * hands while the other CPU still passes the token on. A
  * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
  * (sync: the last sync each rank reached): what it waits for runs elsewhere.
- * With bprun's block binding (consecutive ranks share a CPU), a token passing between
- * neighbours then costs about one context switch per CPU instead of several
+ * With bprun's round-robin binding (neighbours on different CPUs), a token passing between
+ * neighbours then finds each receiver running, its switch made during the hop before
  * (docs/PERFORMANCE.md, "Oversubscribed"). The board is advice: a stale entry costs a
  * yield too many or a bounded spin, never a lost message.
  *
@@ -62,6 +65,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -108,6 +112,7 @@ static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its p
 typedef struct bpi_hcoll_hand {
     alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */
     _Atomic uint8_t need;                          /* has work (see above) */
+    _Atomic int32_t wait; /* in a gap: 1 + the one rank it waits for, 0 when any or none */
 } bpi_hcoll_hand_t;
 
 static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
@@ -469,10 +474,15 @@ void bpi_hcoll_hand_busy(bp_context_t *ctx)
     atomic_store_explicit(&ctx->hcoll->hand[ctx->rank].need, 1, memory_order_relaxed);
 }
 
-int bpi_hcoll_hand_gap(bp_context_t *ctx)
+int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+    _Atomic int32_t *wait = &ctx->hcoll->hand[ctx->rank].wait;
+
+    if (atomic_load_explicit(wait, memory_order_relaxed) != idle->peer1) {
+        atomic_store_explicit(wait, idle->peer1, memory_order_relaxed);
+    }
 
     if (atomic_load_explicit(&seg->hand_cpu[ctx->rank], memory_order_relaxed) != cpu) {
         atomic_store_explicit(&seg->hand_cpu[ctx->rank], cpu, memory_order_relaxed);
@@ -483,6 +493,24 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx)
         atomic_store_explicit(need, 0, memory_order_relaxed);
     }
     return cpu;
+}
+
+/* Hops until rank r gets the token it waits for: 0 when it has work, then along the ranks
+ * each waits for; INT_MAX when the chain ends in a rank waiting for any or none, or loops. */
+static int hcoll_hand_dist(const bpi_hcoll_hand_t *hand, int r, int n)
+{
+    for (int d = 0; d < n; d++) {
+        int w;
+        if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
+            return d;
+        }
+        w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
+        if (w <= 0 || w > n) {
+            return INT_MAX;
+        }
+        r = w - 1;
+    }
+    return INT_MAX;
 }
 
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
@@ -503,6 +531,18 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
               (int32_t)(atomic_load_explicit(&hand[r].sync, memory_order_relaxed) -
                         idle->sync) < 0))) {
             return 0; /* a rank of this CPU has something to do, or has yet to arrive */
+        }
+    }
+    if (idle->peer1 > 0) {
+        /* a rank of this CPU nearer the token than we are (it waits for a rank that will
+         * get it first): give it the CPU now, so that its switch overlaps the hops before */
+        int mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size);
+        for (int r = 0; mine != INT_MAX && r < ctx->size; r++) {
+            if (r != ctx->rank &&
+                atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
+                hcoll_hand_dist(hand, r, ctx->size) <= mine) {
+                return 0;
+            }
         }
     }
     return 1;

@@ -344,7 +344,7 @@ int bpi_hcoll_pending(void *arg);
  * and clears our mark (returns the CPU); may this wait spin rather than give up its CPU? */
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
 void bpi_hcoll_hand_busy(bp_context_t *ctx);
-int bpi_hcoll_hand_gap(bp_context_t *ctx);
+int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle);
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 {

@@ -327,7 +327,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->phase = 0;
         a->yields = 0;
         a->spun = 0;
-        idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx) + 1 : 0;
+        idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx, idle) + 1 : 0;
     }
     if (a->phase == 0) {
         if (now - a->gap_start_ns < a->spin_ns) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bprun_bind: --bind core gives each rank one CPU; --bind none leaves bprun's mask; with more
-# ranks than CPUs the default is block: one CPU each, consecutive ranks on the same CPU
-# (rank r on the (r * CPUs / N)-th CPU of bprun's mask); --bind block asks for it.
+# ranks than CPUs the default is still core: one CPU each, round robin (rank r on the
+# (r mod CPUs)-th CPU of bprun's mask); --bind block puts consecutive ranks on the same CPU
+# (rank r on the (r * CPUs / N)-th).
 # usage: bprun_bind.sh BPRUN HELPER
 set -u
 BPRUN=$1 HELPER=$2
@@ -17,12 +18,16 @@ ncpu=$(nproc)
 cpus=$(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
        awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }')
 n=$((2 * ncpu + 1))
-for opt in "" "--bind block"; do
+for opt in "" "--bind core" "--bind block"; do
     # shellcheck disable=SC2086
     "$BPRUN" --timeout 20 $opt -n $n "$HELPER" affinity >"$out" || exit 1
     r=0
     while [ $r -lt $n ]; do
-        want=$(echo "$cpus" | sed -n "$((r * ncpu / n + 1))p")
+        if [ "$opt" = "--bind block" ]; then
+            want=$(echo "$cpus" | sed -n "$((r * ncpu / n + 1))p")
+        else
+            want=$(echo "$cpus" | sed -n "$((r % ncpu + 1))p")
+        fi
         grep -q "^rank $r cpus 1 first $want\$" "$out" ||
             { echo "FAIL: ${opt:-default} with $n ranks: rank $r not alone on CPU $want"; cat "$out"; exit 1; }
         r=$((r + 1))

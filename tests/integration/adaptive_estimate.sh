@@ -4,7 +4,7 @@
 # token around the ring of all ranks; with 2 ranks, a ping-pong. Each rank's debug line at
 # bp_finalize counts the idle steps it spun within the budget and gives its estimate
 # ("CPU shared by N/256 of sampled yields").
-#   - 4 ranks on 2 CPUs (auto: adaptive, bprun binds them in blocks): no rank spins within
+#   - 4 ranks on 2 CPUs (auto: adaptive, bprun binds them round robin): no rank spins within
 #     the budget, which would only delay the CPU-mate it waits for (counted in gaps: at
 #     most 2% of them, for a dip of the estimate while a CPU-mate sleeps; with the old
 #     estimate ranks 0 and 2 spun in a third to a half of theirs). The kernel says whether

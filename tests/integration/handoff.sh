@@ -1,9 +1,9 @@
 #!/bin/sh
 # handoff.sh BPRUN RING POLITE [BOUND]: the CPU hand-off of adaptive progress (src/core/coll_shm.c).
-# 4 ranks on 2 CPUs: bprun binds them in blocks (ranks 0 and 1 on the first CPU, 2 and 3 on
-# the second), auto chooses adaptive, the hand-off is on, the token ring is right, and ranks
-# whose sender runs on the other CPU spun for it (the debug log's hand-off spins) instead of
-# yielding; the same for barriers alone (a rank whose CPU-mates have all arrived spins
+# 4 ranks on 2 CPUs: bprun binds them round robin by default (ranks 0 and 2 on the first
+# CPU, 1 and 3 on the second), auto chooses adaptive, the hand-off is on, the token ring is
+# right, and ranks spun for a sender on the other CPU (the debug log's hand-off spins); the
+# same in blocks (--bind block: ranks 0 and 1 on the first CPU, 2 and 3 on the second); the same for barriers alone (a rank whose CPU-mates have all arrived spins
 # rather than yield to them); a rank whose CPU-mate computes does not spin (POLITE: under
 # BOUND % of a core while receiving, default 10; the sanitizer builds pass a looser one),
 # and one whose sender keeps missing the spin stops spinning for it (POLITE ... idle).
@@ -27,6 +27,17 @@ out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 
 expect "ring" "rank 3: handoff_ring passed" "$out"
 expect "adaptive" "progress adaptive (auto: 4 ranks on this host, 2 CPUs" "$out"
 expect "hand-off on" "CPU hand-off on" "$out"
+# the default binding, round robin: ranks 0 and 2 on the first CPU, 1 and 3 on the second
+expect "default binding 0" "rank 0 cpu $1\$" "$out"
+expect "default binding 1" "rank 1 cpu $2\$" "$out"
+expect "default binding 2" "rank 2 cpu $1\$" "$out"
+expect "default binding 3" "rank 3 cpu $2\$" "$out"
+spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
+echo "hand-off spins (all ranks, round robin): $spins"
+
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$prog" 2000 2>&1)
+expect "ring, --bind block" "rank 3: handoff_ring passed" "$out"
 # block binding: ranks 0 and 1 on the first CPU, 2 and 3 on the second
 expect "block binding 0" "rank 0 cpu $1\$" "$out"
 expect "block binding 1" "rank 1 cpu $1\$" "$out"
@@ -34,9 +45,9 @@ expect "block binding 2" "rank 2 cpu $2\$" "$out"
 expect "block binding 3" "rank 3 cpu $2\$" "$out"
 spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
-echo "hand-off spins (all ranks): $spins"
+echo "hand-off spins (all ranks, blocks): $spins"
 
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 0 2000 2>&1)
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$prog" 0 2000 2>&1)
 expect "barriers" "rank 3: handoff_ring passed" "$out"
 spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
@@ -49,7 +60,7 @@ echo "hand-off spins in barriers (all ranks): $spins"
 # idle would cost rank 1 only about every 16th gap, so the share holds either way; rank 1's
 # debug line, printed, says how many gaps spun (0 when the board is right).
 for try in 1 2; do
-    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 "$bound" 2>&1)
+    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$polite" 1000 "$bound" 2>&1)
     echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
     echo "$out" | grep -q "rank 1: handoff_polite passed" && break
 done
@@ -59,7 +70,7 @@ expect "polite" "rank 1: handoff_polite passed" "$out"
 # messages come 200 us apart, far beyond the spin: after a few misses it must stop trying
 # (but in every 16th gap). Counted in gaps, whatever the speed of the build: at most a
 # quarter of rank 1's gaps may spin (all of them did before the hand-off learnt to stop).
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$polite" 1000 100 idle 2>&1)
+out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$polite" 1000 100 idle 2>&1)
 expect "polite, idle" "rank 1: handoff_polite passed" "$out"
 echo "$out" | grep -e "of a core" -e "bypass\[1\] debug: adaptive"
 line=$(echo "$out" | grep "bypass\[1\] debug: adaptive progress")

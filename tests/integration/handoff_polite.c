@@ -1,6 +1,6 @@
 /*
  * The CPU hand-off must not take the CPU from a rank that computes: 4 ranks on 2 CPUs,
- * bound in blocks by bprun (0 and 1 share a CPU, 2 and 3 the other). Rank 0 computes outside
+ * bound in blocks (bprun --bind block: 0 and 1 share a CPU, 2 and 3 the other). Rank 0 computes outside
  * the library while rank 1 receives MSGS messages (argv[1], default 1000) that rank 2 sends
  * 200 us apart from the other CPU; rank 0 comes to the first barrier last, so it never waited
  * before it computes. Rank 1 waits for a sender on another CPU, the case where
