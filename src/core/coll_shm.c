@@ -85,6 +85,7 @@
 #define BPI_HCOLL_LINE 64
 #define BPI_HCOLL_HAND_MAX 256   /* ranks of a job with a hand-off board */
 #define BPI_HCOLL_CHANS 32       /* channel 0: the job; the others: bp_group_create */
+#define BPI_HCOLL_HAND_HOPS 16   /* the farthest a hand-off looks along the chain of waits */
 
 /* The segment's first page; each word that ranks wait on has its own cache line. */
 typedef struct bpi_hcoll_seg {
@@ -496,16 +497,17 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
 }
 
 /* Hops until rank r gets the token it waits for: 0 when it has work, then along the ranks
- * each waits for; INT_MAX when the chain ends in a rank waiting for any or none, or loops. */
-static int hcoll_hand_dist(const bpi_hcoll_hand_t *hand, int r, int n)
+ * each waits for; INT_MAX when the chain ends in a rank waiting for any or none, loops, or
+ * runs beyond `limit` hops (a spinning rank asks at every step: the walk stays short). */
+static int hcoll_hand_dist(const bpi_hcoll_hand_t *hand, int r, int n, int limit)
 {
-    for (int d = 0; d < n; d++) {
+    for (int d = 0; d <= limit; d++) {
         int w;
         if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
             return d;
         }
         w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
-        if (w <= 0 || w > n) {
+        if (w <= 0 || w > n) { /* waits for any rank, or for none */
             return INT_MAX;
         }
         r = w - 1;
@@ -536,11 +538,11 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     if (idle->peer1 > 0) {
         /* a rank of this CPU nearer the token than we are (it waits for a rank that will
          * get it first): give it the CPU now, so that its switch overlaps the hops before */
-        int mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size);
+        int mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS);
         for (int r = 0; mine != INT_MAX && r < ctx->size; r++) {
             if (r != ctx->rank &&
                 atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
-                hcoll_hand_dist(hand, r, ctx->size) <= mine) {
+                hcoll_hand_dist(hand, r, ctx->size, mine) <= mine) {
                 return 0;
             }
         }
