@@ -23,33 +23,36 @@ expect() { # expect WHAT PATTERN OUTPUT
     echo "$3" | grep -q "$2" || { echo "FAIL: $1: no '$2' in:"; echo "$3" | head -30; fail=1; }
 }
 
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" 2000 2>&1)
-expect "ring" "rank 3: handoff_ring passed" "$out"
-expect "adaptive" "progress adaptive (auto: 4 ranks on this host, 2 CPUs" "$out"
-expect "hand-off on" "CPU hand-off on" "$out"
-# the default binding, round robin: ranks 0 and 2 on the first CPU, 1 and 3 on the second
-expect "default binding 0" "rank 0 cpu $1\$" "$out"
-expect "default binding 1" "rank 1 cpu $2\$" "$out"
-expect "default binding 2" "rank 2 cpu $1\$" "$out"
-expect "default binding 3" "rank 3 cpu $2\$" "$out"
-spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-[ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
-echo "hand-off spins (all ranks, round robin): $spins"
+# hand_spins: the hand-off spins of every rank's debug line in $out, added up
+hand_spins() {
+    echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
 
-out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$prog" 2000 2>&1)
-expect "ring, --bind block" "rank 3: handoff_ring passed" "$out"
-# block binding: ranks 0 and 1 on the first CPU, 2 and 3 on the second
-expect "block binding 0" "rank 0 cpu $1\$" "$out"
-expect "block binding 1" "rank 1 cpu $1\$" "$out"
-expect "block binding 2" "rank 2 cpu $2\$" "$out"
-expect "block binding 3" "rank 3 cpu $2\$" "$out"
-spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-[ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in the debug log:"; echo "$out" | grep adaptive; fail=1; }
-echo "hand-off spins (all ranks, blocks): $spins"
+# ring BINDING CPU0 CPU1 CPU2 CPU3 [BPRUN OPTIONS]: the token ring under a binding; each rank
+# on the CPU named for it, and hand-off spins in the debug log
+ring() {
+    name=$1 c0=$2 c1=$3 c2=$4 c3=$5
+    shift 5
+    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 "$@" -n 4 "$prog" 2000 2>&1)
+    expect "ring, $name" "rank 3: handoff_ring passed" "$out"
+    expect "adaptive" "progress adaptive (auto: 4 ranks on this host, 2 CPUs" "$out"
+    expect "hand-off on" "CPU hand-off on" "$out"
+    expect "$name binding 0" "rank 0 cpu $c0\$" "$out"
+    expect "$name binding 1" "rank 1 cpu $c1\$" "$out"
+    expect "$name binding 2" "rank 2 cpu $c2\$" "$out"
+    expect "$name binding 3" "rank 3 cpu $c3\$" "$out"
+    spins=$(hand_spins)
+    [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin ($name):"; echo "$out" | grep adaptive; fail=1; }
+    echo "hand-off spins (all ranks, $name): $spins"
+}
+# the default binding, round robin: ranks 0 and 2 on the first CPU, 1 and 3 on the second
+ring "default" "$1" "$2" "$1" "$2"
+# blocks: ranks 0 and 1 on the first CPU, 2 and 3 on the second
+ring "block" "$1" "$1" "$2" "$2" --bind block
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$prog" 0 2000 2>&1)
 expect "barriers" "rank 3: handoff_ring passed" "$out"
-spins=$(echo "$out" | sed -n 's/.* \([0-9]*\) hand-off spins.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+spins=$(hand_spins)
 [ "$spins" -gt 0 ] || { echo "FAIL: no hand-off spin in barriers:"; echo "$out" | grep adaptive; fail=1; }
 echo "hand-off spins in barriers (all ranks): $spins"
 
