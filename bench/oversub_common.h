@@ -117,6 +117,15 @@ static void oversub_idle(void)
     }
 }
 
+/* OVERSUB_BENCH (environment): the one benchmark to run (barrier, allreduce8 or ring), to
+ * look at one alone (perf, the debug log's counts); unset: all three. */
+static int oversub_wanted(const char *name)
+{
+    const char *only = getenv("OVERSUB_BENCH");
+
+    return only == NULL || *only == '\0' || strcmp(only, name) == 0;
+}
+
 /* The benchmarks (idle_only: the idle probe alone), output on rank 0. */
 static void oversub_run(const oversub_ops_t *ops, double target_s, int idle_only)
 {
@@ -128,17 +137,23 @@ static void oversub_run(const oversub_ops_t *ops, double target_s, int idle_only
         fflush(stdout);
         return;
     }
-    us = oversub_timed(ops->barrier, target_s, 1);
-    if (ops->rank == 0) {
-        printf("barrier %.3f\n", us);
+    if (oversub_wanted("barrier")) {
+        us = oversub_timed(ops->barrier, target_s, 1);
+        if (ops->rank == 0) {
+            printf("barrier %.3f\n", us);
+        }
     }
-    us = oversub_timed(ops->allreduce8, target_s, 1);
-    if (ops->rank == 0) {
-        printf("allreduce8 %.3f\n", us);
+    if (oversub_wanted("allreduce8")) {
+        us = oversub_timed(ops->allreduce8, target_s, 1);
+        if (ops->rank == 0) {
+            printf("allreduce8 %.3f\n", us);
+        }
     }
-    us = oversub_timed(oversub_ring, target_s, ops->size);
-    if (ops->rank == 0) {
-        printf("ring %.3f\n", us);
+    if (oversub_wanted("ring")) {
+        us = oversub_timed(oversub_ring, target_s, ops->size);
+        if (ops->rank == 0) {
+            printf("ring %.3f\n", us);
+        }
     }
     fflush(stdout);
 }

@@ -6,6 +6,8 @@
  * BP_PROGRESS's, from the environment.
  *
  *   bprun -n 8 build/bin/bp-oversub [TARGET_S] [idle]
+ *   OVERSUB_BENCH=ring bprun -n 8 build/bin/bp-oversub   (one benchmark alone: barrier,
+ *                                                          allreduce8 or ring)
  */
 #include <bypass.h>
 #include <stdlib.h>

@@ -520,31 +520,33 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     const bpi_hcoll_hand_t *hand = ctx->hcoll->hand;
     int cpu = idle->cpu1 - 1;
+    int mine = INT_MAX;
 
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
         return 0; /* the sender needs this CPU (or we do not know ours) */
     }
-    for (int r = 0; r < ctx->size; r++) {
-        if (r != ctx->rank &&
-            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
-            (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0 ||
-             (idle->sync != 0 &&
-              (int32_t)(atomic_load_explicit(&hand[r].sync, memory_order_relaxed) -
-                        idle->sync) < 0))) {
-            return 0; /* a rank of this CPU has something to do, or has yet to arrive */
-        }
-    }
     if (idle->peer1 > 0) {
-        /* a rank of this CPU nearer the token than we are (it waits for a rank that will
-         * get it first): give it the CPU now, so that its switch overlaps the hops before */
-        int mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS);
-        for (int r = 0; mine != INT_MAX && r < ctx->size; r++) {
-            if (r != ctx->rank &&
-                atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu &&
-                hcoll_hand_dist(hand, r, ctx->size, mine) <= mine) {
-                return 0;
-            }
+        mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS);
+    }
+    /* one pass over the ranks of this CPU */
+    for (int r = 0; r < ctx->size; r++) {
+        int d;
+        if (r == ctx->rank ||
+            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) != cpu) {
+            continue;
+        }
+        if (idle->sync != 0 && (int32_t)(atomic_load_explicit(&hand[r].sync,
+                                                              memory_order_relaxed) -
+                                         idle->sync) < 0) {
+            return 0; /* it has yet to arrive */
+        }
+        /* 0: it has something to do. Else, when we know our own distance to the token: is
+         * it as near or nearer (it waits for a rank that will get the token first)? Give it
+         * the CPU now, so that its switch overlaps the hops before. */
+        d = hcoll_hand_dist(hand, r, ctx->size, mine == INT_MAX ? 0 : mine);
+        if (d == 0 || (mine != INT_MAX && d <= mine)) {
+            return 0;
         }
     }
     return 1;
