@@ -136,6 +136,19 @@ size_t bpi_dtype_size(bp_dtype_t dtype)
     return 0;
 }
 
+size_t bpi_reduce_esize(bp_dtype_t dtype, bp_op_t op, const char *what)
+{
+    size_t esize = bpi_dtype_size(dtype);
+
+    if (esize == 0 || (unsigned)op > BP_OP_BXOR ||
+        (op >= BP_OP_LAND && (dtype == BP_DT_FLOAT || dtype == BP_DT_DOUBLE))) {
+        bpi_log_error("%s: element type %d with operation %d: not a valid pair", what,
+                      (int)dtype, (int)op);
+        return 0;
+    }
+    return esize;
+}
+
 #define REDUCE_ARITH(T)                                                                        \
     do {                                                                                       \
         T *a = acc;                                                                            \
@@ -269,11 +282,8 @@ static bp_status_t coll_allreduce(bp_context_t *ctx, const void *sendbuf, void *
     bp_status_t status;
     void *tmp;
 
-    esize = bpi_dtype_size(dtype);
-    if (esize == 0 || (unsigned)op > BP_OP_BXOR ||
-        (op >= BP_OP_LAND && (dtype == BP_DT_FLOAT || dtype == BP_DT_DOUBLE))) {
-        bpi_log_error("bp_allreduce: element type %d with operation %d: not a valid pair",
-                      (int)dtype, (int)op);
+    esize = bpi_reduce_esize(dtype, op, "bp_allreduce");
+    if (esize == 0) {
         return BP_ERR_INVAL;
     }
     if (count > SIZE_MAX / esize || ((sendbuf == NULL || recvbuf == NULL) && count > 0)) {
@@ -312,8 +322,7 @@ static bp_status_t coll_allreduce(bp_context_t *ctx, const void *sendbuf, void *
     return coll_bcast_msg(ctx, recvbuf, bytes, 0, bpi_coll_tag(BPI_COLL_BCAST, epoch, 0));
 }
 
-/* The public collectives: in_coll lets bpi_idle call the layer above's hook while they wait
- * (bp_set_coll_hook), and only then, so the hook never runs inside a point-to-point wait. */
+/* The public collectives (BPI_IN_COLL: the layer above's hook may run while they wait). */
 bp_status_t bp_barrier(bp_context_t *ctx)
 {
     bp_status_t status;
@@ -321,9 +330,7 @@ bp_status_t bp_barrier(bp_context_t *ctx)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    ctx->in_coll++;
-    status = coll_barrier(ctx);
-    ctx->in_coll--;
+    BPI_IN_COLL(ctx, status, coll_barrier(ctx));
     return status;
 }
 
@@ -334,9 +341,7 @@ bp_status_t bp_bcast(bp_context_t *ctx, void *buf, size_t len, int root)
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    ctx->in_coll++;
-    status = coll_bcast(ctx, buf, len, root);
-    ctx->in_coll--;
+    BPI_IN_COLL(ctx, status, coll_bcast(ctx, buf, len, root));
     return status;
 }
 
@@ -348,9 +353,7 @@ bp_status_t bp_allreduce(bp_context_t *ctx, const void *sendbuf, void *recvbuf, 
     if (ctx == NULL) {
         return BP_ERR_INVAL;
     }
-    ctx->in_coll++;
-    status = coll_allreduce(ctx, sendbuf, recvbuf, count, dtype, op);
-    ctx->in_coll--;
+    BPI_IN_COLL(ctx, status, coll_allreduce(ctx, sendbuf, recvbuf, count, dtype, op));
     return status;
 }
 

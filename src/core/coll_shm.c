@@ -926,7 +926,7 @@ int bp_group_size(const bp_group_t *group)
     return group != NULL ? group->n : -1;
 }
 
-/* As the job's collectives (coll.c): in_coll lets the waits call the layer above's hook. */
+/* As the job's collectives (coll.c), under BPI_IN_COLL. */
 bp_status_t bp_group_barrier(bp_group_t *group)
 {
     bp_status_t status;
@@ -937,9 +937,7 @@ bp_status_t bp_group_barrier(bp_group_t *group)
     if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
         return BP_ERR_PEER;
     }
-    group->ctx->in_coll++;
-    status = hcoll_sync(group);
-    group->ctx->in_coll--;
+    BPI_IN_COLL(group->ctx, status, hcoll_sync(group));
     return status;
 }
 
@@ -957,31 +955,29 @@ bp_status_t bp_group_bcast(bp_group_t *group, void *buf, size_t len, int root)
     if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
         return BP_ERR_PEER;
     }
-    group->ctx->in_coll++;
-    status = hcoll_bcast(group, buf, len, root);
-    group->ctx->in_coll--;
+    BPI_IN_COLL(group->ctx, status, hcoll_bcast(group, buf, len, root));
     return status;
 }
 
 bp_status_t bp_group_allreduce(bp_group_t *group, const void *sendbuf, void *recvbuf,
                                size_t count, bp_dtype_t dtype, bp_op_t op)
 {
-    size_t esize = bpi_dtype_size(dtype);
+    size_t esize = bpi_reduce_esize(dtype, op, "bp_group_allreduce");
     bp_status_t status;
 
-    if (group == NULL || esize == 0 || (unsigned)op > BP_OP_BXOR ||
-        (op >= BP_OP_LAND && (dtype == BP_DT_FLOAT || dtype == BP_DT_DOUBLE)) ||
-        count > BPI_HCOLL_AR_MAX / esize || ((sendbuf == NULL || recvbuf == NULL) && count > 0)) {
-        bpi_log_error("bp_group_allreduce: %zu elements of type %d, operation %d, buffers %p "
-                      "and %p (at most %d bytes)",
-                      count, (int)dtype, (int)op, sendbuf, recvbuf, BPI_HCOLL_AR_MAX);
+    if (esize == 0) {
+        return BP_ERR_INVAL;
+    }
+    if (group == NULL || count > BPI_HCOLL_AR_MAX / esize ||
+        ((sendbuf == NULL || recvbuf == NULL) && count > 0)) {
+        bpi_log_error("bp_group_allreduce: %zu elements of %zu bytes, buffers %p and %p (at "
+                      "most %d bytes)",
+                      count, esize, sendbuf, recvbuf, BPI_HCOLL_AR_MAX);
         return BP_ERR_INVAL;
     }
     if (BP_UNLIKELY(group->ctx->nfailed > 0)) {
         return BP_ERR_PEER;
     }
-    group->ctx->in_coll++;
-    status = hcoll_allreduce(group, sendbuf, recvbuf, count, dtype, op);
-    group->ctx->in_coll--;
+    BPI_IN_COLL(group->ctx, status, hcoll_allreduce(group, sendbuf, recvbuf, count, dtype, op));
     return status;
 }

@@ -372,11 +372,21 @@ enum {
     BPI_COLL_REDUCE = 2,
     BPI_COLL_GROUP = 3, /* bp_group_create (coll_shm.c): epoch is the caller's key */
 };
+/* A public collective's call, with in_coll raised: bpi_idle calls the layer above's hook
+ * (bp_set_coll_hook) only then, never inside a point-to-point wait. */
+#define BPI_IN_COLL(ctx, status, call)                                                         \
+    do {                                                                                       \
+        (ctx)->in_coll++;                                                                      \
+        (status) = (call);                                                                     \
+        (ctx)->in_coll--;                                                                      \
+    } while (0)
 static inline uint64_t bpi_coll_tag(int kind, uint64_t epoch, int round)
 {
     return ((uint64_t)kind << 56) | ((epoch & 0xffffffffffull) << 8) | (uint64_t)round;
 }
 size_t bpi_dtype_size(bp_dtype_t dtype);
+/* The size of an element of dtype when op applies to it, else 0 (logged as `what`'s error). */
+size_t bpi_reduce_esize(bp_dtype_t dtype, bp_op_t op, const char *what);
 void bpi_reduce(void *acc, const void *in, size_t count, bp_dtype_t dtype, bp_op_t op);
 
 static inline int bpi_match(int want_src, uint64_t want_tag, uint64_t ignore, uint8_t want_flags,

@@ -181,6 +181,7 @@ static void check_bad_args(bp_context_t *ctx)
     }
     CHECK_EQ(bp_group_barrier(NULL), BP_ERR_INVAL);
     CHECK_EQ(bp_group_bcast(NULL, buf, 1, 0), BP_ERR_INVAL);
+    CHECK_EQ(bp_group_allreduce(NULL, buf, buf, 1, BP_DT_INT32, BP_OP_SUM), BP_ERR_INVAL);
     CHECK_EQ(bp_group_free(NULL), BP_ERR_INVAL);
     g = NULL;
     CHECK_EQ(bp_group_free(&g), BP_ERR_INVAL);
@@ -190,6 +191,8 @@ static void check_bad_args(bp_context_t *ctx)
     CHECK_EQ(bp_group_bcast(g, buf, 4097, 0), BP_ERR_INVAL);
     CHECK_EQ(bp_group_allreduce(g, buf, buf, 1025, BP_DT_INT32, BP_OP_SUM), BP_ERR_INVAL);
     CHECK_EQ(bp_group_allreduce(g, buf, buf, 1, BP_DT_FLOAT, BP_OP_BXOR), BP_ERR_INVAL);
+    CHECK_EQ(bp_group_allreduce(g, buf, buf, 1, (bp_dtype_t)99, BP_OP_SUM), BP_ERR_INVAL);
+    CHECK_EQ(bp_group_allreduce(g, buf, buf, 1, BP_DT_INT32, (bp_op_t)99), BP_ERR_INVAL);
     CHECK_OK(bp_group_barrier(g));
     CHECK_OK(bp_group_free(&g));
     CHECK(g == NULL);
