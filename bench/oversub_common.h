@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +74,23 @@ static void oversub_ring(void)
     }
 }
 
+/* Rank 1 computes OVERSUB_WORK_US microseconds (environment, default 100) outside the
+ * library, then a barrier: the others wait for a late rank, side by side where they share a
+ * CPU. */
+static double oversub_work_us = 100;
+
+static void oversub_imbalance(void)
+{
+    const oversub_ops_t *o = oversub_ops;
+
+    if (o->rank == 1) {
+        double end = oversub_now_s() + oversub_work_us * 1e-6; /* busy: it keeps its CPU */
+        while (oversub_now_s() < end) {
+        }
+    }
+    o->barrier();
+}
+
 /* Time per call of op (per hop for the ring), in microseconds, as rank 0 sees it. */
 static double oversub_timed(void (*op)(void), double target_s, int per)
 {
@@ -117,13 +136,14 @@ static void oversub_idle(void)
     }
 }
 
-/* OVERSUB_BENCH (environment): the one benchmark to run (barrier, allreduce8 or ring), to
- * look at one alone (perf, the debug log's counts); unset: all three. */
-static int oversub_wanted(const char *name)
+/* OVERSUB_BENCH (environment): the one benchmark to run (barrier, allreduce8, ring, or
+ * imbalance, which is not in the default set), to look at one alone (perf, the debug log's
+ * counts); unset: barrier, allreduce8 and ring. */
+static int oversub_wanted(const char *name, int by_default)
 {
     const char *only = getenv("OVERSUB_BENCH");
 
-    return only == NULL || *only == '\0' || strcmp(only, name) == 0;
+    return only == NULL || *only == '\0' ? by_default : strcmp(only, name) == 0;
 }
 
 /* The benchmarks (idle_only: the idle probe alone), output on rank 0. */
@@ -137,22 +157,30 @@ static void oversub_run(const oversub_ops_t *ops, double target_s, int idle_only
         fflush(stdout);
         return;
     }
-    if (oversub_wanted("barrier")) {
+    if (oversub_wanted("barrier", 1)) {
         us = oversub_timed(ops->barrier, target_s, 1);
         if (ops->rank == 0) {
             printf("barrier %.3f\n", us);
         }
     }
-    if (oversub_wanted("allreduce8")) {
+    if (oversub_wanted("allreduce8", 1)) {
         us = oversub_timed(ops->allreduce8, target_s, 1);
         if (ops->rank == 0) {
             printf("allreduce8 %.3f\n", us);
         }
     }
-    if (oversub_wanted("ring")) {
+    if (oversub_wanted("ring", 1)) {
         us = oversub_timed(oversub_ring, target_s, ops->size);
         if (ops->rank == 0) {
             printf("ring %.3f\n", us);
+        }
+    }
+    if (oversub_wanted("imbalance", 0) && ops->size > 1) {
+        const char *work = getenv("OVERSUB_WORK_US");
+        oversub_work_us = work != NULL ? atof(work) : 100;
+        us = oversub_timed(oversub_imbalance, target_s, 1);
+        if (ops->rank == 0) { /* the time beyond the work */
+            printf("imbalance %.3f\n", us - oversub_work_us);
         }
     }
     fflush(stdout);

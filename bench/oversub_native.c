@@ -7,7 +7,9 @@
  *
  *   bprun -n 8 build/bin/bp-oversub [TARGET_S] [idle]
  *   OVERSUB_BENCH=ring bprun -n 8 build/bin/bp-oversub   (one benchmark alone: barrier,
- *                                                          allreduce8 or ring)
+ *                                                          allreduce8, ring or imbalance)
+ *   OVERSUB_BENCH=imbalance OVERSUB_WORK_US=100 ...       (a barrier after rank 1 computed
+ *                                                          100 us: the time beyond that)
  */
 #include <bypass.h>
 #include <stdlib.h>

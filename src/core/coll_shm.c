@@ -520,11 +520,11 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     const bpi_hcoll_hand_t *hand = ctx->hcoll->hand;
     int cpu = idle->cpu1 - 1;
-    int mine = INT_MAX;
+    int mine = INT_MAX, how = BPI_HAND_SPIN;
 
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
-        return 0; /* the sender needs this CPU (or we do not know ours) */
+        return BPI_HAND_BUSY; /* the sender needs this CPU (or we do not know ours) */
     }
     if (idle->peer1 > 0) {
         mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS);
@@ -539,17 +539,20 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
         if (idle->sync != 0 && (int32_t)(atomic_load_explicit(&hand[r].sync,
                                                               memory_order_relaxed) -
                                          idle->sync) < 0) {
-            return 0; /* it has yet to arrive */
+            return BPI_HAND_BUSY; /* it has yet to arrive */
         }
         /* 0: it has something to do. Else, when we know our own distance to the token: is
          * it as near or nearer (it waits for a rank that will get the token first)? Give it
          * the CPU now, so that its switch overlaps the hops before. */
         d = hcoll_hand_dist(hand, r, ctx->size, mine == INT_MAX ? 0 : mine);
-        if (d == 0 || (mine != INT_MAX && d <= mine)) {
-            return 0;
+        if (d == 0) {
+            return BPI_HAND_BUSY;
+        }
+        if (mine != INT_MAX && d <= mine) {
+            how = BPI_HAND_YIELD; /* and go on looking for one with work */
         }
     }
-    return 1;
+    return how;
 }
 
 bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p, size_t *bcast_max_p)

@@ -63,6 +63,14 @@ static inline void bpi_cpu_relax(void)
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
+/* The yield budget: while every rank of this CPU waits (the hand-off board) and yields
+ * reach one of them, a gap goes on yielding past BPI_ADAPT_YIELDS rather than sleep, for
+ * twice the average length of recent such gaps, when at least a quarter of them were no
+ * longer than this (then none). Yields then go only to ranks that wait, and a sleeper costs
+ * whoever ends its wait a wake-up on the critical path: a few us here, tens of us when the
+ * hypervisor is busy, when sleeping ranks made every hop of a ring and every barrier one
+ * such wake-up, a state the ranks kept (docs/PERFORMANCE.md). */
+#define BPI_ADAPT_YIELD_MAX_NS 200000ull
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
  * rank of this CPU has been sent anything, for at most this long per gap (then as before),
  * and only while at least a quarter of recent such spins caught their sender: a slow
@@ -72,6 +80,7 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_HAND_HIT_MIN 64 /* of 256: "a quarter of recent such spins" */
 #define BPI_ADAPT_SPUN_BUDGET 1u
 #define BPI_ADAPT_SPUN_HAND 2u
+#define BPI_ADAPT_SPUN_YIELD 4u /* past BPI_ADAPT_YIELDS with every rank of its CPU waiting */
 
 enum {
     BPI_REQ_SEND = 1,
@@ -176,11 +185,15 @@ typedef struct bpi_adapt {
     uint32_t hit;          /* share of gaps no longer than the ceiling */
     uint32_t shared;       /* share of sampled yields that ran another process */
     uint32_t hand_hit;     /* share of hand-off gaps whose sender came within the spin */
+    uint64_t yield_budget_ns; /* how long a gap may yield (see BPI_ADAPT_YIELD_MAX_NS) */
+    uint64_t yneed_ns;     /* average length of such gaps no longer than the ceiling */
+    uint32_t yhit;         /* share of such gaps no longer than the ceiling */
     uint32_t spun;         /* the open gap has spun: BPI_ADAPT_SPUN_BUDGET, _HAND */
     uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
     uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
     uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */
+    uint64_t nyieldgaps;              /* gaps that could yield within the yield budget */
 } bpi_adapt_t;
 
 /* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at
@@ -345,6 +358,12 @@ int bpi_hcoll_pending(void *arg);
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
 void bpi_hcoll_hand_busy(bp_context_t *ctx);
 int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle);
+/* What a waiting rank does with its CPU (bpi_hcoll_hand_spin, coll_shm.c) */
+enum {
+    BPI_HAND_BUSY,  /* a rank of this CPU has work, or has yet to arrive: yield, then sleep */
+    BPI_HAND_YIELD, /* every rank of this CPU waits, one of them nearer the token: yield */
+    BPI_HAND_SPIN,  /* every rank of this CPU waits for us, our sender runs elsewhere: spin */
+};
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 {

@@ -271,6 +271,18 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
         a->need_ns = a->need_ns - (a->need_ns >> 3) + (len >> 3);
     }
     a->nspingaps += (a->spun & BPI_ADAPT_SPUN_BUDGET) != 0;
+    if (a->spun & BPI_ADAPT_SPUN_YIELD) {
+        /* 1/8 per gap that every rank of its CPU spent waiting past its yields */
+        int yhit = len <= BPI_ADAPT_YIELD_MAX_NS;
+        a->yhit = a->yhit - (a->yhit >> 3) + (yhit ? 32 : 0);
+        if (yhit) {
+            a->yneed_ns = a->yneed_ns - (a->yneed_ns >> 3) + (len >> 3);
+        }
+        a->yield_budget_ns = a->yhit < 64                              ? 0
+                             : 2 * a->yneed_ns < BPI_ADAPT_YIELD_MAX_NS ? 2 * a->yneed_ns
+                                                                       : BPI_ADAPT_YIELD_MAX_NS;
+        a->nyieldgaps++;
+    }
     if (a->spun & BPI_ADAPT_SPUN_HAND) {
         /* 1/8 per gap that spun for a sender on another CPU: did the sender come in time? */
         a->hand_hit = a->hand_hit - (a->hand_hit >> 3) + (len <= BPI_ADAPT_HAND_NS ? 32 : 0);
@@ -338,21 +350,30 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         a->phase = 1;
     }
-    if (a->phase == 1 && ctx->handoff && (idle->peer1 > 0 || idle->sync != 0) &&
-        now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
-        (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0) &&
-        bpi_hcoll_hand_spin(ctx, idle)) {
-        /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs the CPU */
-        a->spun |= BPI_ADAPT_SPUN_HAND;
-        a->nhand++;
-        bpi_cpu_relax();
-        goto poll;
-    }
     if (a->phase == 1) {
         uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS ? BPI_ADAPT_YIELDS
                           : (a->ngaps & 15) == 0                ? 1
                                                                 : 0;
-        if (a->yields < yields) {
+        int how = BPI_HAND_BUSY;
+        if (ctx->handoff && (idle->peer1 > 0 || idle->sync != 0)) {
+            how = bpi_hcoll_hand_spin(ctx, idle);
+            if (how == BPI_HAND_SPIN && now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
+                (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0)) {
+                /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs
+                 * the CPU */
+                a->spun |= BPI_ADAPT_SPUN_HAND;
+                a->nhand++;
+                bpi_cpu_relax();
+                goto poll;
+            }
+        }
+        if (a->yields >= yields && how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
+            a->shared >= 128) {
+            a->spun |= BPI_ADAPT_SPUN_YIELD; /* the yield budget's kind of gap */
+        }
+        if (a->yields < yields ||
+            ((a->spun & BPI_ADAPT_SPUN_YIELD) && how != BPI_HAND_BUSY &&
+             now - a->gap_start_ns < a->yield_budget_ns)) {
             /* Did the yield run another process? Asked of the kernel for every yield while
              * the CPU looks free (yields are rare then: the budget catches most gaps), for
              * every 16th while it looks shared (a yield per message: two getrusage cost
@@ -519,9 +540,12 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
              "show the CPU is shared), then %d sched_yield, then sleep\n"
              "  adaptive, every rank on one host: a receive whose sender runs on another CPU "
              "spins instead of yielding, up to %llu us, while no rank of its CPU has been sent "
-             "anything and such spins catch their sender (CPU hand-off; bprun binds "
-             "consecutive ranks to a CPU when they outnumber the CPUs)\n",
-             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000);
+             "anything and such spins catch their sender (CPU hand-off; bprun binds rank r to "
+             "CPU r mod CPUs); while every rank of its CPU waits, a wait yields on rather than "
+             "sleep, up to %llu us (twice what recent such waits needed, none when they were "
+             "longer)\n",
+             BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000,
+             BPI_ADAPT_YIELD_MAX_NS / 1000);
 }
 
 void bpi_progress_report(bp_context_t *ctx)
@@ -530,7 +554,8 @@ void bpi_progress_report(bp_context_t *ctx)
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
-                      "%llu yields, %llu sleeps, %llu hand-off spins in %llu gaps; spin "
+                      "%llu yields, %llu sleeps, %llu hand-off spins in %llu gaps, %llu gaps past "
+                      "their yields beside waiting ranks (yield budget %llu ns); spin "
                       "budget now %llu ns (CPU shared by %u/256 of sampled yields, %u/256 of "
                       "gaps short enough to spin through, %u/256 of hand-off spins caught "
                       "their sender, a yield takes %llu ns)",
@@ -538,6 +563,7 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)a->nspingaps,
                       (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
                       (unsigned long long)a->nhand, (unsigned long long)a->nhandgaps,
+                      (unsigned long long)a->nyieldgaps, (unsigned long long)a->yield_budget_ns,
                       (unsigned long long)a->spin_ns, a->shared, a->hit, a->hand_hit,
                       (unsigned long long)a->yield_ns);
     }

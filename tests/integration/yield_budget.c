@@ -1,0 +1,45 @@
+/*
+ * The yield budget of adaptive progress (src/core/progress.c): 4 ranks on 2 CPUs, bound
+ * round robin (bprun's default: ranks 0 and 2 on one CPU, 1 and 3 on the other). Before
+ * each of BARRIERS barriers (argv[2], default 500) rank 1 computes WORK microseconds
+ * (argv[1], default 100) outside the library, so ranks 0 and 2 wait for it side by side:
+ * every rank of their CPU waits. Each checks that every rank arrived (the barrier count,
+ * summed now and then), and rank 0 prints the time per barrier beyond the work. What the
+ * waits did is yield_budget.sh's to read from the debug log: short waits yield through
+ * instead of sleeping, long ones still sleep.
+ */
+#include "itest.h"
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    double work_us = argc > 1 ? atof(argv[1]) : 100;
+    long barriers = argc > 2 ? atol(argv[2]) : 500;
+    bp_context_t *ctx = itest_init(&rank, &size);
+    double t0;
+
+    CHECK_EQ(size, 4);
+    CHECK(work_us >= 0 && work_us <= 1e6);
+    CHECK(barriers > 0 && barriers <= 1000000);
+    CHECK_OK(bp_barrier(ctx));
+    t0 = itest_now_s();
+    for (long b = 0; b < barriers; b++) {
+        if (rank == 1) {
+            double end = itest_now_s() + work_us * 1e-6; /* a busy loop: it keeps its CPU */
+            while (itest_now_s() < end) {
+            }
+        }
+        CHECK_OK(bp_barrier(ctx));
+        if (b % 64 == 0) {
+            double mine = 1, sum = 0;
+            CHECK_OK(bp_allreduce(ctx, &mine, &sum, 1, BP_DT_DOUBLE, BP_OP_SUM));
+            CHECK_EQ((long long)sum, size);
+        }
+    }
+    if (rank == 0) {
+        printf("rank 0: %.2f us per barrier beyond %.0f us of work\n",
+               (itest_now_s() - t0) / (double)barriers * 1e6 - work_us, work_us);
+    }
+    itest_fini(ctx, "yield_budget");
+    return 0;
+}

@@ -1,0 +1,69 @@
+#!/bin/sh
+# yield_budget.sh BPRUN PROG: the yield budget of adaptive progress (src/core/progress.c).
+# 4 ranks on 2 CPUs (auto: adaptive; bprun binds round robin: ranks 0 and 2 on one CPU);
+# before each barrier rank 1 computes, and ranks 0 and 2 wait for it side by side. Read from
+# each rank's debug line at bp_finalize ("N sleeps", "N gaps past their yields beside waiting
+# ranks (yield budget N ns)"):
+#   - 100 us of work: ranks 0 and 2 learn a yield budget and yield through their waits
+#     rather than sleep (they slept in every one before the budget: a sleeper costs the rank
+#     that ends its wait a wake-up, tens of us when the hypervisor is busy);
+#   - 2 ms of work, beyond the budget's ceiling: no budget, and they sleep in their waits as
+#     before, so a long wait costs no CPU.
+# Skipped (77) on a machine with one CPU.
+bprun=$1
+prog=$2
+fail=0
+set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
+         awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
+[ $# -lt 2 ] && { echo "one CPU: skipped"; exit 77; }
+cpus="$1,$2"
+
+# line R, and the numbers of rank R's debug line
+line() { echo "$out" | grep "bypass\[$1\] debug: adaptive progress"; }
+gaps() { line "$1" | sed -n 's/.*progress: \([0-9]*\) idle gaps.*/\1/p'; }
+sleeps() { line "$1" | sed -n 's/.* \([0-9]*\) sleeps.*/\1/p'; }
+kind() { line "$1" | sed -n 's/.* \([0-9]*\) gaps past their yields.*/\1/p'; }
+budget() { line "$1" | sed -n 's/.*(yield budget \([0-9]*\) ns).*/\1/p'; }
+
+# run WORK BARRIERS: the program, rank 0's line and ranks 0 and 2's counts
+run() {
+    out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 4 "$prog" "$1" "$2" 2>&1)
+    echo "$out" | grep -q "rank 3: yield_budget passed" || { echo "FAIL: $1 us:"; echo "$out" | tail -20; fail=1; }
+    echo "$out" | grep "rank 0: .* per barrier"
+    for r in 0 2; do
+        echo "  rank $r: $(gaps $r) gaps, $(sleeps $r) sleeps, $(kind $r) beside waiting ranks, budget $(budget $r) ns"
+    done
+}
+
+# A second try when the first fails: another process on the machine takes CPUs for a while
+# (a busy machine's yields hand out whole time slices, and the budget then rightly stays
+# shut); the budget's absence fails every try.
+for try in 1 2; do
+    run 100 500
+    ok=1
+    for r in 0 2; do
+        g=$(gaps $r) s=$(sleeps $r) b=$(budget $r)
+        if [ -z "$g" ] || [ -z "$s" ] || [ -z "$b" ] || [ "$g" -lt 400 ] || [ "$b" -eq 0 ] ||
+            [ $((s * 4)) -gt "$g" ]; then
+            ok=0
+        fi
+    done
+    [ $ok -eq 1 ] && break
+done
+if [ $ok -ne 1 ]; then
+    echo "FAIL: with 100 us of work ranks 0 and 2 slept in their waits (or had no budget):"
+    echo "$out" | grep "adaptive progress"
+    fail=1
+fi
+
+run 2000 200
+for r in 0 2; do
+    g=$(gaps $r) s=$(sleeps $r) b=$(budget $r)
+    if [ -z "$g" ] || [ -z "$s" ] || [ "$b" != 0 ] || [ $((s * 2)) -lt "$g" ]; then
+        echo "FAIL: with 2 ms of work rank $r yielded its waits away (budget ${b:-?} ns, ${s:-?} sleeps in ${g:-?} gaps)"
+        fail=1
+    fi
+done
+
+[ $fail -eq 0 ] && echo "yield_budget passed"
+exit $fail
