@@ -17,10 +17,7 @@
 bprun=$1
 ring=$2
 fail=0
-set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
-         awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
-[ $# -lt 2 ] && { echo "one CPU: skipped"; exit 77; }
-cpus="$1,$2"
+. "$(dirname "$0")/two_cpus.sh"
 
 # sum PATTERN: the number before PATTERN on every rank's debug line, added up
 sum() { echo "$out" | sed -n "s/.* \([0-9]*\) $1.*/\1/p" | awk '{ s += $1 } END { print s + 0 }'; }

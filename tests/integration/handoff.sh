@@ -14,10 +14,7 @@ prog=$2
 polite=$3
 bound=${4:-10}
 fail=0
-set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
-         awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
-[ $# -lt 2 ] && { echo "one CPU: skipped"; exit 77; }
-cpus="$1,$2"
+. "$(dirname "$0")/two_cpus.sh"
 
 expect() { # expect WHAT PATTERN OUTPUT
     echo "$3" | grep -q "$2" || { echo "FAIL: $1: no '$2' in:"; echo "$3" | head -30; fail=1; }
@@ -46,9 +43,9 @@ ring() {
     echo "hand-off spins (all ranks, $name): $spins"
 }
 # the default binding, round robin: ranks 0 and 2 on the first CPU, 1 and 3 on the second
-ring "default" "$1" "$2" "$1" "$2"
+ring "default" "$cpu0" "$cpu1" "$cpu0" "$cpu1"
 # blocks: ranks 0 and 1 on the first CPU, 2 and 3 on the second
-ring "block" "$1" "$1" "$2" "$2" --bind block
+ring "block" "$cpu0" "$cpu0" "$cpu1" "$cpu1" --bind block
 
 out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 --bind block -n 4 "$prog" 0 2000 2>&1)
 expect "barriers" "rank 3: handoff_ring passed" "$out"

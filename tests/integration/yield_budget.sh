@@ -13,10 +13,7 @@
 bprun=$1
 prog=$2
 fail=0
-set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
-         awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2)
-[ $# -lt 2 ] && { echo "one CPU: skipped"; exit 77; }
-cpus="$1,$2"
+. "$(dirname "$0")/two_cpus.sh"
 
 # line R, and the numbers of rank R's debug line
 line() { echo "$out" | grep "bypass\[$1\] debug: adaptive progress"; }
