@@ -38,6 +38,7 @@ typedef struct oversub_ops {
     void (*bcast_u64)(uint64_t *v); /* from rank 0 */
     void (*send)(const void *buf, size_t len, int dest, int tag);
     void (*recv)(void *buf, size_t len, int src, int tag);
+    int any_source; /* the library's "any source" for recv */
 } oversub_ops_t;
 
 static const oversub_ops_t *oversub_ops;
@@ -74,21 +75,66 @@ static void oversub_ring(void)
     }
 }
 
-/* Rank 1 computes OVERSUB_WORK_US microseconds (environment, default 100) outside the
- * library, then a barrier: the others wait for a late rank, side by side where they share a
- * CPU. */
+/* Rank 1 computes OVERSUB_WORK_US microseconds (environment, default 100) of its own CPU
+ * time outside the library, then a barrier: the others wait for a late rank, side by side
+ * where they share a CPU. CPU time, not the clock: a rank that takes the CPU from the one
+ * computing (its CPU-mates, spinning or yielding) makes the round longer, as it would a
+ * real computation. */
 static double oversub_work_us = 100;
+
+static double oversub_thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void oversub_work(void)
+{
+    double end = oversub_thread_cpu_s() + oversub_work_us * 1e-6;
+    volatile uint64_t sink = 0;
+
+    for (long i = 0; i < 100000000 && oversub_thread_cpu_s() < end; i++) {
+        for (int k = 0; k < 64; k++) {
+            sink += (uint64_t)k;
+        }
+    }
+}
 
 static void oversub_imbalance(void)
 {
     const oversub_ops_t *o = oversub_ops;
 
     if (o->rank == 1) {
-        double end = oversub_now_s() + oversub_work_us * 1e-6; /* busy: it keeps its CPU */
-        while (oversub_now_s() < end) {
-        }
+        oversub_work();
     }
     o->barrier();
+}
+
+/* The same work, then rank 1 sends each other rank a message, which it receives from any
+ * source and answers; rank 1 takes the answers from any source. */
+static void oversub_imbalance_any(void)
+{
+    const oversub_ops_t *o = oversub_ops;
+    int token = 0;
+
+    if (o->rank == 1) {
+        oversub_work();
+        for (int r = 0; r < o->size; r++) {
+            if (r != 1) {
+                o->send(&token, sizeof(token), r, 11);
+            }
+        }
+        for (int r = 0; r < o->size; r++) {
+            if (r != 1) {
+                o->recv(&token, sizeof(token), o->any_source, 12);
+            }
+        }
+    } else {
+        o->recv(&token, sizeof(token), o->any_source, 11);
+        o->send(&token, sizeof(token), 1, 12);
+    }
 }
 
 /* Time per call of op (per hop for the ring), in microseconds, as rank 0 sees it. */
@@ -137,8 +183,8 @@ static void oversub_idle(void)
 }
 
 /* OVERSUB_BENCH (environment): the one benchmark to run (barrier, allreduce8, ring, or
- * imbalance, which is not in the default set), to look at one alone (perf, the debug log's
- * counts); unset: barrier, allreduce8 and ring. */
+ * imbalance and imbalance_any, which are not in the default set), to look at one alone
+ * (perf, the debug log's counts); unset: barrier, allreduce8 and ring. */
 static int oversub_wanted(const char *name, int by_default)
 {
     const char *only = getenv("OVERSUB_BENCH");
@@ -181,6 +227,14 @@ static void oversub_run(const oversub_ops_t *ops, double target_s, int idle_only
         us = oversub_timed(oversub_imbalance, target_s, 1);
         if (ops->rank == 0) { /* the time beyond the work */
             printf("imbalance %.3f\n", us - oversub_work_us);
+        }
+    }
+    if (oversub_wanted("imbalance_any", 0) && ops->size > 1) {
+        const char *work = getenv("OVERSUB_WORK_US");
+        oversub_work_us = work != NULL ? atof(work) : 100;
+        us = oversub_timed(oversub_imbalance_any, target_s, 1);
+        if (ops->rank == 0) {
+            printf("imbalance_any %.3f\n", us - oversub_work_us);
         }
     }
     fflush(stdout);

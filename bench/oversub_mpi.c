@@ -86,6 +86,7 @@ int main(int argc, char **argv)
     ops.bcast_u64 = mpi_bcast_u64;
     ops.send = mpi_send;
     ops.recv = mpi_recv;
+    ops.any_source = MPI_ANY_SOURCE;
     oversub_run(&ops, target_s, idle_only);
     if (comm != MPI_COMM_WORLD) {
         MPI_Comm_free(&comm);

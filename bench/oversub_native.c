@@ -9,7 +9,10 @@
  *   OVERSUB_BENCH=ring bprun -n 8 build/bin/bp-oversub   (one benchmark alone: barrier,
  *                                                          allreduce8, ring or imbalance)
  *   OVERSUB_BENCH=imbalance OVERSUB_WORK_US=100 ...       (a barrier after rank 1 computed
- *                                                          100 us: the time beyond that)
+ *                                                          100 us: the time beyond that;
+ *                                                          imbalance_any: a message from it
+ *                                                          to each, received from any
+ *                                                          source and answered)
  */
 #include <bypass.h>
 #include <stdlib.h>
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
     ops.bcast_u64 = nat_bcast_u64;
     ops.send = nat_send;
     ops.recv = nat_recv;
+    ops.any_source = BP_ANY_SOURCE;
     oversub_run(&ops, target_s, idle_only);
     check(bp_finalize(ctx), "bp_finalize");
     return 0;

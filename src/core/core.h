@@ -362,7 +362,8 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle);
 enum {
     BPI_HAND_BUSY,  /* a rank of this CPU has work, or has yet to arrive: yield, then sleep */
     BPI_HAND_YIELD, /* every rank of this CPU waits, one of them nearer the token: yield */
-    BPI_HAND_SPIN,  /* every rank of this CPU waits for us, our sender runs elsewhere: spin */
+    BPI_HAND_SPIN,  /* every rank of this CPU waits, none nearer the token than we are:
+                     * spin, if we wait for one rank on another CPU or for a sync of the job */
 };
 int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)

@@ -355,9 +355,12 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                           : (a->ngaps & 15) == 0                ? 1
                                                                 : 0;
         int how = BPI_HAND_BUSY;
-        if (ctx->handoff && (idle->peer1 > 0 || idle->sync != 0)) {
+        if (ctx->handoff) {
             how = bpi_hcoll_hand_spin(ctx, idle);
-            if (how == BPI_HAND_SPIN && now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
+            /* the spin is for a receive from one rank, or a sync of the job's: waits whose
+             * sender the board can name (any source, a group's sync: only the yield budget) */
+            if (how == BPI_HAND_SPIN && (idle->peer1 > 0 || idle->sync != 0) &&
+                now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
                 (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0)) {
                 /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs
                  * the CPU */

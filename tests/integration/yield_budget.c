@@ -1,12 +1,13 @@
 /*
  * The yield budget of adaptive progress (src/core/progress.c): 4 ranks on 2 CPUs, bound
  * round robin (bprun's default: ranks 0 and 2 on one CPU, 1 and 3 on the other). Before
- * each of BARRIERS barriers (argv[2], default 500) rank 1 computes WORK microseconds
+ * each of ROUNDS barriers (argv[2], default 500) rank 1 computes WORK microseconds
  * (argv[1], default 100) outside the library, so ranks 0 and 2 wait for it side by side:
  * every rank of their CPU waits. Each checks that every rank arrived (the barrier count,
- * summed now and then), and rank 0 prints the time per barrier beyond the work. What the
- * waits did is yield_budget.sh's to read from the debug log: short waits yield through
- * instead of sleeping, long ones still sleep.
+ * summed now and then), and rank 0 prints the time per barrier beyond the work. With
+ * argv[3] "any", rank 1 sends each of the others a numbered message instead, which they
+ * receive from any source. What the waits did is yield_budget.sh's to read from the debug
+ * log: short waits yield through instead of sleeping, long ones still sleep.
  */
 #include "itest.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
     int rank, size;
     double work_us = argc > 1 ? atof(argv[1]) : 100;
     long barriers = argc > 2 ? atol(argv[2]) : 500;
+    int any = argc > 3 && strcmp(argv[3], "any") == 0;
     bp_context_t *ctx = itest_init(&rank, &size);
     double t0;
 
@@ -24,10 +26,29 @@ int main(int argc, char **argv)
     CHECK_OK(bp_barrier(ctx));
     t0 = itest_now_s();
     for (long b = 0; b < barriers; b++) {
-        if (rank == 1) {
-            double end = itest_now_s() + work_us * 1e-6; /* a busy loop: it keeps its CPU */
-            while (itest_now_s() < end) {
+        if (rank == 1) { /* WORK us of its own CPU time: a rank taking its CPU delays it */
+            struct timespec ts;
+            double end;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            end = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + work_us * 1e-6;
+            do {
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            } while ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 < end);
+        }
+        if (any && rank == 1) {
+            for (int r = 0; r < size; r++) {
+                if (r != rank) {
+                    CHECK_OK(bp_send(ctx, &b, sizeof(b), r, 3));
+                }
             }
+            continue;
+        } else if (any) {
+            bp_msginfo_t st;
+            long got = -1;
+            CHECK_OK(bp_recv(ctx, &got, sizeof(got), BP_ANY_SOURCE, 3, 0, &st));
+            CHECK_EQ(got, b);
+            CHECK_EQ(st.source, 1);
+            continue;
         }
         CHECK_OK(bp_barrier(ctx));
         if (b % 64 == 0) {
@@ -37,7 +58,7 @@ int main(int argc, char **argv)
         }
     }
     if (rank == 0) {
-        printf("rank 0: %.2f us per barrier beyond %.0f us of work\n",
+        printf("rank 0: %.2f us per round beyond %.0f us of work\n",
                (itest_now_s() - t0) / (double)barriers * 1e6 - work_us, work_us);
     }
     itest_fini(ctx, "yield_budget");
