@@ -9,10 +9,11 @@
 #     that ends its wait a wake-up, tens of us when the hypervisor is busy);
 #   - 2 ms of work, beyond the budget's ceiling: no budget, and they sleep in their waits as
 #     before, so a long wait costs no CPU;
-#   - 100 us of work, then a message from rank 1 to each, received from any source: they learn
-#     the budget too and sleep in at most half their waits (rank 2 sometimes sees rank 0 just
-#     sent its message, which is work, and sleeps as it should beside a rank with work; 5-24%
-#     here, all of them before receives from any source had the budget).
+#   - 100 us of work, then a message from rank 1 to each, received from any source: rank 0,
+#     sent to first, learns the budget too and sleeps in under a quarter of its waits (2-6%
+#     here, all of them before receives from any source had the budget). Rank 2 is not
+#     asserted: it often finds rank 0 just sent its message, which is work, and then sleeps
+#     as it should beside a rank with work (5-24% of its waits here, 70% under TSan).
 # Skipped (77) on a machine with one CPU.
 bprun=$1
 prog=$2
@@ -36,31 +37,31 @@ run() {
     done
 }
 
-# yielded SHARE [any]: 100 us of work; ranks 0 and 2 learnt a budget and slept in at most
-# 1/SHARE of their waits. A second try when the first fails: another process on the machine
+# yielded "RANKS" MODE: 100 us of work; each of RANKS learnt a budget and slept in under a
+# quarter of its waits. A second try when the first fails: another process on the machine
 # takes CPUs for a while (a busy machine's yields hand out whole time slices, and the budget
 # then rightly stays shut); the budget's absence fails every try.
 yielded() {
-    share=$1
+    ranks=$1
     shift
     for try in 1 2; do
         run 100 500 "$@"
         ok=1
-        for r in 0 2; do
+        for r in $ranks; do
             g=$(gaps $r) s=$(sleeps $r) b=$(budget $r)
             if [ -z "$g" ] || [ -z "$s" ] || [ -z "$b" ] || [ "$g" -lt 400 ] || [ "$b" -eq 0 ] ||
-                [ $((s * share)) -gt "$g" ]; then
+                [ $((s * 4)) -gt "$g" ]; then
                 ok=0
             fi
         done
         [ $ok -eq 1 ] && return
     done
-    echo "FAIL: with 100 us of work ($*) ranks 0 and 2 slept in their waits (or had no budget):"
+    echo "FAIL: with 100 us of work ($*) ranks $ranks slept in their waits (or had no budget):"
     echo "$out" | grep "adaptive progress"
     fail=1
 }
 
-yielded 4 barrier
+yielded "0 2" barrier
 
 run 2000 200 barrier
 for r in 0 2; do
@@ -71,7 +72,7 @@ for r in 0 2; do
     fi
 done
 
-yielded 2 any
+yielded 0 any
 
 [ $fail -eq 0 ] && echo "yield_budget passed"
 exit $fail
