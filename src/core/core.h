@@ -188,7 +188,7 @@ typedef struct bpi_adapt {
     uint64_t yield_budget_ns; /* how long a gap may yield (see BPI_ADAPT_YIELD_MAX_NS) */
     uint64_t yneed_ns;     /* average length of such gaps no longer than the ceiling */
     uint32_t yhit;         /* share of such gaps no longer than the ceiling */
-    uint32_t spun;         /* the open gap has spun: BPI_ADAPT_SPUN_BUDGET, _HAND */
+    uint32_t spun;         /* the open gap's kinds: BPI_ADAPT_SPUN_BUDGET, _HAND, _YIELD */
     uint64_t yield_ns;     /* average time a yield took */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
     uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
