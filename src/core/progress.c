@@ -235,16 +235,30 @@ static void progress_sleep(bp_context_t *ctx)
     }
 }
 
-/* The spin budget from what recent gaps needed: twice their average length, when enough
- * of them were short enough to catch and the CPU is not shared; else none. */
+/* One gap of length len for a budget with ceiling max (the spin budget, the yield budget):
+ * exponentially weighted, 1/8 per gap, the share of gaps no longer than max (*hit, of 256)
+ * and their average length (*need). */
+static void progress_learn(uint32_t *hit, uint64_t *need, uint64_t len, uint64_t max)
+{
+    int caught = len <= max;
+
+    *hit = *hit - (*hit >> 3) + (caught ? 32 : 0);
+    if (caught) {
+        *need = *need - (*need >> 3) + (len >> 3);
+    }
+}
+
+/* The budget that follows: twice that average length when at least a quarter of the gaps
+ * were short enough, else none. */
+static uint64_t progress_twice(uint32_t hit, uint64_t need, uint64_t max)
+{
+    return hit < 64 ? 0 : 2 * need < max ? 2 * need : max;
+}
+
+/* The spin budget, none while the CPU is shared. */
 static void progress_budget(bpi_adapt_t *a)
 {
-    if (a->shared >= 128 || a->hit < 64) {
-        a->spin_ns = 0;
-    } else {
-        a->spin_ns = 2 * a->need_ns < BPI_ADAPT_SPIN_MAX_NS ? 2 * a->need_ns
-                                                           : BPI_ADAPT_SPIN_MAX_NS;
-    }
+    a->spin_ns = a->shared >= 128 ? 0 : progress_twice(a->hit, a->need_ns, BPI_ADAPT_SPIN_MAX_NS);
 }
 
 /* How often the kernel has taken this thread's CPU while it could run: a yield that ran
@@ -261,26 +275,17 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
 {
     bpi_adapt_t *a = &ctx->adapt;
     uint64_t len = now - a->gap_start_ns;
-    int hit = len <= BPI_ADAPT_SPIN_MAX_NS;
 
     a->gap_start_ns = 0;
     a->ngaps++;
-    /* exponentially weighted, 1/8 per gap: a few gaps change the budget */
-    a->hit = a->hit - (a->hit >> 3) + (hit ? 32 : 0);
-    if (hit) {
-        a->need_ns = a->need_ns - (a->need_ns >> 3) + (len >> 3);
-    }
+    /* every gap teaches the spin budget (progress_budget adds the shared CPU) */
+    progress_learn(&a->hit, &a->need_ns, len, BPI_ADAPT_SPIN_MAX_NS);
     a->nspingaps += (a->spun & BPI_ADAPT_SPUN_BUDGET) != 0;
     if (a->spun & BPI_ADAPT_SPUN_YIELD) {
-        /* 1/8 per gap that every rank of its CPU spent waiting past its yields */
-        int yhit = len <= BPI_ADAPT_YIELD_MAX_NS;
-        a->yhit = a->yhit - (a->yhit >> 3) + (yhit ? 32 : 0);
-        if (yhit) {
-            a->yneed_ns = a->yneed_ns - (a->yneed_ns >> 3) + (len >> 3);
-        }
-        a->yield_budget_ns = a->yhit < 64                              ? 0
-                             : 2 * a->yneed_ns < BPI_ADAPT_YIELD_MAX_NS ? 2 * a->yneed_ns
-                                                                       : BPI_ADAPT_YIELD_MAX_NS;
+        /* only the gaps that every rank of its CPU spent waiting past its yields teach the
+         * yield budget */
+        progress_learn(&a->yhit, &a->yneed_ns, len, BPI_ADAPT_YIELD_MAX_NS);
+        a->yield_budget_ns = progress_twice(a->yhit, a->yneed_ns, BPI_ADAPT_YIELD_MAX_NS);
         a->nyieldgaps++;
     }
     if (a->spun & BPI_ADAPT_SPUN_HAND) {
