@@ -114,6 +114,8 @@ typedef struct bpi_hcoll_hand {
     alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */
     _Atomic uint8_t need;                          /* has work (see above) */
     _Atomic int32_t wait; /* in a gap: 1 + the one rank it waits for, 0 when any or none */
+    _Atomic int32_t parked; /* 1 + a CPU-mate that sleeps until this rank passes the token
+                             * on (bpi_hcoll_hand_park), or 0 */
 } bpi_hcoll_hand_t;
 
 static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
@@ -166,6 +168,10 @@ struct bpi_hcoll {
     /* what the current wait watches: bpi_hcoll_pending reads it */
     _Atomic uint64_t *watch;
     uint64_t watch_val;
+    /* a parked wait (bpi_hcoll_hand_park): the word its CPU-mate clears on passing the
+     * token on, and what it holds until then; bpi_hcoll_pending reads it too */
+    _Atomic int32_t *park;
+    int32_t park_val;
 };
 
 /* The board's lines: after the header page. */
@@ -455,8 +461,17 @@ int bpi_hcoll_pending(void *arg)
     bp_context_t *ctx = arg;
     struct bpi_hcoll *hc = ctx->hcoll;
 
-    return hc != NULL && hc->watch != NULL &&
-           atomic_load_explicit(hc->watch, memory_order_acquire) >= hc->watch_val;
+    return hc != NULL &&
+           ((hc->watch != NULL &&
+             atomic_load_explicit(hc->watch, memory_order_acquire) >= hc->watch_val) ||
+            (hc->park != NULL && atomic_load_explicit(hc->park, memory_order_acquire) !=
+                                     hc->park_val));
+}
+
+/* After a store others may wait for: wake those that sleep (the transport fences first). */
+static void hcoll_wake(bp_context_t *ctx, int rank)
+{
+    ctx->peers[rank].tl->ep_wake(ctx->peers[rank].ep);
 }
 
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
@@ -480,6 +495,15 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
     _Atomic int32_t *wait = &ctx->hcoll->hand[ctx->rank].wait;
+    _Atomic int32_t *parked = &ctx->hcoll->hand[ctx->rank].parked;
+
+    /* we have passed the token on: the CPU-mate parked behind us is next on this CPU */
+    if (atomic_load_explicit(parked, memory_order_relaxed) != 0) {
+        int32_t mate1 = atomic_exchange_explicit(parked, 0, memory_order_seq_cst);
+        if (mate1 > 0 && mate1 <= ctx->size) {
+            hcoll_wake(ctx, mate1 - 1);
+        }
+    }
 
     if (atomic_load_explicit(wait, memory_order_relaxed) != idle->peer1) {
         atomic_store_explicit(wait, idle->peer1, memory_order_relaxed);
@@ -515,19 +539,48 @@ static int hcoll_hand_dist(const bpi_hcoll_hand_t *hand, int r, int n, int limit
     return INT_MAX;
 }
 
-int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
+int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     const bpi_hcoll_hand_t *hand = ctx->hcoll->hand;
     int cpu = idle->cpu1 - 1;
     int mine = INT_MAX, how = BPI_HAND_SPIN;
 
+    idle->mate1 = 0;
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
         return BPI_HAND_BUSY; /* the sender needs this CPU (or we do not know ours) */
     }
-    if (idle->peer1 > 0) {
-        mine = hcoll_hand_dist(hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS);
+    /* our own chain, from our sender toward the token: a rank of this CPU on it is nearer
+     * the token than we are. A quick look (the caller yields anyway, whether busy or not)
+     * stops there: the rest of the walk and the look at every CPU-mate read lines the
+     * other CPU has written since, a cache miss each, on every yield of every waiting
+     * rank (hcoll_hand_dist below without that stop). While we spin, no CPU-mate can come
+     * nearer: the look at their marks is enough, and we leave alone the lines of the ranks
+     * the token passes on the other CPU, which each of our reads would take from them. */
+    for (int r = look == BPI_HAND_LOOK_MATES ? -1 : idle->peer1 - 1, d = 0;
+         r >= 0 && d <= BPI_HCOLL_HAND_HOPS; d++) {
+        int w, mate = r != ctx->rank &&
+                      atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu;
+        if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
+            if (mate) {
+                return BPI_HAND_BUSY;
+            }
+            mine = d;
+            break;
+        }
+        if (mate) {
+            if (look == BPI_HAND_LOOK_QUICK) {
+                idle->mate1 = r + 1; /* the nearest ahead of us: bpi_hcoll_hand_park */
+                return BPI_HAND_YIELD;
+            }
+            how = BPI_HAND_YIELD;
+        }
+        w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
+        if (w <= 0 || w > ctx->size) { /* waits for any rank, or for none */
+            break;
+        }
+        r = w - 1;
     }
     /* one pass over the ranks of this CPU */
     for (int r = 0; r < ctx->size; r++) {
@@ -555,6 +608,26 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle)
     return how;
 }
 
+void bpi_hcoll_hand_park(bp_context_t *ctx, int mate)
+{
+    struct bpi_hcoll *hc = ctx->hcoll;
+
+    hc->park_val = ctx->rank + 1;
+    hc->park = &hc->hand[mate].parked;
+    atomic_store_explicit(hc->park, hc->park_val, memory_order_relaxed);
+}
+
+void bpi_hcoll_hand_unpark(bp_context_t *ctx)
+{
+    struct bpi_hcoll *hc = ctx->hcoll;
+    int32_t mine = hc->park_val;
+
+    /* woken by something else (our message, the timeout): the mate need not wake us */
+    atomic_compare_exchange_strong_explicit(hc->park, &mine, 0, memory_order_relaxed,
+                                            memory_order_relaxed);
+    hc->park = NULL;
+}
+
 bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p, size_t *bcast_max_p)
 {
     if (ctx == NULL || allreduce_max_p == NULL || bcast_max_p == NULL) {
@@ -563,12 +636,6 @@ bp_status_t bp_coll_shm(const bp_context_t *ctx, size_t *allreduce_max_p, size_t
     *allreduce_max_p = ctx->hcoll != NULL ? BPI_HCOLL_AR_MAX : 0;
     *bcast_max_p = ctx->hcoll != NULL ? BPI_HCOLL_BCAST_MAX : 0;
     return BP_OK;
-}
-
-/* After a store others may wait for: wake those that sleep (the transport fences first). */
-static void hcoll_wake(bp_context_t *ctx, int rank)
-{
-    ctx->peers[rank].tl->ep_wake(ctx->peers[rank].ep);
 }
 
 static void hcoll_wake_all(const struct bp_group *g)

@@ -194,6 +194,7 @@ typedef struct bpi_adapt {
     uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
     uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */
     uint64_t nyieldgaps;              /* gaps that could yield within the yield budget */
+    uint64_t nparks;                  /* sleeps until a CPU-mate passed the token on */
 } bpi_adapt_t;
 
 /* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at
@@ -323,6 +324,9 @@ typedef struct bpi_idle {
     int peer1;     /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
     uint32_t sync; /* the one-host sync a collective waits for, 0 when none (hand-off) */
     int cpu1;      /* 1 + the CPU a gap of this wait started on with the hand-off on, or 0 */
+    int spinning;  /* the last step spun for the hand-off */
+    int yielded;   /* a step of this gap yielded or parked: the kernel picked us since */
+    int mate1;     /* 1 + the CPU-mate a quick look found nearer the token, or 0 */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */
@@ -365,7 +369,20 @@ enum {
     BPI_HAND_SPIN,  /* every rank of this CPU waits, none nearer the token than we are:
                      * spin, if we wait for one rank on another CPU or for a sync of the job */
 };
-int bpi_hcoll_hand_spin(bp_context_t *ctx, const bpi_idle_t *idle);
+/* How much of the board bpi_hcoll_hand_spin reads */
+enum {
+    BPI_HAND_LOOK_ALL,   /* everything (BPI_HAND_BUSY, _YIELD and _SPIN are exact) */
+    BPI_HAND_LOOK_QUICK, /* the caller yields unless told to spin: a rank of this CPU
+                          * nearer the token on our own chain ends the look (BPI_HAND_YIELD,
+                          * though another may be busy) */
+    BPI_HAND_LOOK_MATES, /* the last step spun: only whether a rank of this CPU got work
+                          * or has yet to arrive (BPI_HAND_BUSY), else BPI_HAND_SPIN */
+};
+int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look);
+/* Sleep in the token's order: the caller's next sleep (progress_sleep) lasts until CPU-mate
+ * `mate` passes the token on (its next gap wakes us), or until anything that ends a sleep */
+void bpi_hcoll_hand_park(bp_context_t *ctx, int mate);
+void bpi_hcoll_hand_unpark(bp_context_t *ctx);
 static inline void bpi_hand_sent(bp_context_t *ctx, int dest)
 {
     if (BP_UNLIKELY(ctx->handoff)) {

@@ -344,6 +344,8 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->phase = 0;
         a->yields = 0;
         a->spun = 0;
+        idle->spinning = 0;
+        idle->yielded = 0;
         idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx, idle) + 1 : 0;
     }
     if (a->phase == 0) {
@@ -361,7 +363,11 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                                                                 : 0;
         int how = BPI_HAND_BUSY;
         if (ctx->handoff) {
-            how = bpi_hcoll_hand_spin(ctx, idle);
+            how = bpi_hcoll_hand_spin(ctx, idle,
+                                      idle->spinning            ? BPI_HAND_LOOK_MATES
+                                      : a->yields < yields      ? BPI_HAND_LOOK_QUICK
+                                                                : BPI_HAND_LOOK_ALL);
+            idle->spinning = 0;
             /* the spin is for a receive from one rank, or a sync of the job's: waits whose
              * sender the board can name (any source, a group's sync: only the yield budget) */
             if (how == BPI_HAND_SPIN && (idle->peer1 > 0 || idle->sync != 0) &&
@@ -371,9 +377,24 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                  * the CPU */
                 a->spun |= BPI_ADAPT_SPUN_HAND;
                 a->nhand++;
+                idle->spinning = 1;
                 bpi_cpu_relax();
                 goto poll;
             }
+        }
+        if (how == BPI_HAND_YIELD && idle->mate1 > 0 && idle->yielded && a->yields < yields) {
+            /* The kernel ran us out of the token's order: a CPU-mate nearer the token is
+             * still to run. Yields keep the order they were made in, so it would stay
+             * wrong for every lap; sleep until that mate passes the token on instead, and
+             * come back behind it (coll_shm.c, "order") */
+            a->yields++;
+            a->nparks++;
+            bpi_hcoll_hand_park(ctx, idle->mate1 - 1);
+            progress_sleep(ctx);
+            bpi_hcoll_hand_unpark(ctx);
+            now = progress_now_ns();
+            progress_liveness(ctx, now);
+            goto poll;
         }
         if (a->yields >= yields && how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
             a->shared >= 128) {
@@ -392,6 +413,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             uint64_t took;
             a->yields++;
             a->nyields++;
+            idle->yielded = 1;
             sched_yield();
             took = progress_now_ns() - now;
             now += took;
@@ -562,15 +584,16 @@ void bpi_progress_report(bp_context_t *ctx)
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
-                      "%llu yields, %llu sleeps, %llu hand-off spins in %llu gaps, %llu gaps past "
-                      "their yields beside waiting ranks (yield budget %llu ns); spin "
-                      "budget now %llu ns (CPU shared by %u/256 of sampled yields, %u/256 of "
-                      "gaps short enough to spin through, %u/256 of hand-off spins caught "
-                      "their sender, a yield takes %llu ns)",
+                      "%llu yields, %llu sleeps, %llu parked, %llu hand-off spins in %llu "
+                      "gaps, %llu gaps past their yields beside waiting ranks (yield budget "
+                      "%llu ns); spin budget now %llu ns (CPU shared by %u/256 of sampled "
+                      "yields, %u/256 of gaps short enough to spin through, %u/256 of "
+                      "hand-off spins caught their sender, a yield takes %llu ns)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
                       (unsigned long long)a->nspingaps,
                       (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
-                      (unsigned long long)a->nhand, (unsigned long long)a->nhandgaps,
+                      (unsigned long long)a->nparks, (unsigned long long)a->nhand,
+                      (unsigned long long)a->nhandgaps,
                       (unsigned long long)a->nyieldgaps, (unsigned long long)a->yield_budget_ns,
                       (unsigned long long)a->spin_ns, a->shared, a->hit, a->hand_hit,
                       (unsigned long long)a->yield_ns);
