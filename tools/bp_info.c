@@ -120,7 +120,7 @@ int main(int argc, char **argv)
                4096 + q + 128 + cfg.shm_max_rings * (r + 128));
     }
     {
-        char progress[1024];
+        char progress[2048];
         bpi_progress_describe(&cfg, progress, sizeof(progress));
         printf("\n# Progress (BP_PROGRESS; BP_LOG_LEVEL=debug logs each rank's choice and why)\n"
                "%s", progress);

@@ -55,6 +55,21 @@
  * (docs/PERFORMANCE.md, "Oversubscribed"). The board is advice: a stale entry costs a
  * yield too many or a bounded spin, never a lost message.
  *
+ * Order. A yield does not say to whom: the kernel (EEVDF) runs the yielders of a CPU in the
+ * order they last yielded, so their turns go round a cycle that rotates but never changes
+ * its order. When that cycle is not the token's (ranks 0, 4, 2, 6 on a CPU, the token going
+ * 0, 2, 4, 6), every hop waits for two or three yields instead of one, for the whole run.
+ * So a rank the kernel runs again after a yield, whose quick look at the board finds a
+ * CPU-mate on its own chain (nearer the token, still to run), parks instead of yielding:
+ * it names itself in that mate's `parked` and sleeps as a blocking wait does (the mate's
+ * word is part of the last look, bpi_hcoll_pending, so no wake-up is lost); the mate, in
+ * its next gap (it has passed the token on), wakes it, and yields. The parked rank leaves
+ * the cycle and comes back right behind the mate, where the token's order wants it. A few
+ * parks put a cycle right, and it then stays right: with 8 ranks on 2 CPUs, 0.2-1% of gaps
+ * park, and a rank yields once per lap (docs/PERFORMANCE.md). A parked rank is woken as
+ * any sleeper is by a message to it, and its sleep has the blocking timeout: a mate that
+ * never passes the token on costs a wake-up, never a hang.
+ *
  * Life of the segment, /dev/shm/bp-<jobkey>-coll-<pid>-<pidns> (mode 0600): rank 0 creates it before the
  * address round of bp_init, the others open it after that round, and rank 0 unlinks it
  * after the start-up fence (every rank has mapped it by then): as for the shm transport's

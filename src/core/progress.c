@@ -382,11 +382,15 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                 goto poll;
             }
         }
-        if (how == BPI_HAND_YIELD && idle->mate1 > 0 && idle->yielded && a->yields < yields) {
+        if (how == BPI_HAND_YIELD && idle->mate1 > 0 && idle->yielded && a->yields < yields &&
+            a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN) {
             /* The kernel ran us out of the token's order: a CPU-mate nearer the token is
              * still to run. Yields keep the order they were made in, so it would stay
              * wrong for every lap; sleep until that mate passes the token on instead, and
-             * come back behind it (coll_shm.c, "order") */
+             * come back behind it (coll_shm.c, "Order"). Only while the hand-off's spins
+             * catch their senders: then the nearest rank holds the CPU until its message
+             * comes and a cycle put right stays right; when messages come slower than
+             * that, every rank would park in every gap, a wake-up per hop */
             a->yields++;
             a->nparks++;
             bpi_hcoll_hand_park(ctx, idle->mate1 - 1);
@@ -573,7 +577,9 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
              "anything and such spins catch their sender (CPU hand-off; bprun binds rank r to "
              "CPU r mod CPUs); while every rank of its CPU waits, a wait yields on rather than "
              "sleep, up to %llu us (twice what recent such waits needed, none when they were "
-             "longer)\n",
+             "longer); a rank the kernel runs before the CPU-mate that is nearer the token "
+             "sleeps until that mate passes the token on, so that the CPU's turns follow the "
+             "token\n",
              BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000,
              BPI_ADAPT_YIELD_MAX_NS / 1000);
 }
