@@ -65,10 +65,15 @@
  * word is part of the last look, bpi_hcoll_pending, so no wake-up is lost); the mate, in
  * its next gap (it has passed the token on), wakes it, and yields. The parked rank leaves
  * the cycle and comes back right behind the mate, where the token's order wants it. A few
- * parks put a cycle right, and it then stays right: with 8 ranks on 2 CPUs, 0.2-1% of gaps
- * park, and a rank yields once per lap (docs/PERFORMANCE.md). A parked rank is woken as
- * any sleeper is by a message to it, and its sleep has the blocking timeout: a mate that
- * never passes the token on costs a wake-up, never a hang.
+ * parks put a cycle right, and it then stays right: with 8 ranks on 2 CPUs, 0.2-2% of gaps
+ * park, and a rank yields once per lap (docs/PERFORMANCE.md). A rank past its yields that
+ * would sleep parks too, if such a mate is ahead of it: the mate wakes it a hop or more
+ * before its message comes, where a plain sleep would make the message's sender pay the
+ * wake-up on the token's path. Once woken, the rank is next on its CPU: the hand-off's
+ * spin window starts again there (adaptive's hand_from_ns), not at the start of its gap,
+ * which with many ranks a CPU is long past. A parked rank is woken as any sleeper is by a
+ * message to it, and its sleep has the blocking timeout: a mate that never passes the
+ * token on costs a wake-up, never a hang.
  *
  * Life of the segment, /dev/shm/bp-<jobkey>-coll-<pid>-<pidns> (mode 0600): rank 0 creates it before the
  * address round of bp_init, the others open it after that round, and rank 0 unlinks it
@@ -577,6 +582,9 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
          r >= 0 && d <= BPI_HCOLL_HAND_HOPS; d++) {
         int w, mate = r != ctx->rank &&
                       atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu;
+        if (mate && idle->mate1 == 0) {
+            idle->mate1 = r + 1; /* the nearest ahead of us: bpi_hcoll_hand_park */
+        }
         if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
             if (mate) {
                 return BPI_HAND_BUSY;
@@ -586,7 +594,6 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
         }
         if (mate) {
             if (look == BPI_HAND_LOOK_QUICK) {
-                idle->mate1 = r + 1; /* the nearest ahead of us: bpi_hcoll_hand_park */
                 return BPI_HAND_YIELD;
             }
             how = BPI_HAND_YIELD;

@@ -178,6 +178,8 @@ typedef struct bpi_ctx_tl {
  */
 typedef struct bpi_adapt {
     uint64_t gap_start_ns; /* the open gap's start, 0 when none is open */
+    uint64_t hand_from_ns; /* the hand-off's spin window starts here: the gap's start, or
+                            * the end of a park (the CPU-mate ahead passed the token on) */
     uint32_t phase;        /* of the open gap: 0 spin, 1 yield, 2 sleep */
     uint32_t yields;       /* yields in the open gap */
     uint64_t spin_ns;      /* the spin budget */
@@ -326,7 +328,8 @@ typedef struct bpi_idle {
     int cpu1;      /* 1 + the CPU a gap of this wait started on with the hand-off on, or 0 */
     int spinning;  /* the last step spun for the hand-off */
     int yielded;   /* a step of this gap yielded or parked: the kernel picked us since */
-    int mate1;     /* 1 + the CPU-mate a quick look found nearer the token, or 0 */
+    int mate1;     /* 1 + the CPU-mate nearest ahead of us on our own chain (the board's
+                    * last look), or 0 */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */

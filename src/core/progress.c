@@ -290,7 +290,8 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
     }
     if (a->spun & BPI_ADAPT_SPUN_HAND) {
         /* 1/8 per gap that spun for a sender on another CPU: did the sender come in time? */
-        a->hand_hit = a->hand_hit - (a->hand_hit >> 3) + (len <= BPI_ADAPT_HAND_NS ? 32 : 0);
+        a->hand_hit = a->hand_hit - (a->hand_hit >> 3) +
+                      (now - a->hand_from_ns <= BPI_ADAPT_HAND_NS ? 32 : 0);
         a->nhandgaps++;
     }
     progress_budget(a);
@@ -341,6 +342,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             return;
         }
         a->gap_start_ns = now;
+        a->hand_from_ns = now;
         a->phase = 0;
         a->yields = 0;
         a->spun = 0;
@@ -371,7 +373,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             /* the spin is for a receive from one rank, or a sync of the job's: waits whose
              * sender the board can name (any source, a group's sync: only the yield budget) */
             if (how == BPI_HAND_SPIN && (idle->peer1 > 0 || idle->sync != 0) &&
-                now - a->gap_start_ns < BPI_ADAPT_HAND_NS &&
+                now - a->hand_from_ns < BPI_ADAPT_HAND_NS &&
                 (a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN || (a->ngaps & 15) == 0)) {
                 /* the hand-off (coll_shm.c): our sender runs elsewhere, nobody here needs
                  * the CPU */
@@ -382,21 +384,20 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                 goto poll;
             }
         }
-        if (how == BPI_HAND_YIELD && idle->mate1 > 0 && idle->yielded && a->yields < yields &&
-            a->hand_hit >= BPI_ADAPT_HAND_HIT_MIN) {
+        if (how != BPI_HAND_SPIN && idle->mate1 > 0 && idle->yielded) {
             /* The kernel ran us out of the token's order: a CPU-mate nearer the token is
              * still to run. Yields keep the order they were made in, so it would stay
              * wrong for every lap; sleep until that mate passes the token on instead, and
-             * come back behind it (coll_shm.c, "Order"). Only while the hand-off's spins
-             * catch their senders: then the nearest rank holds the CPU until its message
-             * comes and a cycle put right stays right; when messages come slower than
-             * that, every rank would park in every gap, a wake-up per hop */
+             * come back behind it (coll_shm.c, "Order"). Past our yields too: a plain
+             * sleep would wait for our own message, whose sender would pay the wake-up on
+             * the token's path; the mate wakes us a hop or more ahead of it */
             a->yields++;
             a->nparks++;
             bpi_hcoll_hand_park(ctx, idle->mate1 - 1);
             progress_sleep(ctx);
             bpi_hcoll_hand_unpark(ctx);
             now = progress_now_ns();
+            a->hand_from_ns = now; /* the mate ahead has passed the token on: we are next */
             progress_liveness(ctx, now);
             goto poll;
         }
