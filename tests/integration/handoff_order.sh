@@ -10,9 +10,9 @@
 # lap per rank).
 # Without parking a run takes 1.5-2.3 when its cycle starts wrong, which is most runs: one
 # second try. BOUND "sanitized" (the sanitizer builds): every step there costs many times
-# its time, hops outlast the hand-off's spin and the order is not asserted (parking still
-# helps: 2.8-3.1 yields per gap against 3.5-3.6 under ThreadSanitizer); the ranks must park
-# then, so that the sanitizer sees the parking path. Skipped (77) on a machine with one CPU.
+# its time, hops outlast the hand-off's spin and the order is not asserted (under
+# ThreadSanitizer 0.7 parks and 1.5 yields per gap, against 3.6 yields without parking);
+# the ranks must park then, so that the sanitizer sees the parking path. Skipped (77) on a machine with one CPU.
 bprun=$1
 prog=$2
 bound=${3:-135}
