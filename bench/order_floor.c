@@ -184,13 +184,10 @@ int main(int argc, char **argv)
     pid_t pids[ORDER_MAXPROCS];
     cpu_set_t set;
 
-    nprocs = argc > 1 ? atoi(argv[1]) : 8;
-    rounds = argc > 2 ? atoi(argv[2]) : 6;
-    laps = argc > 3 ? atoi(argv[3]) : 50000;
-    if (nprocs < 2 || nprocs > ORDER_MAXPROCS || rounds < 1 || rounds > 1000 || laps < 1 ||
-        laps > 10000000) {
-        fprintf(stderr, "usage: bp-order-floor [NPROCS (2..%d) [ROUNDS (1..1000) [LAPS]]]\n",
-                ORDER_MAXPROCS);
+    nprocs = 8;
+    rounds = 6;
+    laps = 50000;
+    if (floor_args(argc, argv, "bp-order-floor", ORDER_MAXPROCS, &nprocs, &rounds, &laps) != 0) {
         return 2;
     }
     if (sched_getaffinity(0, sizeof(set), &set) != 0) {

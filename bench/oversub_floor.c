@@ -169,13 +169,11 @@ int main(int argc, char **argv)
     pid_t pids[FLOOR_MAXPROCS];
     uint32_t episode = 0, ring = 0;
 
-    nprocs = argc > 1 ? atoi(argv[1]) : 8;
-    rounds = argc > 2 ? atoi(argv[2]) : 5;
-    laps = argc > 3 ? atoi(argv[3]) : 4000;
-    if (nprocs < 2 || nprocs > FLOOR_MAXPROCS || rounds < 1 || rounds > 1000 || laps < 1 ||
-        laps > 10000000) {
-        fprintf(stderr, "usage: bp-oversub-floor [NPROCS (2..%d) [ROUNDS (1..1000) [LAPS]]]\n",
-                FLOOR_MAXPROCS);
+    nprocs = 8;
+    rounds = 5;
+    laps = 4000;
+    if (floor_args(argc, argv, "bp-oversub-floor", FLOOR_MAXPROCS, &nprocs, &rounds, &laps) !=
+        0) {
         return 2;
     }
     sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
