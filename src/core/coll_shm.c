@@ -59,8 +59,8 @@
  * order they last yielded, so their turns go round a cycle that rotates but never changes
  * its order. When that cycle is not the token's (ranks 0, 4, 2, 6 on a CPU, the token going
  * 0, 2, 4, 6), every hop waits for two or three yields instead of one, for the whole run.
- * So a rank the kernel runs again after a yield, whose quick look at the board finds a
- * CPU-mate on its own chain (nearer the token, still to run), parks instead of yielding:
+ * So a rank the kernel runs again after a yield, whose look at the board finds a CPU-mate
+ * on its own chain (nearer the token, still to run), parks instead of yielding:
  * it names itself in that mate's `parked` and sleeps as a blocking wait does (the mate's
  * word is part of the last look, bpi_hcoll_pending, so no wake-up is lost); the mate, in
  * its next gap (it has passed the token on), wakes it, and yields. The parked rank leaves
