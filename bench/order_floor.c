@@ -57,6 +57,15 @@ typedef struct order_shared {
 static order_shared_t *sh;
 static int nprocs, me, cpu_of[2];
 
+/* Sleep while *word == val, at most 100 ms: a wait that is never woken still reaches the
+ * 10 s deadline of wait_turn. */
+static void park_wait(_Atomic uint32_t *word, uint32_t val)
+{
+    struct timespec ts = {0, 100000000};
+
+    syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
 /* Wake process r, parked behind us. */
 static void wake_parked(int r)
 {
@@ -111,7 +120,7 @@ static int wait_turn(int var, uint64_t want)
             atomic_store(&sh->slot[nearer].parked, (uint32_t)me + 1);
             if (atomic_load(&sh->tok) == t) { /* seq_cst with the store above */
                 mine->parks++;
-                futex_wait(&mine->futex, val);
+                park_wait(&mine->futex, val);
             }
             continue;
         }
