@@ -14,9 +14,15 @@
 #     here, all of them before receives from any source had the budget). Rank 2 is not
 #     asserted: it often finds rank 0 just sent its message, which is work, and then sleeps
 #     as it should beside a rank with work (5-24% of its waits here, 70% under TSan).
-# Skipped (77) on a machine with one CPU.
+# MODE "sanitized" (the sanitizer builds): the two 100 us cases run, each rank's debug line
+# must be there, but the budget is not asserted. Under the sanitizers every step costs many
+# times its time, and on a host that is slow to run an idle vCPU again (100-250 us) their
+# rounds outgrew the budget's ceiling in all tries (CI: ThreadSanitizer once, then
+# AddressSanitizer once, 116-170 us per round beyond the work, while the plain build
+# passed); the plain build asserts it. Skipped (77) on a machine with one CPU.
 bprun=$1
 prog=$2
+mode=${3:-}
 fail=0
 . "$(dirname "$0")/two_cpus.sh"
 
@@ -47,6 +53,13 @@ run() {
 yielded() {
     ranks=$1
     shift
+    if [ "$mode" = sanitized ]; then
+        run 100 500 "$@"
+        for r in $ranks; do
+            [ -n "$(gaps $r)" ] || { echo "FAIL: no debug line from rank $r ($*)"; fail=1; }
+        done
+        return
+    fi
     for try in 1 2 3; do
         [ "$try" -gt 1 ] && sleep 2
         run 100 500 "$@"
