@@ -46,7 +46,7 @@
  * BPI_ADAPT_HAND_NS): yielding would only run ranks with nothing to do, and the message
  * finds its receiver running. Once a rank of this CPU is marked, the yield goes to it, and
  * so it does when a rank of this CPU is nearer the token (wait: whom each waiting rank
- * waits for; hcoll_hand_dist counts the hops to a rank with work), so that the CPU changes
+ * waits for; hcoll_hand_walk counts the hops to a rank with work), so that the CPU changes
  * hands while the other CPU still passes the token on. A
  * sync (barrier, allreduce) spins the same way once every rank of its CPU has arrived
  * (sync: the last sync each rank reached): what it waits for runs elsewhere.
@@ -542,13 +542,25 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
 
 /* Hops until rank r gets the token it waits for: 0 when it has work, then along the ranks
  * each waits for; INT_MAX when the chain ends in a rank waiting for any or none, loops, or
- * runs beyond `limit` hops (a spinning rank asks at every step: the walk stays short). */
-static int hcoll_hand_dist(const bpi_hcoll_hand_t *hand, int r, int n, int limit)
+ * runs beyond `limit` hops (a spinning rank asks at every step: the walk stays short).
+ * With cpu >= 0, the first rank met (other than `me`) that last waited on that CPU goes to
+ * *mate1 (1 + it) and its hops to *mate_d; with `stop`, the walk ends there (INT_MAX,
+ * unless that rank has work). */
+static int hcoll_hand_walk(const bpi_hcoll_seg_t *seg, const bpi_hcoll_hand_t *hand, int r,
+                           int n, int limit, int cpu, int me, int stop, int *mate1, int *mate_d)
 {
     for (int d = 0; d <= limit; d++) {
         int w;
+        if (cpu >= 0 && *mate1 == 0 && r != me &&
+            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu) {
+            *mate1 = r + 1;
+            *mate_d = d;
+        }
         if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
             return d;
+        }
+        if (stop && *mate1 != 0) {
+            return INT_MAX;
         }
         w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
         if (w <= 0 || w > n) { /* waits for any rank, or for none */
@@ -567,6 +579,7 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
     int mine = INT_MAX, how = BPI_HAND_SPIN;
 
     idle->mate1 = 0;
+    idle->mated = 0;
     if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
         return BPI_HAND_BUSY; /* the sender needs this CPU (or we do not know ours) */
@@ -575,34 +588,23 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
      * the token than we are. A quick look (the caller yields anyway, whether busy or not)
      * stops there: the rest of the walk and the look at every CPU-mate read lines the
      * other CPU has written since, a cache miss each, on every yield of every waiting
-     * rank (hcoll_hand_dist below without that stop). While we spin, no CPU-mate can come
-     * nearer: the look at their marks is enough, and we leave alone the lines of the ranks
-     * the token passes on the other CPU, which each of our reads would take from them. */
-    for (int r = look == BPI_HAND_LOOK_MATES ? -1 : idle->peer1 - 1, d = 0;
-         r >= 0 && d <= BPI_HCOLL_HAND_HOPS; d++) {
-        int w, mate = r != ctx->rank &&
-                      atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu;
-        if (mate && idle->mate1 == 0) {
-            idle->mate1 = r + 1; /* the nearest ahead of us: bpi_hcoll_hand_park */
-        }
-        if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
-            if (mate) {
-                return BPI_HAND_BUSY;
+     * rank. While we spin, no CPU-mate can come nearer: the look at their marks is enough,
+     * and we leave alone the lines of the ranks the token passes on the other CPU, which
+     * each of our reads would take from them. */
+    if (look != BPI_HAND_LOOK_MATES && idle->peer1 > 0) {
+        int mate_d = 0;
+        mine = hcoll_hand_walk(seg, hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS, cpu,
+                               ctx->rank, look == BPI_HAND_LOOK_QUICK, &idle->mate1, &mate_d);
+        if (idle->mate1 != 0) { /* the nearest ahead of us: bpi_hcoll_hand_park */
+            idle->mated = 1;
+            if (mate_d == mine) {
+                return BPI_HAND_BUSY; /* the mate has work */
             }
-            mine = d;
-            break;
-        }
-        if (mate) {
             if (look == BPI_HAND_LOOK_QUICK) {
                 return BPI_HAND_YIELD;
             }
             how = BPI_HAND_YIELD;
         }
-        w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
-        if (w <= 0 || w > ctx->size) { /* waits for any rank, or for none */
-            break;
-        }
-        r = w - 1;
     }
     /* one pass over the ranks of this CPU */
     for (int r = 0; r < ctx->size; r++) {
@@ -611,6 +613,7 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
             atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) != cpu) {
             continue;
         }
+        idle->mated = 1;
         if (idle->sync != 0 && (int32_t)(atomic_load_explicit(&hand[r].sync,
                                                               memory_order_relaxed) -
                                          idle->sync) < 0) {
@@ -619,7 +622,8 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
         /* 0: it has something to do. Else, when we know our own distance to the token: is
          * it as near or nearer (it waits for a rank that will get the token first)? Give it
          * the CPU now, so that its switch overlaps the hops before. */
-        d = hcoll_hand_dist(hand, r, ctx->size, mine == INT_MAX ? 0 : mine);
+        d = hcoll_hand_walk(seg, hand, r, ctx->size, mine == INT_MAX ? 0 : mine, -1, -1, 0,
+                            NULL, NULL);
         if (d == 0) {
             return BPI_HAND_BUSY;
         }

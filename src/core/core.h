@@ -64,7 +64,7 @@ static inline void bpi_cpu_relax(void)
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
 /* The yield budget: while every rank of this CPU waits (the hand-off board) and yields
- * reach one of them, a gap goes on yielding past BPI_ADAPT_YIELDS rather than sleep, for
+ * reach one of them or the board shows one, a gap goes on yielding past BPI_ADAPT_YIELDS rather than sleep, for
  * twice the average length of recent such gaps, when at least a quarter of them were no
  * longer than this (then none). Yields then go only to ranks that wait, and a sleeper costs
  * whoever ends its wait a wake-up on the critical path: a few us here, tens of us when the
@@ -330,6 +330,8 @@ typedef struct bpi_idle {
     int yielded;   /* a step of this gap yielded or parked: the kernel picked us since */
     int mate1;     /* 1 + the CPU-mate nearest ahead of us on our own chain (the board's
                     * last look), or 0 */
+    int mated;     /* the board's last look found a CPU-mate, a rank of the job that last
+                    * waited on our CPU */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */

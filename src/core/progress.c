@@ -401,9 +401,14 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             progress_liveness(ctx, now);
             goto poll;
         }
+        /* The yield budget's kind of gap: every rank of our CPU waits, and our yields run
+         * one of them, or the board shows one there that sleeps. Its yields then run
+         * nobody, so the samples call the CPU free; but were we to sleep too, the vCPU
+         * would halt, and whoever ends our wait would pay for the hypervisor to run it
+         * again: tens of us, at times hundreds (docs/PERFORMANCE.md, "eighth session") */
         if (a->yields >= yields && how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
-            a->shared >= 128) {
-            a->spun |= BPI_ADAPT_SPUN_YIELD; /* the yield budget's kind of gap */
+            (a->shared >= 128 || idle->mated)) {
+            a->spun |= BPI_ADAPT_SPUN_YIELD;
         }
         if (a->yields < yields ||
             ((a->spun & BPI_ADAPT_SPUN_YIELD) && how != BPI_HAND_BUSY &&
@@ -610,7 +615,10 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)ctx->streams[0], (unsigned long long)ctx->streams[1]);
     }
     if (ctx->sleeps.n > 0) {
-        bpi_log_debug("blocking progress: %llu sleeps; %llu in one poll() over %u transports, "
+        /* every sleep on the transports' wait handles: block's, and adaptive's sleeps and
+         * parks (a gap's "sleeps" above counts gaps that reached the sleep phase) */
+        bpi_log_debug("sleeps on the transports: %llu (adaptive's parks among them); %llu in "
+                      "one poll() over %u transports, "
                       "%llu of them ended with nothing to read",
                       (unsigned long long)ctx->sleeps.n, (unsigned long long)ctx->sleeps.polls,
                       ctx->nactive, (unsigned long long)ctx->sleeps.polls_idle);
