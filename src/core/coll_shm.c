@@ -102,7 +102,6 @@
 #define BPI_HCOLL_HDR_BYTES 4096
 #define BPI_HCOLL_BCAST_MAX 4096 /* bytes of one bcast through the segment */
 #define BPI_HCOLL_AR_MAX 1024    /* bytes of one rank's allreduce data through it */
-#define BPI_HCOLL_LINE 64
 #define BPI_HCOLL_HAND_MAX 256   /* ranks of a job with a hand-off board */
 #define BPI_HCOLL_CHANS 32       /* channel 0: the job; the others: bp_group_create */
 #define BPI_HCOLL_HAND_HOPS 16   /* the farthest a hand-off looks along the chain of waits */
@@ -122,23 +121,6 @@ typedef struct bpi_hcoll_seg {
 } bpi_hcoll_seg_t;
 
 static_assert(sizeof(bpi_hcoll_seg_t) <= BPI_HCOLL_HDR_BYTES, "header fits its page");
-
-/*
- * A rank's changing part of the board, a cache line each, written by the rank (and `need`
- * by its senders) and read by its CPU-mates. One line for all ranks' marks made every
- * write by a rank on one CPU take the line from the ranks spinning on the other, whose
- * every step reads it: a sender marking its receiver stalled the receiver's next look at
- * its ring. Now a spinning rank reads only its CPU-mates' lines, which stay put.
- */
-typedef struct bpi_hcoll_hand {
-    alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */
-    _Atomic uint8_t need;                          /* has work (see above) */
-    _Atomic int32_t wait; /* in a gap: 1 + the one rank it waits for, 0 when any or none */
-    _Atomic int32_t parked; /* 1 + a CPU-mate that sleeps until this rank passes the token
-                             * on (bpi_hcoll_hand_park), or 0 */
-} bpi_hcoll_hand_t;
-
-static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
 
 /*
  * A channel: the words and buffers of one sequence of collectives among a fixed set of
@@ -546,24 +528,24 @@ int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
  * With cpu >= 0, the first rank met (other than `me`) that last waited on that CPU goes to
  * *mate1 (1 + it) and its hops to *mate_d; with `stop`, the walk ends there (INT_MAX,
  * unless that rank has work). */
-static int hcoll_hand_walk(const bpi_hcoll_seg_t *seg, const bpi_hcoll_hand_t *hand, int r,
-                           int n, int limit, int cpu, int me, int stop, int *mate1, int *mate_d)
+static int hcoll_hand_walk(const bpi_hand_board_t *b, int r, int limit, int cpu, int stop,
+                           int *mate1, int *mate_d)
 {
     for (int d = 0; d <= limit; d++) {
         int w;
-        if (cpu >= 0 && *mate1 == 0 && r != me &&
-            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) == cpu) {
+        if (cpu >= 0 && *mate1 == 0 && r != b->me &&
+            atomic_load_explicit(&b->cpu[r], memory_order_relaxed) == cpu) {
             *mate1 = r + 1;
             *mate_d = d;
         }
-        if (atomic_load_explicit(&hand[r].need, memory_order_relaxed) != 0) {
+        if (atomic_load_explicit(&b->hand[r].need, memory_order_relaxed) != 0) {
             return d;
         }
         if (stop && *mate1 != 0) {
             return INT_MAX;
         }
-        w = atomic_load_explicit(&hand[r].wait, memory_order_relaxed);
-        if (w <= 0 || w > n) { /* waits for any rank, or for none */
+        w = atomic_load_explicit(&b->hand[r].wait, memory_order_relaxed);
+        if (w <= 0 || w > b->n) { /* waits for any rank, or for none */
             return INT_MAX;
         }
         r = w - 1;
@@ -571,16 +553,14 @@ static int hcoll_hand_walk(const bpi_hcoll_seg_t *seg, const bpi_hcoll_hand_t *h
     return INT_MAX;
 }
 
-int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
+int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look)
 {
-    bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
-    const bpi_hcoll_hand_t *hand = ctx->hcoll->hand;
     int cpu = idle->cpu1 - 1;
     int mine = INT_MAX, how = BPI_HAND_SPIN;
 
     idle->mate1 = 0;
     idle->mated = 0;
-    if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&seg->hand_cpu[idle->peer1 - 1],
+    if (cpu < 0 || (idle->peer1 > 0 && atomic_load_explicit(&b->cpu[idle->peer1 - 1],
                                                             memory_order_relaxed) == cpu)) {
         return BPI_HAND_BUSY; /* the sender needs this CPU (or we do not know ours) */
     }
@@ -593,8 +573,8 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
      * each of our reads would take from them. */
     if (look != BPI_HAND_LOOK_MATES && idle->peer1 > 0) {
         int mate_d = 0;
-        mine = hcoll_hand_walk(seg, hand, idle->peer1 - 1, ctx->size, BPI_HCOLL_HAND_HOPS, cpu,
-                               ctx->rank, look == BPI_HAND_LOOK_QUICK, &idle->mate1, &mate_d);
+        mine = hcoll_hand_walk(b, idle->peer1 - 1, BPI_HCOLL_HAND_HOPS, cpu,
+                               look == BPI_HAND_LOOK_QUICK, &idle->mate1, &mate_d);
         if (idle->mate1 != 0) { /* the nearest ahead of us: bpi_hcoll_hand_park */
             idle->mated = 1;
             if (mate_d == mine) {
@@ -607,14 +587,13 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
         }
     }
     /* one pass over the ranks of this CPU */
-    for (int r = 0; r < ctx->size; r++) {
+    for (int r = 0; r < b->n; r++) {
         int d;
-        if (r == ctx->rank ||
-            atomic_load_explicit(&seg->hand_cpu[r], memory_order_relaxed) != cpu) {
+        if (r == b->me || atomic_load_explicit(&b->cpu[r], memory_order_relaxed) != cpu) {
             continue;
         }
         idle->mated = 1;
-        if (idle->sync != 0 && (int32_t)(atomic_load_explicit(&hand[r].sync,
+        if (idle->sync != 0 && (int32_t)(atomic_load_explicit(&b->hand[r].sync,
                                                               memory_order_relaxed) -
                                          idle->sync) < 0) {
             return BPI_HAND_BUSY; /* it has yet to arrive */
@@ -622,8 +601,7 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
         /* 0: it has something to do. Else, when we know our own distance to the token: is
          * it as near or nearer (it waits for a rank that will get the token first)? Give it
          * the CPU now, so that its switch overlaps the hops before. */
-        d = hcoll_hand_walk(seg, hand, r, ctx->size, mine == INT_MAX ? 0 : mine, -1, -1, 0,
-                            NULL, NULL);
+        d = hcoll_hand_walk(b, r, mine == INT_MAX ? 0 : mine, -1, 0, NULL, NULL);
         if (d == 0) {
             return BPI_HAND_BUSY;
         }
@@ -632,6 +610,14 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
         }
     }
     return how;
+}
+
+int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
+{
+    const bpi_hand_board_t b = {ctx->hcoll->seg->hand_cpu, ctx->hcoll->hand, ctx->size,
+                                ctx->rank};
+
+    return bpi_hand_look(&b, idle, look);
 }
 
 void bpi_hcoll_hand_park(bp_context_t *ctx, int mate)

@@ -6,6 +6,8 @@
 #ifndef BPI_CORE_H
 #define BPI_CORE_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "boot/boot.h"
@@ -367,7 +369,31 @@ int bpi_hcoll_pending(void *arg);
 void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest);
 void bpi_hcoll_hand_busy(bp_context_t *ctx);
 int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle);
-/* What a waiting rank does with its CPU (bpi_hcoll_hand_spin, coll_shm.c) */
+#define BPI_HCOLL_LINE 64
+/*
+ * The hand-off board (coll_shm.c). A rank's changing part of it, a cache line each, written by the rank (and `need`
+ * by its senders) and read by its CPU-mates. One line for all ranks' marks made every
+ * write by a rank on one CPU take the line from the ranks spinning on the other, whose
+ * every step reads it: a sender marking its receiver stalled the receiver's next look at
+ * its ring. Now a spinning rank reads only its CPU-mates' lines, which stay put.
+ */
+typedef struct bpi_hcoll_hand {
+    alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */
+    _Atomic uint8_t need;                          /* has work (see above) */
+    _Atomic int32_t wait; /* in a gap: 1 + the one rank it waits for, 0 when any or none */
+    _Atomic int32_t parked; /* 1 + a CPU-mate that sleeps until this rank passes the token
+                             * on (bpi_hcoll_hand_park), or 0 */
+} bpi_hcoll_hand_t;
+
+_Static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
+/* The board as a look reads it: in the segment (bpi_hcoll_hand_spin), or in plain memory
+ * (tests/core/hand_look.c) */
+typedef struct bpi_hand_board {
+    const _Atomic int32_t *cpu;   /* per rank: the CPU it last waited on, -1: not attached */
+    const bpi_hcoll_hand_t *hand; /* per rank: its line */
+    int n, me;                    /* ranks, and the looking one */
+} bpi_hand_board_t;
+/* What a waiting rank does with its CPU (bpi_hand_look, bpi_hcoll_hand_spin) */
 enum {
     BPI_HAND_BUSY,  /* a rank of this CPU has work, or has yet to arrive: yield, then sleep */
     BPI_HAND_YIELD, /* every rank of this CPU waits, one of them nearer the token: yield */
@@ -383,7 +409,8 @@ enum {
     BPI_HAND_LOOK_MATES, /* the last step spun: only whether a rank of this CPU got work
                           * or has yet to arrive (BPI_HAND_BUSY), else BPI_HAND_SPIN */
 };
-int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look);
+int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look);
+int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look); /* our board */
 /* Sleep in the token's order: the caller's next sleep (progress_sleep) lasts until CPU-mate
  * `mate` passes the token on (its next gap wakes us), or until anything that ends a sleep */
 void bpi_hcoll_hand_park(bp_context_t *ctx, int mate);
