@@ -254,6 +254,7 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
     params.cb_arg = ctx;
     params.place = bpi_rndv_place;
     params.pending = bpi_hcoll_pending;
+    params.woke = bpi_progress_woke;
     for (size_t k = 0; k < (forced ? 8 : bpi_tl_count); k++) {
         size_t idx = forced ? ((list >> (8 * k)) & 0xff) : k + 1;
         const bpi_tl_ops_t *ops;

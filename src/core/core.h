@@ -71,8 +71,10 @@ static inline void bpi_cpu_relax(void)
  * longer than this (then none). Yields then go only to ranks that wait, and a sleeper costs
  * whoever ends its wait a wake-up on the critical path: a few us here, tens of us when the
  * hypervisor is busy, when sleeping ranks made every hop of a ring and every barrier one
- * such wake-up, a state the ranks kept (docs/PERFORMANCE.md). */
+ * such wake-up, a state the ranks kept (docs/PERFORMANCE.md). Nor less than a wake-up
+ * costs (progress_yield_budget). */
 #define BPI_ADAPT_YIELD_MAX_NS 200000ull
+#define BPI_ADAPT_WAKE_MAX_NS 1000000ull /* the most such a gap yields for a wake-up's sake */
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
  * rank of this CPU has been sent anything, for at most this long per gap (then as before),
  * and only while at least a quarter of recent such spins caught their sender: a slow
@@ -199,6 +201,9 @@ typedef struct bpi_adapt {
     uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */
     uint64_t nyieldgaps;              /* gaps that could yield within the yield budget */
     uint64_t nparks;                  /* sleeps until a CPU-mate passed the token on */
+    uint64_t wake_ns;  /* average time from a peer's wake-up call to our running again */
+    uint64_t late_ns;  /* that time for the open gap's last sleep (0: none measured) */
+    uint64_t nwakes;   /* such sleeps measured */
 } bpi_adapt_t;
 
 /* The sleeps of blocking progress (block, and adaptive's last phase), for the debug log at
@@ -336,6 +341,8 @@ typedef struct bpi_idle {
                     * waited on our CPU */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
+/* params.woke: a sleep that a peer's wake-up ended ran again late_ns after it */
+void bpi_progress_woke(void *arg, uint64_t late_ns);
 /* A wait ended without a frame arriving (a collective's shared word): close the gap. */
 void bpi_idle_gap_end(bp_context_t *ctx);
 /* bp_init: resolve BP_PROGRESS (auto: from the hello cards) and say why (debug log). */

@@ -261,6 +261,24 @@ static void progress_budget(bpi_adapt_t *a)
     a->spin_ns = a->shared >= 128 ? 0 : progress_twice(a->hit, a->need_ns, BPI_ADAPT_SPIN_MAX_NS);
 }
 
+/*
+ * How long a gap past its yields, beside CPU-mates that all wait, may go on yielding: the
+ * learned budget, and never less than a wake-up
+ * costs here (bpi_progress_woke). Sleeping then halts the CPU (nobody of ours runs on it),
+ * and whoever ends our wait waits for it to run again: yielding for as long as that takes
+ * costs at most as much again as the cheaper choice, whichever it turns out to be (the
+ * ski-rental rule). A few us on a quiet machine, where the budget is what counts; up to the
+ * ceiling when the host is slow to run a halted vCPU (docs/PERFORMANCE.md, "eighth
+ * session").
+ */
+static uint64_t progress_yield_budget(const bpi_adapt_t *a)
+{
+    uint64_t b = a->yield_budget_ns;
+    uint64_t w = 2 * a->wake_ns < BPI_ADAPT_WAKE_MAX_NS ? 2 * a->wake_ns : BPI_ADAPT_WAKE_MAX_NS;
+
+    return b > w ? b : w;
+}
+
 /* How often the kernel has taken this thread's CPU while it could run: a yield that ran
  * another process adds one (and so does a preemption: another process wanted the CPU). */
 static long progress_switched(void)
@@ -276,6 +294,11 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
     bpi_adapt_t *a = &ctx->adapt;
     uint64_t len = now - a->gap_start_ns;
 
+    /* what the gap would have lasted had it not slept: a sleep ended by a peer's wake-up
+     * adds how late we ran after it (a halted vCPU's wake-up can take hundreds of us),
+     * which would teach the budgets that such gaps are too long to yield through, and so
+     * keep them sleeping */
+    len -= a->late_ns < len ? a->late_ns : len;
     a->gap_start_ns = 0;
     a->ngaps++;
     /* every gap teaches the spin budget (progress_budget adds the shared CPU) */
@@ -295,6 +318,17 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
         a->nhandgaps++;
     }
     progress_budget(a);
+}
+
+void bpi_progress_woke(void *arg, uint64_t late_ns)
+{
+    bpi_adapt_t *a = &((bp_context_t *)arg)->adapt;
+
+    /* 1/8 per sample, the first sets it; a sample counts for at most twice the yield
+     * budget's ceiling (a host that stole the vCPU for milliseconds is not the rule) */
+    late_ns = late_ns < BPI_ADAPT_WAKE_MAX_NS ? late_ns : BPI_ADAPT_WAKE_MAX_NS;
+    a->late_ns = late_ns;
+    a->wake_ns = a->nwakes++ == 0 ? late_ns : a->wake_ns - (a->wake_ns >> 3) + (late_ns >> 3);
 }
 
 void bpi_idle_gap_end(bp_context_t *ctx)
@@ -343,6 +377,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         a->gap_start_ns = now;
         a->hand_from_ns = now;
+        a->late_ns = 0;
         a->phase = 0;
         a->yields = 0;
         a->spun = 0;
@@ -412,7 +447,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         if (a->yields < yields ||
             ((a->spun & BPI_ADAPT_SPUN_YIELD) && how != BPI_HAND_BUSY &&
-             now - a->gap_start_ns < a->yield_budget_ns)) {
+             now - a->gap_start_ns < progress_yield_budget(a))) {
             /* Did the yield run another process? Asked of the kernel for every yield while
              * the CPU looks free (yields are rare then: the budget catches most gaps), for
              * every 16th while it looks shared (a yield per message: two getrusage cost
@@ -600,7 +635,8 @@ void bpi_progress_report(bp_context_t *ctx)
                       "gaps, %llu gaps past their yields beside waiting ranks (yield budget "
                       "%llu ns); spin budget now %llu ns (CPU shared by %u/256 of sampled "
                       "yields, %u/256 of gaps short enough to spin through, %u/256 of "
-                      "hand-off spins caught their sender, a yield takes %llu ns)",
+                      "hand-off spins caught their sender, a yield takes %llu ns, a wake-up "
+                      "%llu ns in %llu measured)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
                       (unsigned long long)a->nspingaps,
                       (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
@@ -608,7 +644,8 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)a->nhandgaps,
                       (unsigned long long)a->nyieldgaps, (unsigned long long)a->yield_budget_ns,
                       (unsigned long long)a->spin_ns, a->shared, a->hit, a->hand_hit,
-                      (unsigned long long)a->yield_ns);
+                      (unsigned long long)a->yield_ns, (unsigned long long)a->wake_ns,
+                      (unsigned long long)a->nwakes);
     }
     if (ctx->streams[0] + ctx->streams[1] > 0) {
         bpi_log_debug("rendezvous streams sent: %llu with the messages, %llu over a bulk lane",

@@ -28,6 +28,15 @@ static inline struct timespec bpi_tl_timespec(int timeout_us)
     return ts;
 }
 
+/* CLOCK_MONOTONIC in ns (vDSO: no system call); one clock for every process of a host */
+static inline uint64_t bpi_tl_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 typedef struct bpi_tl_iface bpi_tl_iface_t; /* a transport opened in this process */
 typedef struct bpi_tl_ep bpi_tl_ep_t;       /* this process's way to one peer */
 
@@ -70,6 +79,13 @@ typedef struct bpi_tl_params {
      * last look, after announcing that it sleeps, and does not sleep when it says so.
      */
     int (*pending)(void *arg);
+    /*
+     * Optional (may be NULL): a wait that a peer ended with a wake-up says how long after
+     * that peer's wake-up call it ran again (the waker's clock, bpi_tl_now_ns). What a sleep
+     * costs the rank that ends it: a few us on an idle machine, hundreds when the host is
+     * slow to run a halted vCPU again (core: adaptive progress weighs yielding against it).
+     */
+    void (*woke)(void *arg, uint64_t late_ns);
 } bpi_tl_params_t;
 
 typedef struct bpi_tl_ops {

@@ -20,7 +20,7 @@
 #include "transport/transport.h"
 
 #define BPI_SHM_MAGIC 0x42505348u /* "BPSH" */
-#define BPI_SHM_VERSION 2
+#define BPI_SHM_VERSION 3
 #define BPI_SHM_NAME_MAX 48
 #define BPI_SHM_WAKE_MAX 48 /* an abstract UNIX socket name: "\0bypass-<jobkey>-<rank>" */
 
@@ -66,6 +66,7 @@ typedef struct bpi_shm_seg_hdr {
      * sender that sees it wakes the owner the way it says */
     alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
     alignas(BPI_CACHELINE) _Atomic uint32_t futex;
+    _Atomic uint64_t woken_ns; /* the waker's clock at its last wake-up (params.woke) */
 } bpi_shm_seg_hdr_t;
 
 #define BPI_SHM_HDR_BYTES 4096
@@ -112,6 +113,7 @@ struct bpi_tl_iface {
      * process sends its own wake-ups from. -1: none (a peer that sleeps in poll() is then
      * not woken by us, and looks again within BPI_TL_POLL_US) */
     int wake_fd;
+    uint64_t slept_ns; /* when the current sleep began: a wake-up after it ended it */
 };
 
 enum {

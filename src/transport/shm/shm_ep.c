@@ -29,6 +29,8 @@
  */
 void bpi_shm_wake(bpi_tl_iface_t *iface, bpi_shm_seg_hdr_t *seg, uint32_t how)
 {
+    /* for the sleeper's params.woke: a clock reading on a path that makes a system call */
+    atomic_store_explicit(&seg->woken_ns, bpi_tl_now_ns(), memory_order_relaxed);
     if (how == BPI_SHM_SLEEP_FD) {
         struct sockaddr_un addr = {.sun_family = AF_UNIX};
         uint32_t len = seg->wake_len;

@@ -133,6 +133,17 @@ static int shm_anything_waiting(bpi_tl_iface_t *iface)
     return 0;
 }
 
+/* A sleep is over: if a peer's wake-up ended it, tell the core how late we ran again. */
+static void shm_woke(bpi_tl_iface_t *iface)
+{
+    uint64_t woken = atomic_load_explicit(&iface->seg->woken_ns, memory_order_relaxed);
+
+    if (woken > iface->slept_ns && iface->params.woke != NULL) {
+        uint64_t now = bpi_tl_now_ns();
+        iface->params.woke(iface->params.cb_arg, now > woken ? now - woken : 0);
+    }
+}
+
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
     bpi_shm_seg_hdr_t *seg = iface->seg;
@@ -149,9 +160,11 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
     if (!shm_anything_waiting(iface) &&
         (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg))) {
         ts = bpi_tl_timespec(timeout_us);
+        iface->slept_ns = bpi_tl_now_ns();
         /* returns at once if a sender bumped `futex` after we read val */
-        if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) != 0 &&
-            errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
+        if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) == 0) {
+            shm_woke(iface);
+        } else if (errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
             bpi_log_error("shm: futex wait: %s", strerror(errno));
             atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
             return BP_ERR_SYS;
@@ -185,8 +198,10 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     atomic_thread_fence(memory_order_seq_cst);
     if (shm_anything_waiting(iface) ||
         (iface->params.pending != NULL && iface->params.pending(iface->params.cb_arg))) {
+        iface->slept_ns = UINT64_MAX; /* no sleep: nothing to learn in wait_fd_done */
         return BP_ERR_AGAIN;
     }
+    iface->slept_ns = bpi_tl_now_ns();
     return BP_OK;
 }
 
@@ -200,6 +215,7 @@ void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
         return;
     }
     atomic_store_explicit(&iface->seg->sleeping, BPI_SHM_AWAKE, memory_order_relaxed);
+    shm_woke(iface);
     /* each frame sent to us while we slept may have brought one; what a bounded drain
      * leaves only makes the next sleep end at once */
     for (int i = 0; i < 64 && recv(iface->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++) {
