@@ -66,13 +66,14 @@ static inline void bpi_cpu_relax(void)
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
 /* The yield budget: while every rank of this CPU waits (the hand-off board) and yields
- * reach one of them or the board shows one, a gap goes on yielding past BPI_ADAPT_YIELDS rather than sleep, for
- * twice the average length of recent such gaps, when at least a quarter of them were no
- * longer than this (then none). Yields then go only to ranks that wait, and a sleeper costs
- * whoever ends its wait a wake-up on the critical path: a few us here, tens of us when the
- * hypervisor is busy, when sleeping ranks made every hop of a ring and every barrier one
- * such wake-up, a state the ranks kept (docs/PERFORMANCE.md). Nor less than a wake-up
- * costs (progress_yield_budget). */
+ * reach one of them or the board shows one, a gap goes on yielding past BPI_ADAPT_YIELDS
+ * rather than sleep, for twice the average length of recent such gaps, when at least a
+ * quarter of them were no longer than this (then none). Yields then go only to ranks that
+ * wait, and a sleeper costs whoever ends its wait a wake-up on the critical path: a few us
+ * here, tens of us when the hypervisor is busy, when sleeping ranks made every hop of a
+ * ring and every barrier one such wake-up, a state the ranks kept (docs/PERFORMANCE.md).
+ * And never for less than twice a wake-up, as measured here, up to BPI_ADAPT_WAKE_MAX_NS
+ * (progress_yield_budget). */
 #define BPI_ADAPT_YIELD_MAX_NS 200000ull
 #define BPI_ADAPT_WAKE_MAX_NS 1000000ull /* the most such a gap yields for a wake-up's sake */
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
@@ -378,11 +379,12 @@ void bpi_hcoll_hand_busy(bp_context_t *ctx);
 int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle);
 #define BPI_HCOLL_LINE 64
 /*
- * The hand-off board (coll_shm.c). A rank's changing part of it, a cache line each, written by the rank (and `need`
- * by its senders) and read by its CPU-mates. One line for all ranks' marks made every
- * write by a rank on one CPU take the line from the ranks spinning on the other, whose
- * every step reads it: a sender marking its receiver stalled the receiver's next look at
- * its ring. Now a spinning rank reads only its CPU-mates' lines, which stay put.
+ * The hand-off board (coll_shm.c). A rank's changing part of it, a cache line each,
+ * written by the rank (and `need` by its senders) and read by its CPU-mates. One line for
+ * all ranks' marks made every write by a rank on one CPU take the line from the ranks
+ * spinning on the other, whose every step reads it: a sender marking its receiver stalled
+ * the receiver's next look at its ring. Now a spinning rank reads only its CPU-mates'
+ * lines, which stay put.
  */
 typedef struct bpi_hcoll_hand {
     alignas(BPI_HCOLL_LINE) _Atomic uint32_t sync; /* the last sync it reached */

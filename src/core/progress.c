@@ -263,13 +263,14 @@ static void progress_budget(bpi_adapt_t *a)
 
 /*
  * How long a gap past its yields, beside CPU-mates that all wait, may go on yielding: the
- * learned budget, and never less than a wake-up
- * costs here (bpi_progress_woke). Sleeping then halts the CPU (nobody of ours runs on it),
- * and whoever ends our wait waits for it to run again: yielding for as long as that takes
- * costs at most as much again as the cheaper choice, whichever it turns out to be (the
- * ski-rental rule). A few us on a quiet machine, where the budget is what counts; up to the
- * ceiling when the host is slow to run a halted vCPU (docs/PERFORMANCE.md, "eighth
- * session").
+ * learned budget, and never less than twice what a wake-up costs here (bpi_progress_woke),
+ * at most 1 ms. Sleeping then halts the CPU (nobody of ours runs on it), and whoever ends
+ * our wait waits for it to run again. Yielding for as long as a wake-up takes is the
+ * ski-rental rule (it costs at most twice the better choice); twice, because the wait that
+ * a sleep lengthens holds a wake-up of another rank too: once, the host's slow phase still
+ * kept some runs sleeping (docs/PERFORMANCE.md, "an eighth session"). A few us on a quiet
+ * machine, where the learned budget is what counts; hundreds when the host is slow to run a
+ * halted vCPU.
  */
 static uint64_t progress_yield_budget(const bpi_adapt_t *a)
 {
@@ -324,8 +325,8 @@ void bpi_progress_woke(void *arg, uint64_t late_ns)
 {
     bpi_adapt_t *a = &((bp_context_t *)arg)->adapt;
 
-    /* 1/8 per sample, the first sets it; a sample counts for at most twice the yield
-     * budget's ceiling (a host that stole the vCPU for milliseconds is not the rule) */
+    /* 1/8 per sample, the first sets it; a sample counts for at most BPI_ADAPT_WAKE_MAX_NS
+     * (a host that stole the vCPU for milliseconds is not the rule) */
     late_ns = late_ns < BPI_ADAPT_WAKE_MAX_NS ? late_ns : BPI_ADAPT_WAKE_MAX_NS;
     a->late_ns = late_ns;
     a->wake_ns = a->nwakes++ == 0 ? late_ns : a->wake_ns - (a->wake_ns >> 3) + (late_ns >> 3);
@@ -440,7 +441,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
          * one of them, or the board shows one there that sleeps. Its yields then run
          * nobody, so the samples call the CPU free; but were we to sleep too, the vCPU
          * would halt, and whoever ends our wait would pay for the hypervisor to run it
-         * again: tens of us, at times hundreds (docs/PERFORMANCE.md, "eighth session") */
+         * again: tens of us, at times hundreds (docs/PERFORMANCE.md, "an eighth session") */
         if (a->yields >= yields && how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
             (a->shared >= 128 || idle->mated)) {
             a->spun |= BPI_ADAPT_SPUN_YIELD;
