@@ -50,14 +50,6 @@ unsigned bpi_progress(bp_context_t *ctx)
     return n;
 }
 
-static uint64_t progress_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* A failed peer's send slot: the fast path of bp_send needs no test of its own. */
 static bp_status_t progress_send_failed(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr,
                                         const void *payload)
@@ -147,7 +139,7 @@ int bpi_peer_fail_hits(const bp_context_t *ctx, int src, uint8_t flags)
     return !ctx->finalizing && (src == BP_ANY_SOURCE || (flags & BPI_WIRE_F_INTERNAL) != 0);
 }
 
-/* now: a clock reading the caller has just taken (progress_now_ns) */
+/* now: a clock reading the caller has just taken (bpi_tl_now_ns) */
 static void progress_liveness(bp_context_t *ctx, uint64_t now)
 {
     if (now - ctx->last_liveness_ns < BPI_LIVENESS_NS) {
@@ -175,7 +167,7 @@ static void progress_liveness(bp_context_t *ctx, uint64_t now)
 void bpi_liveness_now(bp_context_t *ctx)
 {
     ctx->last_liveness_ns = 0;
-    progress_liveness(ctx, progress_now_ns());
+    progress_liveness(ctx, bpi_tl_now_ns());
 }
 
 /*
@@ -335,7 +327,7 @@ void bpi_progress_woke(void *arg, uint64_t late_ns)
 void bpi_idle_gap_end(bp_context_t *ctx)
 {
     if (ctx->adapt.gap_start_ns != 0) {
-        progress_gap_end(ctx, progress_now_ns());
+        progress_gap_end(ctx, bpi_tl_now_ns());
     }
 }
 
@@ -359,7 +351,7 @@ static BP_SLOWPATH unsigned progress_spin_slow(bp_context_t *ctx, const bpi_idle
     if (idle->spins == 1) {
         return progress_idle_first(ctx);
     }
-    progress_liveness(ctx, progress_now_ns());
+    progress_liveness(ctx, bpi_tl_now_ns());
     return 0;
 }
 
@@ -370,7 +362,7 @@ static BP_SLOWPATH unsigned progress_spin_slow(bp_context_t *ctx, const bpi_idle
 static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
 {
     bpi_adapt_t *a = &ctx->adapt;
-    uint64_t now = progress_now_ns();
+    uint64_t now = bpi_tl_now_ns();
 
     if (idle->spins++ == 0 || a->gap_start_ns == 0) {
         if (idle->spins == 1 && progress_idle_first(ctx) > 0) {
@@ -432,7 +424,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             bpi_hcoll_hand_park(ctx, idle->mate1 - 1);
             progress_sleep(ctx);
             bpi_hcoll_hand_unpark(ctx);
-            now = progress_now_ns();
+            now = bpi_tl_now_ns();
             a->hand_from_ns = now; /* the mate ahead has passed the token on: we are next */
             progress_liveness(ctx, now);
             goto poll;
@@ -461,7 +453,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             a->nyields++;
             idle->yielded = 1;
             sched_yield();
-            took = progress_now_ns() - now;
+            took = bpi_tl_now_ns() - now;
             now += took;
             if (switched >= 0) {
                 /* 1/8 per sample: how often a yield let another process run on this CPU */
@@ -480,7 +472,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->nsleeps++;
     }
     progress_sleep(ctx);
-    now = progress_now_ns();
+    now = bpi_tl_now_ns();
     progress_liveness(ctx, now);
 poll:
     if (bpi_progress(ctx) > 0 && a->gap_start_ns != 0) {
@@ -497,7 +489,7 @@ poll:
 void bpi_liveness_slow(bp_context_t *ctx)
 {
     progress_idle_first(ctx);
-    progress_liveness(ctx, progress_now_ns());
+    progress_liveness(ctx, bpi_tl_now_ns());
 }
 
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
@@ -523,7 +515,7 @@ void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
         return;
     }
     progress_sleep(ctx);
-    progress_liveness(ctx, progress_now_ns());
+    progress_liveness(ctx, bpi_tl_now_ns());
 }
 
 const char *bpi_progress_name(int mode)

@@ -33,8 +33,14 @@ static inline uint64_t bpi_tl_now_ns(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The same clock in milliseconds, for timeouts and keep-alives. */
+static inline uint64_t bpi_tl_now_ms(void)
+{
+    return bpi_tl_now_ns() / 1000000u;
 }
 
 typedef struct bpi_tl_iface bpi_tl_iface_t; /* a transport opened in this process */

@@ -373,16 +373,14 @@ static void tcp_disconnect(bpi_tl_ep_t *ep)
 
     /* frames that send accepted are owed to the peer: a bounded last flush */
     if (ep->state == BPI_TCP_EP_UP && ep->tx_len > 0) {
-        struct timespec t0, t;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        uint64_t t0 = bpi_tl_now_ms();
         for (;;) {
             struct pollfd pfd;
             bpi_tcp_ep_flush(ep);
             if (ep->state != BPI_TCP_EP_UP || ep->tx_len == 0) {
                 break;
             }
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            if (t.tv_sec - t0.tv_sec >= 5) {
+            if (bpi_tl_now_ms() - t0 >= 5000) {
                 bpi_log_warn("tcp: rank %d: %zu bytes not sent at close", ep->peer,
                              ep->tx_len);
                 break;
@@ -425,18 +423,10 @@ static void tcp_close(bpi_tl_iface_t *iface)
     free(iface);
 }
 
-static int64_t tcp_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Every rank has called connect for every peer: wait until every connection is up. */
 static bp_status_t tcp_ready(bpi_tl_iface_t *iface)
 {
-    int64_t deadline = tcp_now_ms() + BPI_TCP_CONNECT_TIMEOUT_MS;
+    int64_t deadline = (int64_t)bpi_tl_now_ms() + BPI_TCP_CONNECT_TIMEOUT_MS;
     bp_status_t status = BP_OK;
 
     for (;;) {
@@ -459,7 +449,7 @@ static bp_status_t tcp_ready(bpi_tl_iface_t *iface)
         if (status != BP_OK || missing < 0) {
             break;
         }
-        left = deadline - tcp_now_ms();
+        left = deadline - (int64_t)bpi_tl_now_ms();
         if (left <= 0) {
             if (iface->eps[missing]->state == BPI_TCP_EP_ACCEPTING) {
                 bpi_log_error("tcp: rank %d never connected to this rank (no valid handshake "

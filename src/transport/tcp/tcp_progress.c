@@ -334,14 +334,6 @@ void bpi_tcp_pending_free(bpi_tl_iface_t *iface, bpi_tcp_pending_t *p)
     free(p);
 }
 
-static int64_t tcp_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Strangers that connected and never sent a whole handshake: each holds a descriptor. */
 static void tcp_pending_expire(bpi_tl_iface_t *iface, int64_t now)
 {
@@ -362,7 +354,7 @@ static void tcp_pending_expire(bpi_tl_iface_t *iface, int64_t now)
 
 static void tcp_accept(bpi_tl_iface_t *iface)
 {
-    int64_t now = tcp_mono_ms();
+    int64_t now = (int64_t)bpi_tl_now_ms();
 
     tcp_pending_expire(iface, now);
     for (;;) {

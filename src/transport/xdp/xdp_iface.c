@@ -295,11 +295,8 @@ static void xdp_disconnect(bpi_tl_ep_t *ep)
 
 static bp_status_t xdp_ready(bpi_tl_iface_t *iface)
 {
-    uint64_t now;
-    struct timespec ts;
+    uint64_t now = bpi_tl_now_ns();
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     for (int r = 0; r < iface->size; r++) {
         if (iface->eps[r] != NULL) {
             iface->eps[r]->heard_ns = now;

@@ -37,14 +37,6 @@
 
 #define XDP_TL_KEEPALIVE 1 /* tl_op of the keep-alive frame */
 
-static inline uint64_t xdp_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static inline uint8_t *chunk_at(bpi_tl_iface_t *iface, uint32_t idx)
 {
     return iface->frames + (size_t)(iface->tx_first + idx) * BPI_XDP_FRAME;
@@ -304,7 +296,7 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     if (BPI_XDP_UNLIKELY(nchunks > 1)) {
         copy_chunks(iface, idx, (const uint8_t *)payload + first, hdr->frame_len - first);
     }
-    iface->txf[idx].sent_ns = xdp_now();
+    iface->txf[idx].sent_ns = bpi_tl_now_ns();
     if (BPI_XDP_UNLIKELY(tx_submit(iface, idx, nchunks) != 0)) {
         tx_release(iface, idx);
         iface->stats.ring_full++;
@@ -314,7 +306,7 @@ bp_status_t bpi_xdp_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void 
     if (iface->unkicked >= BPI_XDP_KICK_BATCH ||
         iface->txf[idx].sent_ns - iface->kick_ns > BPI_XDP_KICK_GAP_NS) {
         tx_kick(iface);
-        iface->kick_ns = xdp_now(); /* the gap to the next send starts when this one ends */
+        iface->kick_ns = bpi_tl_now_ns(); /* the gap to the next send starts when this one ends */
     }
     if (ep->una == ep->nxt) {
         ep->progress_ns = iface->txf[idx].sent_ns;
@@ -559,7 +551,7 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
     unsigned n = 0;
 
     if (cons != prod) {
-        iface->now_ns = xdp_now();
+        iface->now_ns = bpi_tl_now_ns();
         for (; cons != prod && n < budget; cons++, n++) {
             const struct xdp_desc *d = &((struct xdp_desc *)rx->descs)[cons & rx->mask];
             if (BPI_XDP_LIKELY(!(d->options & XDP_PKT_CONTD) && !iface->rx_in_frame)) {
@@ -582,7 +574,7 @@ unsigned bpi_xdp_progress(bpi_tl_iface_t *iface, unsigned budget)
             tx_reap(iface);
         }
         if (iface->nowed > 0) {
-            timers(iface, xdp_now(), cons == prod);
+            timers(iface, bpi_tl_now_ns(), cons == prod);
         }
     }
     if (iface->unkicked > 0) {
@@ -642,7 +634,7 @@ bp_status_t bpi_xdp_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     }
     /* owed acknowledgements, resends and probes need us back in time */
     if (iface->nowed > 0) {
-        uint64_t due = timers_due(iface), now = xdp_now();
+        uint64_t due = timers_due(iface), now = bpi_tl_now_ns();
         uint64_t us = due <= now ? 0 : (due - now + 999) / 1000;
         if (us <= INT_MAX && (*timeout_us < 0 || (uint64_t)*timeout_us > us)) {
             *timeout_us = (int)us;
@@ -672,7 +664,7 @@ bp_status_t bpi_xdp_wait(bpi_tl_iface_t *iface, int timeout_us)
 bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep)
 {
     bpi_tl_iface_t *iface = ep->iface;
-    uint64_t now = xdp_now();
+    uint64_t now = bpi_tl_now_ns();
 
     if (ep->dead) {
         return BP_ERR_PEER;
@@ -697,7 +689,7 @@ bp_status_t bpi_xdp_ep_check(bpi_tl_ep_t *ep)
  */
 void bpi_xdp_linger(bpi_tl_iface_t *iface)
 {
-    uint64_t deadline = xdp_now() + 250000000ull;
+    uint64_t deadline = bpi_tl_now_ns() + 250000000ull;
     int waiting = 1;
 
     iface->closing = 1;
@@ -706,7 +698,7 @@ void bpi_xdp_linger(bpi_tl_iface_t *iface)
             send_ctl(iface, iface->eps[r], BPI_XDP_KIND_ACK, 0);
         }
     }
-    while (waiting && xdp_now() < deadline) {
+    while (waiting && bpi_tl_now_ns() < deadline) {
         waiting = 0;
         bpi_xdp_progress(iface, 64);
         for (int r = 0; r < iface->size; r++) {

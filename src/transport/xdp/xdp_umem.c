@@ -87,14 +87,6 @@ static uint32_t pow2_at_least(uint32_t n)
     return p;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /*
  * The start time of process pid (clock ticks since boot, /proc/<pid>/stat field 22), 0 when
  * it does not run: gone, or a zombie (killed, not yet reaped by its parent: it will never
@@ -466,7 +458,7 @@ static bp_status_t umem_serve(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_
     struct sockaddr_un sa;
     socklen_t salen;
     uint32_t served = 0;
-    uint64_t deadline = now_ms() + XDP_HANDOFF_TIMEOUT_MS;
+    uint64_t deadline = bpi_tl_now_ms() + XDP_HANDOFF_TIMEOUT_MS;
     int lfd;
     bp_status_t status = BP_OK;
     xdp_handoff_t ho = {
@@ -496,7 +488,7 @@ static bp_status_t umem_serve(bpi_tl_iface_t *iface, uint32_t fill_size, uint32_
     }
     while (served + 1 < iface->nlocal) {
         struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-        uint64_t now = now_ms();
+        uint64_t now = bpi_tl_now_ms();
         xdp_hello_t hello;
         int cfd;
 
@@ -532,7 +524,7 @@ static bp_status_t umem_join(bpi_tl_iface_t *iface)
 {
     struct sockaddr_un sa;
     socklen_t salen;
-    uint64_t deadline = now_ms() + XDP_HANDOFF_TIMEOUT_MS;
+    uint64_t deadline = bpi_tl_now_ms() + XDP_HANDOFF_TIMEOUT_MS;
     xdp_hello_t hello = {.magic = XDP_HANDOFF_MAGIC,
                          .local_index = (uint32_t)iface->local_index,
                          .rank = iface->rank};
@@ -556,7 +548,7 @@ static bp_status_t umem_join(bpi_tl_iface_t *iface)
             break;
         }
         close(fd);
-        if (now_ms() >= deadline) {
+        if (bpi_tl_now_ms() >= deadline) {
             bpi_log_error("xdp: the host's first process never offered the shared UMEM "
                           "(@%s: %s)", sa.sun_path + 1, strerror(errno));
             return BP_ERR_BOOT;
