@@ -98,7 +98,7 @@
 #include "core/core.h"
 
 #define BPI_HCOLL_MAGIC 0x4250434fu /* "BPCO" */
-#define BPI_HCOLL_VERSION 4
+#define BPI_HCOLL_VERSION 5
 #define BPI_HCOLL_HDR_BYTES 4096
 #define BPI_HCOLL_BCAST_MAX 4096 /* bytes of one bcast through the segment */
 #define BPI_HCOLL_AR_MAX 1024    /* bytes of one rank's allreduce data through it */
@@ -618,6 +618,31 @@ int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
                                 ctx->rank};
 
     return bpi_hand_look(&b, idle, look);
+}
+
+int bpi_hand_lone(const bpi_hand_board_t *b, int cpu)
+{
+    for (int r = 0; r < b->n; r++) {
+        if (r != b->me && atomic_load_explicit(&b->cpu[r], memory_order_relaxed) == cpu &&
+            atomic_load_explicit(&b->hand[r].asleep, memory_order_relaxed) == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int bpi_hcoll_hand_lone(bp_context_t *ctx, const bpi_idle_t *idle)
+{
+    const bpi_hand_board_t b = {ctx->hcoll->seg->hand_cpu, ctx->hcoll->hand, ctx->size,
+                                ctx->rank};
+
+    return bpi_hand_lone(&b, idle->cpu1 - 1);
+}
+
+void bpi_hcoll_hand_asleep(bp_context_t *ctx, int asleep)
+{
+    atomic_store_explicit(&ctx->hcoll->hand[ctx->rank].asleep, (uint8_t)asleep,
+                          memory_order_relaxed);
 }
 
 void bpi_hcoll_hand_park(bp_context_t *ctx, int mate)

@@ -76,6 +76,11 @@ static inline void bpi_cpu_relax(void)
  * (progress_yield_budget). */
 #define BPI_ADAPT_YIELD_MAX_NS 200000ull
 #define BPI_ADAPT_WAKE_MAX_NS 1000000ull /* the most such a gap yields for a wake-up's sake */
+/* A gap whose CPU would be left with no rank of the job awake (the board: every CPU-mate
+ * sleeps, or there is none) yields on for this long before it sleeps: a halted CPU makes
+ * whoever needs one of its ranks next wait for the host to run it again (progress.c,
+ * progress_yield_window) */
+#define BPI_ADAPT_LONE_NS 1000000ull
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
  * rank of this CPU has been sent anything, for at most this long per gap (then as before),
  * and only while at least a quarter of recent such spins caught their sender: a slow
@@ -86,6 +91,7 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SPUN_BUDGET 1u
 #define BPI_ADAPT_SPUN_HAND 2u
 #define BPI_ADAPT_SPUN_YIELD 4u /* past BPI_ADAPT_YIELDS with every rank of its CPU waiting */
+#define BPI_ADAPT_SPUN_LONE 8u  /* past them as the last rank of the job awake on its CPU */
 
 enum {
     BPI_REQ_SEND = 1,
@@ -201,6 +207,7 @@ typedef struct bpi_adapt {
     uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
     uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */
     uint64_t nyieldgaps;              /* gaps that could yield within the yield budget */
+    uint64_t nlonegaps;               /* gaps that yielded on as their CPU's last awake rank */
     uint64_t nparks;                  /* sleeps until a CPU-mate passed the token on */
     uint64_t wake_ns;  /* average time from a peer's wake-up call to our running again */
     uint64_t late_ns;  /* that time for the open gap's last sleep (0: none measured) */
@@ -331,6 +338,8 @@ bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req);
 /* One per wait, zeroed at its start: the first bpi_idle of a wait opens a new idle gap. */
 typedef struct bpi_idle {
     uint32_t spins;
+    bpi_peer_t *take;    /* a receive's sender whose next frame the wait takes in place, */
+    bp_request_t *req;   /* into this receive (bpi_wait_req), or NULL */
     int peer1;     /* 1 + the one rank a receive waits for, 0 when any or none (hand-off) */
     uint32_t sync; /* the one-host sync a collective waits for, 0 when none (hand-off) */
     int cpu1;      /* 1 + the CPU a gap of this wait started on with the hand-off on, or 0 */
@@ -392,6 +401,7 @@ typedef struct bpi_hcoll_hand {
     _Atomic int32_t wait; /* in a gap: 1 + the one rank it waits for, 0 when any or none */
     _Atomic int32_t parked; /* 1 + a CPU-mate that sleeps until this rank passes the token
                              * on (bpi_hcoll_hand_park), or 0 */
+    _Atomic uint8_t asleep; /* sleeps on the transports (a park, or adaptive's last phase) */
 } bpi_hcoll_hand_t;
 
 _Static_assert(sizeof(bpi_hcoll_hand_t) == BPI_HCOLL_LINE, "one line per rank");
@@ -419,6 +429,12 @@ enum {
                           * or has yet to arrive (BPI_HAND_BUSY), else BPI_HAND_SPIN */
 };
 int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look);
+/* Is every CPU-mate of ours (a rank other than us that last waited on `cpu`) asleep, or is
+ * there none? Then were we to sleep too, nothing of the job would run on our CPU. */
+int bpi_hand_lone(const bpi_hand_board_t *b, int cpu);
+int bpi_hcoll_hand_lone(bp_context_t *ctx, const bpi_idle_t *idle); /* our board */
+/* Our `asleep`, around a sleep of adaptive's (bpi_hand_lone reads it) */
+void bpi_hcoll_hand_asleep(bp_context_t *ctx, int asleep);
 int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look); /* our board */
 /* Sleep in the token's order: the caller's next sleep (progress_sleep) lasts until CPU-mate
  * `mate` passes the token on (its next gap wakes us), or until anything that ends a sleep */

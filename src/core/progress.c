@@ -272,6 +272,41 @@ static uint64_t progress_yield_budget(const bpi_adapt_t *a)
     return b > w ? b : w;
 }
 
+/*
+ * How long a gap past its yields, beside CPU-mates none of which has work, may go on
+ * yielding before it sleeps: in a gap of the yield budget's kind, that budget; and when
+ * the board shows no CPU-mate of ours awake (all sleep, or we have none: we are the last
+ * rank of the job running on this CPU), BPI_ADAPT_LONE_NS. Were the last one to sleep,
+ * the CPU would halt, and every rank of it that the job needs next would wait for the
+ * host to run the vCPU again: a barrier after 300 us of one rank's work cost 85 us beyond
+ * the work instead of 24, and in the host's slow phase the 4-rank ring went from 1.3 to
+ * 6-126 us per hop, Open MPI, which never sleeps, staying at 1.5-3 (docs/PERFORMANCE.md,
+ * "a ninth session"). One rank per CPU pays it, at most 1 ms of CPU per wait.
+ */
+static uint64_t progress_yield_window(bp_context_t *ctx, const bpi_idle_t *idle)
+{
+    bpi_adapt_t *a = &ctx->adapt;
+    uint64_t w = (a->spun & BPI_ADAPT_SPUN_YIELD) ? progress_yield_budget(a) : 0;
+
+    if (w < BPI_ADAPT_LONE_NS && ctx->handoff && bpi_hcoll_hand_lone(ctx, idle)) {
+        a->spun |= BPI_ADAPT_SPUN_LONE;
+        w = BPI_ADAPT_LONE_NS;
+    }
+    return w;
+}
+
+/* adaptive's sleeps (a park, the last phase): the board says so meanwhile (lone) */
+static void progress_adaptive_sleep(bp_context_t *ctx)
+{
+    if (ctx->handoff) {
+        bpi_hcoll_hand_asleep(ctx, 1);
+    }
+    progress_sleep(ctx);
+    if (ctx->handoff) {
+        bpi_hcoll_hand_asleep(ctx, 0);
+    }
+}
+
 /* How often the kernel has taken this thread's CPU while it could run: a yield that ran
  * another process adds one (and so does a preemption: another process wanted the CPU). */
 static long progress_switched(void)
@@ -304,6 +339,7 @@ static void progress_gap_end(bp_context_t *ctx, uint64_t now)
         a->yield_budget_ns = progress_twice(a->yhit, a->yneed_ns, BPI_ADAPT_YIELD_MAX_NS);
         a->nyieldgaps++;
     }
+    a->nlonegaps += (a->spun & BPI_ADAPT_SPUN_LONE) != 0;
     if (a->spun & BPI_ADAPT_SPUN_HAND) {
         /* 1/8 per gap that spun for a sender on another CPU: did the sender come in time? */
         a->hand_hit = a->hand_hit - (a->hand_hit >> 3) +
@@ -355,6 +391,65 @@ static BP_SLOWPATH unsigned progress_spin_slow(bp_context_t *ctx, const bpi_idle
     return 0;
 }
 
+/*
+ * A receive from one peer, first in the posted queue (so no other posted receive may claim
+ * what that peer sends next): its peer, when its transport offers the next frame in place
+ * (ops->peek; not the stub: a tcp or xdp wait then polls as before, with no call more per
+ * turn); else NULL.
+ */
+static bpi_peer_t *wait_take_peer(bp_context_t *ctx, const bp_request_t *req)
+{
+    const bpi_peer_t *peer;
+
+    if (req->type != BPI_REQ_RECV || !req->queued || req->peer < 0 ||
+        req->peer == ctx->rank || ctx->posted.next != &req->link) {
+        return NULL;
+    }
+    peer = &ctx->peers[req->peer];
+    if (peer->tl == NULL || peer->tl->peek == bpi_tl_notsup_peek) {
+        return NULL;
+    }
+    return &ctx->peers[req->peer];
+}
+
+/*
+ * Take the peer's next frame straight into req when it is a whole message (one eager frame)
+ * that req matches and can hold: what match.c would do with it, without the round through
+ * the transport's progress, the arrival callback and the posted queue's walk. Anything else
+ * (another tag, a fragment, a rendezvous, a message too long: truncation) stays for
+ * progress to deliver the usual way. req stays first among the posted receives for the
+ * whole wait (progress only removes receives), and frames of one peer come in order: the
+ * matching rules are those of match.c.
+ */
+static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
+{
+    const void *payload;
+    const bpi_wire_hdr_t *hdr;
+
+    if (!req->queued || peer->rx_req != NULL || peer->rx_unexp != NULL) {
+        /* progress matched req meanwhile (a rendezvous, or the first of its fragments), or
+         * a message of this peer is under way and its fragments come next */
+        return 0;
+    }
+    hdr = peer->tl->peek(peer->ep, &payload);
+    if (hdr == NULL || hdr->type != BPI_WIRE_EAGER || hdr->src != (uint32_t)req->peer ||
+        hdr->frame_len != hdr->msg_len || hdr->msg_len > req->len ||
+        !bpi_match(req->peer, req->tag, req->ignore, req->flags, req->peer, hdr->tag,
+                   hdr->flags)) {
+        return 0;
+    }
+    bpi_list_remove(&req->link);
+    req->queued = 0;
+    req->source = req->peer;
+    req->rtag = hdr->tag;
+    req->msg_len = hdr->msg_len;
+    req->offset = hdr->msg_len;
+    bpi_copy(req->buf, payload, hdr->frame_len);
+    peer->tl->consume(peer->ep);
+    bpi_req_complete(req, BP_OK);
+    return 1;
+}
+
 /* One step of the adaptive mode (spin, yield or sleep), then a poll of our own: an arrival
  * ends the gap here, so bpi_progress needs no test for it. `now` is the step's latest clock
  * reading, passed on rather than read again (31 ns a reading on the development VMs, and
@@ -388,9 +483,11 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->phase = 1;
     }
     if (a->phase == 1) {
-        uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS ? BPI_ADAPT_YIELDS
-                          : (a->ngaps & 15) == 0                ? 1
-                                                                : 0;
+        /* yields that take long are skipped, unless a wake-up takes longer still */
+        uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns
+                              ? BPI_ADAPT_YIELDS
+                          : (a->ngaps & 15) == 0 ? 1
+                                                 : 0;
         int how = BPI_HAND_BUSY;
         if (ctx->handoff) {
             how = bpi_hcoll_hand_spin(ctx, idle,
@@ -422,7 +519,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             a->yields++;
             a->nparks++;
             bpi_hcoll_hand_park(ctx, idle->mate1 - 1);
-            progress_sleep(ctx);
+            progress_adaptive_sleep(ctx);
             bpi_hcoll_hand_unpark(ctx);
             now = bpi_tl_now_ns();
             a->hand_from_ns = now; /* the mate ahead has passed the token on: we are next */
@@ -438,9 +535,8 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             (a->shared >= 128 || idle->mated)) {
             a->spun |= BPI_ADAPT_SPUN_YIELD;
         }
-        if (a->yields < yields ||
-            ((a->spun & BPI_ADAPT_SPUN_YIELD) && how != BPI_HAND_BUSY &&
-             now - a->gap_start_ns < progress_yield_budget(a))) {
+        if (a->yields < yields || (how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
+                                   now - a->gap_start_ns < progress_yield_window(ctx, idle))) {
             /* Did the yield run another process? Asked of the kernel for every yield while
              * the CPU looks free (yields are rare then: the budget catches most gaps), for
              * every 16th while it looks shared (a yield per message: two getrusage cost
@@ -455,6 +551,10 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             sched_yield();
             took = bpi_tl_now_ns() - now;
             now += took;
+            /* each sample counts for at most BPI_ADAPT_WAKE_MAX_NS, as a wake-up's does: the
+             * two are weighed against each other above (the host took the vCPU away for
+             * milliseconds now and then in its slow phase, and that alone turned yields off) */
+            took = took < BPI_ADAPT_WAKE_MAX_NS ? took : BPI_ADAPT_WAKE_MAX_NS;
             if (switched >= 0) {
                 /* 1/8 per sample: how often a yield let another process run on this CPU */
                 a->shared = a->shared - (a->shared >> 3) +
@@ -471,11 +571,15 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->phase = 2;
         a->nsleeps++;
     }
-    progress_sleep(ctx);
+    progress_adaptive_sleep(ctx);
     now = bpi_tl_now_ns();
     progress_liveness(ctx, now);
 poll:
-    if (bpi_progress(ctx) > 0 && a->gap_start_ns != 0) {
+    /* the frame the wait is for straight from its sender's ring first: after a yield it has
+     * usually come, and the full progress (every ring, the matching) costs more than the
+     * rest of the hop's user time */
+    if (((idle->take != NULL && wait_take(idle->take, idle->req)) || bpi_progress(ctx) > 0) &&
+        a->gap_start_ns != 0) {
         progress_gap_end(ctx, now);
     }
 }
@@ -627,7 +731,7 @@ void bpi_progress_report(bp_context_t *ctx)
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
                       "%llu yields, %llu sleeps, %llu parked, %llu hand-off spins in %llu "
                       "gaps, %llu gaps past their yields beside waiting ranks (yield budget "
-                      "%llu ns); spin budget now %llu ns (CPU shared by %u/256 of sampled "
+                      "%llu ns), %llu as their CPU's last awake rank; spin budget now %llu ns (CPU shared by %u/256 of sampled "
                       "yields, %u/256 of gaps short enough to spin through, %u/256 of "
                       "hand-off spins caught their sender, a yield takes %llu ns, a wake-up "
                       "%llu ns in %llu measured)",
@@ -637,6 +741,7 @@ void bpi_progress_report(bp_context_t *ctx)
                       (unsigned long long)a->nparks, (unsigned long long)a->nhand,
                       (unsigned long long)a->nhandgaps,
                       (unsigned long long)a->nyieldgaps, (unsigned long long)a->yield_budget_ns,
+                      (unsigned long long)a->nlonegaps,
                       (unsigned long long)a->spin_ns, a->shared, a->hit, a->hand_hit,
                       (unsigned long long)a->yield_ns, (unsigned long long)a->wake_ns,
                       (unsigned long long)a->nwakes);
@@ -656,72 +761,14 @@ void bpi_progress_report(bp_context_t *ctx)
     }
 }
 
-/*
- * A receive from one peer, first in the posted queue (so no other posted receive may claim
- * what that peer sends next): its peer, when its transport offers the next frame in place
- * (ops->peek; not the stub: a tcp or xdp wait then polls as before, with no call more per
- * turn); else NULL.
- */
-static bpi_peer_t *wait_take_peer(bp_context_t *ctx, const bp_request_t *req)
-{
-    const bpi_peer_t *peer;
-
-    if (req->type != BPI_REQ_RECV || !req->queued || req->peer < 0 ||
-        req->peer == ctx->rank || ctx->posted.next != &req->link) {
-        return NULL;
-    }
-    peer = &ctx->peers[req->peer];
-    if (peer->tl == NULL || peer->tl->peek == bpi_tl_notsup_peek) {
-        return NULL;
-    }
-    return &ctx->peers[req->peer];
-}
-
-/*
- * Take the peer's next frame straight into req when it is a whole message (one eager frame)
- * that req matches and can hold: what match.c would do with it, without the round through
- * the transport's progress, the arrival callback and the posted queue's walk. Anything else
- * (another tag, a fragment, a rendezvous, a message too long: truncation) stays for
- * progress to deliver the usual way. req stays first among the posted receives for the
- * whole wait (progress only removes receives), and frames of one peer come in order: the
- * matching rules are those of match.c.
- */
-static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
-{
-    const void *payload;
-    const bpi_wire_hdr_t *hdr;
-
-    if (!req->queued || peer->rx_req != NULL || peer->rx_unexp != NULL) {
-        /* progress matched req meanwhile (a rendezvous, or the first of its fragments), or
-         * a message of this peer is under way and its fragments come next */
-        return 0;
-    }
-    hdr = peer->tl->peek(peer->ep, &payload);
-    if (hdr == NULL || hdr->type != BPI_WIRE_EAGER || hdr->src != (uint32_t)req->peer ||
-        hdr->frame_len != hdr->msg_len || hdr->msg_len > req->len ||
-        !bpi_match(req->peer, req->tag, req->ignore, req->flags, req->peer, hdr->tag,
-                   hdr->flags)) {
-        return 0;
-    }
-    bpi_list_remove(&req->link);
-    req->queued = 0;
-    req->source = req->peer;
-    req->rtag = hdr->tag;
-    req->msg_len = hdr->msg_len;
-    req->offset = hdr->msg_len;
-    bpi_copy(req->buf, payload, hdr->frame_len);
-    peer->tl->consume(peer->ep);
-    bpi_req_complete(req, BP_OK);
-    return 1;
-}
-
 bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
 {
-    bpi_idle_t idle = {.peer1 = req->type == BPI_REQ_RECV && req->peer >= 0 ? req->peer + 1 : 0};
-    bpi_peer_t *take = wait_take_peer(ctx, req);
+    bpi_idle_t idle = {.peer1 = req->type == BPI_REQ_RECV && req->peer >= 0 ? req->peer + 1 : 0,
+                       .take = wait_take_peer(ctx, req),
+                       .req = req};
 
     while (!req->done) {
-        if (take != NULL && wait_take(take, req)) {
+        if (idle.take != NULL && wait_take(idle.take, req)) {
             break;
         }
         if (bpi_progress(ctx) == 0 && !req->done) {

@@ -5,7 +5,8 @@
  * whose answers are known, then on random boards, where the two cheaper looks must agree
  * with the full one: LOOK_QUICK may stop at a CPU-mate on our own chain (answering YIELD
  * where the full look may say BUSY, never SPIN), LOOK_MATES reads only the CPU-mates'
- * marks (the same BUSY, never YIELD, no mate to park behind).
+ * marks (the same BUSY, never YIELD, no mate to park behind). And bpi_hand_lone: would our
+ * CPU be left with no awake rank of the job, were we to sleep?
  */
 #include <stdlib.h>
 #include <string.h>
@@ -220,10 +221,42 @@ static void test_random(void)
     }
 }
 
+/* Lone: every CPU-mate asleep, or none at all; ranks elsewhere, unattached ones and our own
+ * flag do not count */
+static void test_lone(void)
+{
+    board_t bd;
+
+    board_ring(&bd, 5, 2); /* 5 on CPU 1, beside 1, 3 and 7 */
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 0);
+    atomic_store(&bd.hand[1].asleep, 1);
+    atomic_store(&bd.hand[3].asleep, 1);
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 0); /* 7 is awake */
+    atomic_store(&bd.hand[7].asleep, 1);
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 1);
+    atomic_store(&bd.hand[5].asleep, 0);
+    atomic_store(&bd.hand[0].asleep, 0); /* CPU 0's ranks are awake: not ours */
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 1);
+    atomic_store(&bd.cpu[3], -1); /* 3 unattached, and awake: not a mate */
+    atomic_store(&bd.hand[3].asleep, 0);
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 1);
+    atomic_store(&bd.cpu[2], 1); /* 2 moved to our CPU, awake */
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 0);
+
+    /* alone on our CPU */
+    board_init(&bd, 3, 0);
+    atomic_store(&bd.cpu[0], 0);
+    atomic_store(&bd.cpu[1], 1);
+    atomic_store(&bd.cpu[2], 1);
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 0), 1);
+    UNIT_CHECK_EQ(bpi_hand_lone(&bd.b, 1), 0);
+}
+
 int main(void)
 {
     test_ring();
     test_sync();
     test_random();
+    test_lone();
     return 0;
 }

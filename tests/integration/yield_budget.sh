@@ -8,7 +8,9 @@
 #     rather than sleep (they slept in every one before the budget: a sleeper costs the rank
 #     that ends its wait a wake-up, tens of us when the hypervisor is busy);
 #   - 2 ms of work, beyond the budget's ceiling: no budget, and they sleep in their waits as
-#     before, so a long wait costs no CPU;
+#     before, so a long wait costs no CPU; but not both at once: the one left awake last on
+#     their CPU yields on for up to 1 ms first ("as their CPU's last awake rank": in at least
+#     a quarter of the rounds, 80% here), so that the CPU does not halt;
 #   - 100 us of work, then a message from rank 1 to each, received from any source: rank 0,
 #     sent to first, learns the budget too and sleeps in under a quarter of its waits (2-6%
 #     here, all of them before receives from any source had the budget). Rank 2 is not
@@ -32,6 +34,7 @@ gaps() { line "$1" | sed -n 's/.*progress: \([0-9]*\) idle gaps.*/\1/p'; }
 sleeps() { line "$1" | sed -n 's/.* \([0-9]*\) sleeps.*/\1/p'; }
 kind() { line "$1" | sed -n 's/.* \([0-9]*\) gaps past their yields.*/\1/p'; }
 budget() { line "$1" | sed -n 's/.*(yield budget \([0-9]*\) ns).*/\1/p'; }
+lone() { line "$1" | sed -n 's/.* \([0-9]*\) as their CPU.s last awake rank.*/\1/p'; }
 
 # run WORK ROUNDS [any]: the program, rank 0's line and ranks 0 and 2's counts
 run() {
@@ -88,6 +91,11 @@ for r in 0 2; do
         fail=1
     fi
 done
+l0=$(lone 0) l2=$(lone 2)
+if [ -z "$l0" ] || [ -z "$l2" ] || [ $(((l0 + l2) * 4)) -lt 200 ]; then
+    echo "FAIL: with 2 ms of work ranks 0 and 2 slept side by side (${l0:-?} and ${l2:-?} of 200 waits as their CPU's last awake rank)"
+    fail=1
+fi
 
 yielded 0 any
 
