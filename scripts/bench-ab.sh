@@ -6,8 +6,10 @@
 # into the system temporary directory on first use). One line per run: round, build, the
 # benchmark's line, and the steal the kernel counted meanwhile (/proc/stat, all CPUs, in
 # USER_HZ ticks: the host running something else while our vCPUs wanted to run). Every run
-# is under `timeout`. Run alone on the machine, as every benchmark here.
+# is under `timeout`. Run alone on the machine, as every benchmark here. OVERSUB_WORK_US, when
+# set, goes to every run (the imbalance benchmarks' work).
 #   scripts/bench-ab.sh 15 barrier 4 /tmp/wt-old /work/main openmpi
+#   OVERSUB_WORK_US=300 scripts/bench-ab.sh 10 imbalance 4 /tmp/wt-old/build build openmpi
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 ROUNDS BENCH N BUILD..." >&2; exit 2; }
 rounds=$1 bench=$2 n=$3
@@ -27,12 +29,13 @@ for i in $(seq "$rounds"); do
     for b in "$@"; do
         s0=$(steal)
         if [ "$b" = openmpi ]; then
-            r=$(OVERSUB_BENCH=$bench OMPI_MCA_oob_tcp_if_include=lo timeout 60 \
-                mpirun.openmpi --oversubscribe --allow-run-as-root -x OVERSUB_BENCH -np "$n" \
-                "$ompi" 0.2 2>&1 | grep "^$bench" | tail -1 || true)
+            r=$(OVERSUB_BENCH=$bench OVERSUB_WORK_US=${OVERSUB_WORK_US:-100} \
+                OMPI_MCA_oob_tcp_if_include=lo timeout 60 \
+                mpirun.openmpi --oversubscribe --allow-run-as-root -x OVERSUB_BENCH \
+                -x OVERSUB_WORK_US -np "$n" "$ompi" 0.2 2>&1 | grep "^$bench" | tail -1 || true)
         else
-            r=$(OVERSUB_BENCH=$bench timeout 60 "$b/bin/bprun" -n "$n" "$b/bin/bp-oversub" 0.2 \
-                2>&1 | grep "^$bench" | tail -1 || true)
+            r=$(OVERSUB_BENCH=$bench OVERSUB_WORK_US=${OVERSUB_WORK_US:-100} timeout 60 \
+                "$b/bin/bprun" -n "$n" "$b/bin/bp-oversub" 0.2 2>&1 | grep "^$bench" | tail -1 || true)
         fi
         echo "$i $b ${r:-FAILED} steal $(($(steal) - s0))"
     done

@@ -716,11 +716,14 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
              "CPU r mod CPUs); while every rank of its CPU waits, a wait yields on rather than "
              "sleep, up to %llu us (twice what recent such waits needed, none when they were "
              "longer), and never less than twice what a wake-up took (measured, up to %llu "
-             "us); a rank the kernel runs before the CPU-mate that is nearer the token "
+             "us); the last rank of the job awake on a CPU yields on up to %llu us before it "
+             "sleeps, so that the CPU does not halt; a rank the kernel runs before the "
+             "CPU-mate that is nearer the token "
              "sleeps until that mate passes the token on, so that the CPU's turns follow the "
              "token\n",
              BPI_ADAPT_SPIN_MAX_NS / 1000, BPI_ADAPT_YIELDS, BPI_ADAPT_HAND_NS / 1000,
-             BPI_ADAPT_YIELD_MAX_NS / 1000, BPI_ADAPT_WAKE_MAX_NS / 1000);
+             BPI_ADAPT_YIELD_MAX_NS / 1000, BPI_ADAPT_WAKE_MAX_NS / 1000,
+             BPI_ADAPT_LONE_NS / 1000);
 }
 
 void bpi_progress_report(bp_context_t *ctx)
