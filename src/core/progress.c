@@ -280,7 +280,7 @@ static uint64_t progress_yield_budget(const bpi_adapt_t *a)
  * the CPU would halt, and every rank of it that the job needs next would wait for the
  * host to run the vCPU again: a barrier after 300 us of one rank's work cost 85 us beyond
  * the work instead of 24, and in the host's slow phase the 4-rank ring went from 1.3 to
- * 6-126 us per hop, Open MPI, which never sleeps, staying at 1.5-3 (docs/PERFORMANCE.md,
+ * 10-150 us per hop, while Open MPI, which never sleeps, took 2-20 (docs/PERFORMANCE.md,
  * "a ninth session"). One rank per CPU pays it, at most 1 ms of CPU per wait.
  */
 static uint64_t progress_yield_window(bp_context_t *ctx, const bpi_idle_t *idle)
@@ -734,8 +734,9 @@ void bpi_progress_report(bp_context_t *ctx)
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
                       "%llu yields, %llu sleeps, %llu parked, %llu hand-off spins in %llu "
                       "gaps, %llu gaps past their yields beside waiting ranks (yield budget "
-                      "%llu ns), %llu as their CPU's last awake rank; spin budget now %llu ns (CPU shared by %u/256 of sampled "
-                      "yields, %u/256 of gaps short enough to spin through, %u/256 of "
+                      "%llu ns), %llu as their CPU's last awake rank; spin budget now %llu ns "
+                      "(CPU shared by %u/256 of sampled yields, %u/256 of gaps short enough "
+                      "to spin through, %u/256 of "
                       "hand-off spins caught their sender, a yield takes %llu ns, a wake-up "
                       "%llu ns in %llu measured)",
                       (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
