@@ -79,7 +79,7 @@ static inline void bpi_cpu_relax(void)
 /* A gap whose CPU would be left with no rank of the job awake (the board: every CPU-mate
  * sleeps, or there is none) yields on for this long before it sleeps: a halted CPU makes
  * whoever needs one of its ranks next wait for the host to run it again (progress.c,
- * progress_yield_window) */
+ * progress_yield_on) */
 #define BPI_ADAPT_LONE_NS 1000000ull
 /* Hand-off: a receive whose sender runs on another CPU spins instead of yielding while no
  * rank of this CPU has been sent anything, for at most this long per gap (then as before),

@@ -273,26 +273,29 @@ static uint64_t progress_yield_budget(const bpi_adapt_t *a)
 }
 
 /*
- * How long a gap past its yields, beside CPU-mates none of which has work, may go on
- * yielding before it sleeps: in a gap of the yield budget's kind, that budget; and when
- * the board shows no CPU-mate of ours awake (all sleep, or we have none: we are the last
- * rank of the job running on this CPU), BPI_ADAPT_LONE_NS. Were the last one to sleep,
+ * Does a gap past its yields, beside CPU-mates none of which has work, go on yielding
+ * rather than sleep, `len` into it? In a gap of the yield budget's kind, while shorter than
+ * that budget; and while shorter than BPI_ADAPT_LONE_NS when the board shows no CPU-mate
+ * of ours awake (all sleep, or we have none: we are the last rank of the job running on
+ * this CPU; the board is read only when the budget does not already say yes). Were the last one to sleep,
  * the CPU would halt, and every rank of it that the job needs next would wait for the
  * host to run the vCPU again: a barrier after 300 us of one rank's work cost 85 us beyond
  * the work instead of 24, and in the host's slow phase the 4-rank ring went from 1.3 to
  * 10-150 us per hop, while Open MPI, which never sleeps, took 2-20 (docs/PERFORMANCE.md,
  * "a ninth session"). One rank per CPU pays it, at most 1 ms of CPU per wait.
  */
-static uint64_t progress_yield_window(bp_context_t *ctx, const bpi_idle_t *idle)
+static int progress_yield_on(bp_context_t *ctx, const bpi_idle_t *idle, uint64_t len)
 {
     bpi_adapt_t *a = &ctx->adapt;
-    uint64_t w = (a->spun & BPI_ADAPT_SPUN_YIELD) ? progress_yield_budget(a) : 0;
 
-    if (w < BPI_ADAPT_LONE_NS && ctx->handoff && bpi_hcoll_hand_lone(ctx, idle)) {
-        a->spun |= BPI_ADAPT_SPUN_LONE;
-        w = BPI_ADAPT_LONE_NS;
+    if ((a->spun & BPI_ADAPT_SPUN_YIELD) && len < progress_yield_budget(a)) {
+        return 1;
     }
-    return w;
+    if (len < BPI_ADAPT_LONE_NS && ctx->handoff && bpi_hcoll_hand_lone(ctx, idle)) {
+        a->spun |= BPI_ADAPT_SPUN_LONE;
+        return 1;
+    }
+    return 0;
 }
 
 /* adaptive's sleeps (a park, the last phase): the board says so meanwhile (lone) */
@@ -536,7 +539,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
             a->spun |= BPI_ADAPT_SPUN_YIELD;
         }
         if (a->yields < yields || (how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
-                                   now - a->gap_start_ns < progress_yield_window(ctx, idle))) {
+                                   progress_yield_on(ctx, idle, now - a->gap_start_ns))) {
             /* Did the yield run another process? Asked of the kernel for every yield while
              * the CPU looks free (yields are rare then: the budget catches most gaps), for
              * every 16th while it looks shared (a yield per message: two getrusage cost
