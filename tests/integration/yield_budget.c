@@ -1,13 +1,15 @@
 /*
- * The yield budget of adaptive progress (src/core/progress.c): 4 ranks on 2 CPUs, bound
- * round robin (bprun's default: ranks 0 and 2 on one CPU, 1 and 3 on the other). Before
- * each of ROUNDS barriers (argv[2], default 500) rank 1 computes WORK microseconds
- * (argv[1], default 100) outside the library, so ranks 0 and 2 wait for it side by side:
- * every rank of their CPU waits. Each checks that every rank arrived (the barrier count,
- * summed now and then), and rank 0 prints the time per barrier beyond the work. With
- * argv[3] "any", rank 1 sends each of the others a numbered message instead, which they
- * receive from any source. What the waits did is yield_budget.sh's to read from the debug
- * log: short waits yield through instead of sleeping, long ones still sleep.
+ * The yield budget of adaptive progress (src/core/progress.c). yield_budget.sh: 4 ranks on
+ * 2 CPUs, bound round robin (bprun's default: ranks 0 and 2 on one CPU, 1 and 3 on the
+ * other). Before each of ROUNDS barriers (argv[2], default 500) rank 1 computes WORK
+ * microseconds (argv[1], default 100) outside the library, so ranks 0 and 2 wait for it
+ * side by side: every rank of their CPU waits. yield_long.sh: 2 ranks, one a CPU, rank 0
+ * beside a CPU hog. Each checks that every rank arrived (the barrier count, summed now and
+ * then), and rank 0 prints the time per barrier beyond the work. With argv[3] "any", rank 1
+ * sends each of the others a numbered message instead, which they receive from any source.
+ * What the waits did is the scripts' to read from the debug log: short waits yield through
+ * instead of sleeping, long ones still sleep, and yields that hand a hog its time slice are
+ * skipped.
  */
 #include "itest.h"
 
@@ -20,7 +22,7 @@ int main(int argc, char **argv)
     bp_context_t *ctx = itest_init(&rank, &size);
     double t0;
 
-    CHECK_EQ(size, 4);
+    CHECK(size >= 2);
     CHECK(work_us >= 0 && work_us <= 1e6);
     CHECK(barriers > 0 && barriers <= 1000000);
     CHECK_OK(bp_barrier(ctx));
