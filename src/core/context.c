@@ -247,7 +247,6 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
     params.rank = ctx->rank;
     params.size = ctx->size;
     params.jobkey = ctx->boot->jobkey;
-    params.may_sleep = ctx->progress_mode != BPI_PROGRESS_SPIN;
     params.config = &ctx->config;
     params.same_host = ctx->same_host;
     params.recv_cb = bpi_core_recv_cb;
@@ -285,6 +284,9 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
                 return status;
             }
             continue; /* logged by the transport */
+        }
+        if (ctx->progress_mode != BPI_PROGRESS_SPIN) {
+            ops->may_sleep(ctx->tls[ctx->ntl].iface); /* before any peer can send to us */
         }
         ctx->tls[ctx->ntl++].ops = ops;
     }

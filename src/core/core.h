@@ -92,6 +92,22 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SPUN_HAND 2u
 #define BPI_ADAPT_SPUN_YIELD 4u /* past BPI_ADAPT_YIELDS with every rank of its CPU waiting */
 #define BPI_ADAPT_SPUN_LONE 8u  /* past them as the last rank of the job awake on its CPU */
+/*
+ * auto's watch (progress.c, progress_auto_watch): a rank that auto set spinning (a CPU per
+ * rank of its host) looks, every BPI_AUTO_WATCH_POLLS idle polls and at most every
+ * BPI_AUTO_WATCH_NS, how often the kernel took its CPU away (involuntary switches). On a CPU
+ * of its own that is 2-7 times a second here, 30 beside a busy CPU (kernel threads, for a
+ * moment each); beside another program that wants the CPU, at the end of every time slice,
+ * 125 times a second, and the rank runs half the time. More than once per
+ * BPI_AUTO_PREEMPT_NS over a window, with less than 3/4 of it run: the CPU is shared after
+ * all, and the rank turns adaptive for the rest of the run. A window longer than
+ * BPI_AUTO_WATCH_MAX_NS (the rank spent that long away from idle polls) starts again
+ * instead of judging.
+ */
+#define BPI_AUTO_WATCH_POLLS 65536u
+#define BPI_AUTO_WATCH_NS 200000000ull     /* 200 ms */
+#define BPI_AUTO_WATCH_MAX_NS 2000000000ull /* 2 s */
+#define BPI_AUTO_PREEMPT_NS 20000000ull    /* 20 ms: 10 in a 200 ms window */
 
 enum {
     BPI_REQ_SEND = 1,
@@ -197,6 +213,7 @@ typedef struct bpi_adapt {
     uint64_t need_ns;      /* average length of the gaps a spin up to the ceiling caught */
     uint32_t hit;          /* share of gaps no longer than the ceiling */
     uint32_t shared;       /* share of sampled yields that ran another process */
+    uint32_t mates;        /* 1: our ranks outnumber the CPUs (shared zeroes the spin) */
     uint32_t hand_hit;     /* share of hand-off gaps whose sender came within the spin */
     uint64_t yield_budget_ns; /* how long a gap may yield (see BPI_ADAPT_YIELD_MAX_NS) */
     uint64_t yneed_ns;     /* average length of such gaps no longer than the ceiling */
@@ -222,6 +239,17 @@ typedef struct bpi_sleeps {
     uint64_t polls, polls_idle;
 } bpi_sleeps_t;
 
+/* auto's watch over a rank it set spinning (progress.c, progress_auto_watch) */
+typedef struct bpi_auto_watch {
+    int on;                 /* auto chose spin: watch whether the CPU is shared after all */
+    uint32_t polls;         /* spin mode's idle polls, every wait's together */
+    uint64_t from_ns;       /* the window: since when (0: none yet), */
+    long from_switched;     /* the involuntary switches then, */
+    uint64_t from_cpu_ns;   /* and the CPU time this thread had used */
+    uint64_t turned_ns;     /* when the rank turned adaptive (0: it did not) */
+    uint64_t sleep_from_ns; /* no sleep before (BPI_TL_SLEEP_GRACE_NS after turning) */
+} bpi_auto_watch_t;
+
 struct bpi_hcoll; /* coll_shm.c: the shared-memory collectives of a one-host job */
 
 struct bp_context {
@@ -231,6 +259,7 @@ struct bp_context {
     int handoff;       /* adaptive on a one-host job: CPU hand-off (coll_shm.c) */
     int nlocal;        /* ranks on this host, this one included */
     bpi_adapt_t adapt;
+    bpi_auto_watch_t watch;
     bpi_sleeps_t sleeps;
     struct bpi_hcoll *hcoll; /* NULL: collectives over messages */
 

@@ -43,6 +43,10 @@ void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface)
 {
 }
 
+void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface)
+{
+}
+
 const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p)
 {
     return NULL;

@@ -20,6 +20,10 @@
 /* A transport that cannot wake a sleeping process through a descriptor is looked at again
  * after at most this long when the core sleeps on several transports (wait_fd). */
 #define BPI_TL_POLL_US 1000
+/* After ops->may_sleep, how long the core keeps from sleeping: a sender that read the old
+ * word has had its frame (stored before that read, in a store buffer that drains in well
+ * under a microsecond) become visible to the sleeper's last look by then. */
+#define BPI_TL_SLEEP_GRACE_NS 1000000ull
 
 /* A wait's timeout in microseconds (>= 0), as ppoll, epoll_pwait2 and futex take it. */
 static inline struct timespec bpi_tl_timespec(int timeout_us)
@@ -68,7 +72,6 @@ typedef struct bpi_tl_params {
     int rank;
     int size;
     uint64_t jobkey;
-    int may_sleep; /* blocking progress: senders must wake a receiver that sleeps */
     int local_index; /* this rank's place among the ranks of its host (0 .. nlocal-1) */
     int nlocal;      /* ranks on this host */
     const bpi_config_t *config;
@@ -172,6 +175,16 @@ typedef struct bpi_tl_ops {
      */
     bp_status_t (*wait_fd)(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
     void (*wait_fd_done)(bpi_tl_iface_t *iface);
+    /*
+     * From now on this process may sleep in wait or wait_fd: a transport whose senders must
+     * wake a sleeping receiver (shm) tells them to. Until then they need not (spin
+     * progress: no fence, no look at a sleep flag after each send). The core calls it after
+     * open when its progress mode sleeps (block, adaptive), and when auto's spinning rank
+     * turns adaptive (core/progress.c). A sender that read the old word just before the
+     * call may miss a sleep that begins less than BPI_TL_SLEEP_GRACE_NS after it: the core
+     * sleeps no sooner. Stub: nothing to tell (tcp, xdp: the kernel ends their sleeps).
+     */
+    void (*may_sleep)(bpi_tl_iface_t *iface);
 
     /* Is the peer still alive? BP_OK or BP_ERR_PEER. Slow path: called when idle. */
     bp_status_t (*ep_check)(bpi_tl_ep_t *ep);
@@ -214,6 +227,7 @@ typedef struct bpi_tl_ops {
 bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_us);
 bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface);
+void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface);
 const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p);
 void bpi_tl_notsup_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);

@@ -7,11 +7,14 @@
  * shared-memory collectives' wake-ups). Every message carries its number and is checked in
  * order. A lost wake-up shows as a run far longer than usual: the ctest timeout, well
  * above the normal time, fails it (a sleep's timeout, 200 ms, bounds how long a lost
- * wake-up stalls, so the run would crawl rather than hang).
+ * wake-up stalls, so the run would crawl rather than hang). With LATE_MS (argv[2]), the odd
+ * ranks start LATE_MS milliseconds late, while the even ones wait in their first receive
+ * (progress_auto_shared.sh: auto's spinning rank beside a CPU hog turns adaptive there).
  *
- *   bprun -n 8 wake_stress [MSGS]      (an even number of ranks)
+ *   bprun -n 8 wake_stress [MSGS [LATE_MS]]      (an even number of ranks)
  */
 #include <time.h>
+#include <unistd.h>
 
 #include "itest.h"
 
@@ -41,12 +44,17 @@ int main(int argc, char **argv)
     int rank, size;
     bp_context_t *ctx = itest_init(&rank, &size);
     uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    long late_ms = argc > 2 ? atol(argv[2]) : 0;
     uint64_t per_pair, done = 0, sent = 0, got = 0, acks = 0, next_sync = 4096, syncs = 0;
     int peer = rank ^ 1, even = (rank & 1) == 0;
     struct timespec t0, t1;
 
     CHECK(size % 2 == 0);
+    CHECK(late_ms >= 0 && late_ms <= 10000);
     per_pair = total / (uint64_t)(size / 2);
+    if (!even && late_ms > 0) {
+        usleep((useconds_t)late_ms * 1000);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint64_t i = 0; done < per_pair; i++) {
         if (i % 2 == 0) { /* ping-pong: the even rank serves */

@@ -20,7 +20,7 @@
 #include "transport/transport.h"
 
 #define BPI_SHM_MAGIC 0x42505348u /* "BPSH" */
-#define BPI_SHM_VERSION 3
+#define BPI_SHM_VERSION 4
 #define BPI_SHM_NAME_MAX 48
 #define BPI_SHM_WAKE_MAX 48 /* an abstract UNIX socket name: "\0bypass-<jobkey>-<rank>" */
 
@@ -49,8 +49,7 @@ typedef struct bpi_shm_seg_hdr {
     uint32_t queue_slots;
     uint32_t ring_slots;
     uint32_t max_rings;
-    uint32_t may_sleep; /* the owner may sleep on `futex`: senders must wake it */
-    uint32_t reserved;
+    uint32_t reserved[2];
     uint64_t seg_size;
     uint64_t queue_off; /* the shared queue */
     uint64_t rings_off; /* fast ring i at rings_off + i * ring_bytes */
@@ -63,8 +62,12 @@ typedef struct bpi_shm_seg_hdr {
     alignas(BPI_CACHELINE) _Atomic uint32_t rings_used;
 
     /* blocking progress: the owner sets `sleeping` (BPI_SHM_SLEEP_*) before it sleeps; a
-     * sender that sees it wakes the owner the way it says */
+     * sender that sees it wakes the owner the way it says. Senders look only while
+     * `may_sleep` says the owner may sleep (bpi_shm_may_sleep: block and adaptive progress,
+     * from open; auto's spinning rank once it turns adaptive), read after every send: one
+     * line, which a spinning owner never writes */
     alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
+    _Atomic uint32_t may_sleep;
     alignas(BPI_CACHELINE) _Atomic uint32_t futex;
     _Atomic uint64_t woken_ns; /* the waker's clock at its last wake-up (params.woke) */
 } bpi_shm_seg_hdr_t;
@@ -132,7 +135,6 @@ struct bpi_tl_ep {
     bpi_shm_ring_t queue; /* the peer's shared queue */
     uint64_t queue_head_cache;
     bpi_shm_seg_hdr_t *seg; /* the peer's segment, mapped here */
-    uint32_t peer_may_sleep;
     bpi_shm_rx_ring_t *rx; /* the fast ring the peer sends us on, once known (peek) */
 
     /* cold */
@@ -167,5 +169,6 @@ void bpi_shm_ep_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us);
 bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface);
+void bpi_shm_may_sleep(bpi_tl_iface_t *iface);
 
 #endif

@@ -70,7 +70,7 @@ static void shm_slot_pad(const bpi_shm_ring_t *ring, uint64_t pos, uint32_t pad,
 /* Blocking progress: after a commit, wake the receiver if it said it sleeps. */
 static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
 {
-    if (ep->peer_may_sleep) {
+    if (atomic_load_explicit(&ep->seg->may_sleep, memory_order_relaxed)) {
         /* seq_cst fence: our commit before our read of `sleeping`; pairs with the fence in
          * bpi_shm_wait between the receiver's store of `sleeping` and its last look */
         atomic_thread_fence(memory_order_seq_cst);

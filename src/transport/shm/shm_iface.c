@@ -236,7 +236,6 @@ static bp_status_t shm_open_iface(const bpi_tl_params_t *params, bpi_tl_iface_t 
     seg->queue_slots = (uint32_t)cfg->shm_queue_slots;
     seg->ring_slots = (uint32_t)cfg->shm_ring_slots;
     seg->max_rings = (uint32_t)cfg->shm_max_rings;
-    seg->may_sleep = (uint32_t)params->may_sleep;
     seg->seg_size = size;
     seg->queue_off = BPI_SHM_HDR_BYTES;
     seg->rings_off = BPI_SHM_HDR_BYTES + queue_bytes;
@@ -389,7 +388,6 @@ static bp_status_t shm_connect(bpi_tl_iface_t *iface, int peer, const void *card
     ep->ring_pending = -1;
     ep->seg = seg;
     ep->seg_size = card.seg_size;
-    ep->peer_may_sleep = seg->may_sleep;
     ep->peer = peer;
     ep->pid = card.pid;
     ep->pidfd = -1;
@@ -481,6 +479,7 @@ const bpi_tl_ops_t bpi_tl_shm = {
     .wait = bpi_shm_wait,
     .wait_fd = bpi_shm_wait_fd,
     .wait_fd_done = bpi_shm_wait_fd_done,
+    .may_sleep = bpi_shm_may_sleep,
     .ep_check = shm_ep_check,
     .ep_wake = bpi_shm_ep_wake,
     .bulk_get = bpi_shm_bulk_get,

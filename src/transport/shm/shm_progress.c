@@ -221,3 +221,9 @@ void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
     for (int i = 0; i < 64 && recv(iface->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++) {
     }
 }
+
+/* From now on we may sleep: senders look at `sleeping` after each send (shm_ep.c). */
+void bpi_shm_may_sleep(bpi_tl_iface_t *iface)
+{
+    atomic_store_explicit(&iface->seg->may_sleep, 1, memory_order_seq_cst);
+}

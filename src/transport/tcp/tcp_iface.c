@@ -509,6 +509,7 @@ const bpi_tl_ops_t bpi_tl_tcp = {
     .wait = bpi_tcp_wait,
     .wait_fd = bpi_tcp_wait_fd,
     .wait_fd_done = bpi_tl_notsup_wait_fd_done,
+    .may_sleep = bpi_tl_notsup_may_sleep,
     .ep_check = tcp_ep_check,
     .ep_wake = bpi_tl_notsup_ep_wake, /* epoll cannot see shared memory: no shm collectives */
     .bulk_get = bpi_tl_notsup_bulk_get,

@@ -224,7 +224,6 @@ struct bpi_tl_iface {
     int rank;
     int size;
     uint64_t jobkey;
-    int may_sleep;
 
     char ifname[16];
     int ifindex;

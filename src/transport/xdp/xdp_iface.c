@@ -160,7 +160,6 @@ static bp_status_t xdp_open(const bpi_tl_params_t *params, bpi_tl_iface_t **ifac
     iface->rank = params->rank;
     iface->size = params->size;
     iface->jobkey = params->jobkey;
-    iface->may_sleep = params->may_sleep;
     iface->recv_cb = params->recv_cb;
     iface->cb_arg = params->cb_arg;
     iface->local_index = params->local_index;
@@ -364,6 +363,7 @@ const bpi_tl_ops_t bpi_tl_xdp = {
     .wait = bpi_xdp_wait,
     .wait_fd = bpi_xdp_wait_fd,
     .wait_fd_done = bpi_tl_notsup_wait_fd_done,
+    .may_sleep = bpi_tl_notsup_may_sleep,
     .ep_check = bpi_xdp_ep_check,
     .ep_wake = bpi_tl_notsup_ep_wake, /* no one-host collectives across hosts */
     .bulk_get = bpi_tl_notsup_bulk_get,
