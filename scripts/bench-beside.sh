@@ -69,10 +69,13 @@ run() {
     esac
 }
 
-hog_ticks() { awk '{ print $14 + $15 }' "/proc/$hog/stat"; }
+# the hog: a shell loop under `timeout` (bounded however this script ends); its CPU time is
+# the loop's, timeout's child
 timeout 3600 taskset -c "$cpu0" sh -c 'while :; do :; done' &
 hog=$!
 sleep 0.2
+loop=$(pgrep -P "$hog")
+hog_ticks() { awk '{ print $14 + $15 }' "/proc/$loop/stat"; }
 tck=$(getconf CLK_TCK)
 for r in $(seq "$runs"); do
     for c in "${configs[@]}"; do
