@@ -260,16 +260,27 @@ static uint64_t progress_twice(uint32_t hit, uint64_t need, uint64_t max)
     return hit < 64 ? 0 : 2 * need < max ? 2 * need : max;
 }
 
-/* The spin budget, none while the CPU is shared with ranks of ours: spinning would delay
+/*
+ * The spin budget, none while the CPU is shared with ranks of ours: spinning would delay
  * the rank we wait for. Where auto counted a CPU per rank of this host (a->mates 0), a
- * yield that ran another process ran another program's: the spin then costs that program
- * at most the budget of a gap, and catches what a sleep would make wait for a wake-up
- * (beside a CPU hog, 8 B latency 0.5-0.7 us with it, 3.1 us without). */
+ * yield that ran another process ran another program's: spinning costs that program at
+ * most our own share of the CPU, and catches what a sleep would make wait for a wake-up.
+ * There the budget is never less than a wake-up costs (up to the ceiling): the ski-rental
+ * rule, as for the yields. Beside a CPU hog, whose time slices make the yields too long to
+ * keep, an 8 B ping-pong's gaps average a few ns, so twice that sent 0.5-1.3% of them to
+ * sleep, at 30-60 us a wake-up: 0.3-2.9 us a message against spin's 0.67.
+ */
 static void progress_budget(bpi_adapt_t *a)
 {
-    a->spin_ns = a->mates && a->shared >= 128
-                     ? 0
-                     : progress_twice(a->hit, a->need_ns, BPI_ADAPT_SPIN_MAX_NS);
+    uint64_t b, w;
+
+    if (a->mates && a->shared >= 128) {
+        a->spin_ns = 0;
+        return;
+    }
+    b = progress_twice(a->hit, a->need_ns, BPI_ADAPT_SPIN_MAX_NS);
+    w = a->wake_ns < BPI_ADAPT_SPIN_MAX_NS ? a->wake_ns : BPI_ADAPT_SPIN_MAX_NS;
+    a->spin_ns = !a->mates && w > b ? w : b;
 }
 
 /*
@@ -407,7 +418,8 @@ static BP_SLOWPATH unsigned progress_idle_first(bp_context_t *ctx)
  * auto's spinning rank turns adaptive: it tells its transports that it may sleep from now
  * on (shm: senders then look whether to wake it), and keeps from sleeping for
  * BPI_TL_SLEEP_GRACE_NS, until a send that read the old word has become visible. Adaptive
- * goes on from the state auto gave it: no rank of ours shares this CPU (progress_budget).
+ * goes on from the state auto gave it: no rank of ours shares this CPU, so it keeps a spin
+ * budget of at least a wake-up (progress_budget).
  */
 static void progress_turn_adaptive(bp_context_t *ctx, long switched, uint64_t cpu_ns,
                                    uint64_t window_ns, uint64_t now)
@@ -806,8 +818,8 @@ void bpi_progress_describe(const bpi_config_t *cfg, char *buf, size_t len)
     }
     snprintf(buf + strlen(buf), len - strlen(buf),
              "  adaptive: spin up to %llu us (twice what recent waits needed; none while yields "
-             "show the CPU is shared by more ranks than CPUs), then %d sched_yield, then "
-             "sleep\n"
+             "show the CPU is shared by more ranks than CPUs; where ranks do not outnumber "
+             "CPUs, at least what a wake-up costs), then %d sched_yield, then sleep\n"
              "  adaptive, every rank on one host: a receive whose sender runs on another CPU "
              "spins instead of yielding, up to %llu us, while no rank of its CPU has been sent "
              "anything and such spins catch their sender (CPU hand-off; bprun binds rank r to "
