@@ -466,7 +466,10 @@ static void progress_auto_watch(bp_context_t *ctx, uint64_t now)
     switched = ru.ru_nivcsw;
     cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
              ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
-    if (w->from_ns != 0 && window <= BPI_AUTO_WATCH_MAX_NS &&
+    /* counts that went back: another thread of the program waits now (a context is used by
+     * one thread at a time, not always the same one): start again */
+    if (w->from_ns != 0 && window <= BPI_AUTO_WATCH_MAX_NS && switched >= w->from_switched &&
+        cpu_ns >= w->from_cpu_ns &&
         (uint64_t)(switched - w->from_switched) * BPI_AUTO_PREEMPT_NS > window &&
         (cpu_ns - w->from_cpu_ns) * 4 < window * 3) {
         progress_turn_adaptive(ctx, switched - w->from_switched, cpu_ns - w->from_cpu_ns,
