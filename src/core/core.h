@@ -246,7 +246,6 @@ typedef struct bpi_auto_watch {
     uint64_t from_ns;       /* the window: since when (0: none yet), */
     long from_switched;     /* the involuntary switches then, */
     uint64_t from_cpu_ns;   /* and the CPU time this thread had used */
-    uint64_t turned_ns;     /* when the rank turned adaptive (0: it did not) */
     uint64_t sleep_from_ns; /* no sleep before (BPI_TL_SLEEP_GRACE_NS after turning) */
 } bpi_auto_watch_t;
 

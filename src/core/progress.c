@@ -428,7 +428,6 @@ static void progress_turn_adaptive(bp_context_t *ctx, long switched, uint64_t cp
         ctx->tls[i].ops->may_sleep(ctx->tls[i].iface);
     }
     ctx->watch.on = 0;
-    ctx->watch.turned_ns = now;
     ctx->watch.sleep_from_ns = now + BPI_TL_SLEEP_GRACE_NS;
     ctx->progress_mode = BPI_PROGRESS_ADAPTIVE;
     bpi_log_info("progress: auto turns adaptive: the kernel took this rank's CPU away %ld times "

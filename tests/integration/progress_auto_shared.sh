@@ -10,10 +10,10 @@
 #     sleeps), and rank 1, alone on its CPU, does not turn;
 #   - no wake-up is lost across the turn: wake_stress (1,000,000 messages, ping-pongs and
 #     bursts, every 4096th message a barrier and an allreduce) beside the hog, rank 1
-#     starting 500 ms late: rank 0 turns while it waits for rank 1's first message, and rank
-#     1, still spinning, must then wake it (shm's may_sleep, read after every send). A lost wake-up stalls a sleep until its
-#     100 ms timeout; the run's own bound (bprun --timeout) and ctest's fail a run that
-#     crawls so.
+#     starting 500 ms late: rank 0 turns while it waits for rank 1's first message, and
+#     rank 1, still spinning, must then wake it (shm's may_sleep, read after every send). A
+#     lost wake-up stalls a sleep until its 100 ms timeout: the run's own bound (bprun
+#     --timeout 120) fails a run that crawls so (without the may_sleep call it did).
 # Each case is tried up to three times, 2 s apart, when its log says otherwise (another
 # process on the machine wanting a CPU for a while turns a rank of the "alone" case: that
 # is the watch doing its job). Skipped (77) on a machine with one CPU.
