@@ -94,7 +94,7 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SPUN_LONE 8u  /* past them as the last rank of the job awake on its CPU */
 /*
  * auto's watch (progress.c, progress_auto_watch): a rank that auto set spinning (a CPU per
- * rank of its host) looks, every BPI_AUTO_WATCH_POLLS idle polls and at most every
+ * rank of its host) looks, every 1024th idle poll of a wait and at most every
  * BPI_AUTO_WATCH_NS, how often the kernel took its CPU away (involuntary switches). On a CPU
  * of its own that is 2-7 times a second here, 30 beside a busy CPU (kernel threads, for a
  * moment each); beside another program that wants the CPU, at the end of every time slice,
@@ -104,7 +104,6 @@ static inline void bpi_cpu_relax(void)
  * BPI_AUTO_WATCH_MAX_NS (the rank spent that long away from idle polls) starts again
  * instead of judging.
  */
-#define BPI_AUTO_WATCH_POLLS 65536u
 #define BPI_AUTO_WATCH_NS 200000000ull     /* 200 ms */
 #define BPI_AUTO_WATCH_MAX_NS 2000000000ull /* 2 s */
 #define BPI_AUTO_PREEMPT_NS 20000000ull    /* 20 ms: 10 in a 200 ms window */
@@ -242,7 +241,6 @@ typedef struct bpi_sleeps {
 /* auto's watch over a rank it set spinning (progress.c, progress_auto_watch) */
 typedef struct bpi_auto_watch {
     int on;                 /* auto chose spin: watch whether the CPU is shared after all */
-    uint32_t polls;         /* spin mode's idle polls, every wait's together */
     uint64_t from_ns;       /* the window: since when (0: none yet), */
     long from_switched;     /* the involuntary switches then, */
     uint64_t from_cpu_ns;   /* and the CPU time this thread had used */

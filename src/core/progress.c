@@ -480,21 +480,29 @@ static void progress_auto_watch(bp_context_t *ctx, uint64_t now)
     w->from_cpu_ns = cpu_ns;
 }
 
-/* Spin mode's now and then: the first idle poll of a wait, and every BPI_AUTO_WATCH_POLLS-th
- * idle poll of every wait together (the peers' liveness, auto's watch). */
+/*
+ * Spin mode's now and then: the first idle poll of a wait, and every 1024th of a wait
+ * (40-140 us of polls here): every 64th of those, the peers' liveness; while auto watches,
+ * auto's watch, which reads the clock (vDSO, no system call) and the kernel's counts at most
+ * every BPI_AUTO_WATCH_NS. A ping-pong's waits, a few polls each, reach none of it: no
+ * system call; the waits for an uneven peer, where spinning costs another program its
+ * CPU, do.
+ */
 static BP_SLOWPATH unsigned progress_spin_slow(bp_context_t *ctx, const bpi_idle_t *idle)
 {
-    unsigned n = idle->spins == 1 ? progress_idle_first(ctx) : 0;
-
-    if (ctx->watch.polls >= BPI_AUTO_WATCH_POLLS) {
+    if (idle->spins == 1) {
+        return progress_idle_first(ctx);
+    }
+    if ((idle->spins & 0xffff) == 1 || ctx->watch.on) {
         uint64_t now = bpi_tl_now_ns();
-        ctx->watch.polls = 0;
-        progress_liveness(ctx, now);
+        if ((idle->spins & 0xffff) == 1) {
+            progress_liveness(ctx, now);
+        }
         if (ctx->watch.on) {
             progress_auto_watch(ctx, now);
         }
     }
-    return n;
+    return 0;
 }
 
 /*
@@ -710,8 +718,7 @@ void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
     if (BP_LIKELY(ctx->progress_mode == BPI_PROGRESS_SPIN)) {
         /* a pause between polls (it lets the other hardware thread of the core run, and
          * halved the latency on these machines); the rest only now and then */
-        if (BP_UNLIKELY(idle->spins++ == 0 || ++ctx->watch.polls >= BPI_AUTO_WATCH_POLLS) &&
-            progress_spin_slow(ctx, idle) > 0) {
+        if (BP_UNLIKELY((idle->spins++ & 0x3ff) == 0) && progress_spin_slow(ctx, idle) > 0) {
             return;
         }
         bpi_cpu_relax();
