@@ -15,7 +15,13 @@
 #   4. the floor (bp-oversub-floor, interleaved with 1.): the same ring and a counter
 #      barrier with no library, each process waiting by yield, futex or both (floor-*
 #      rows), and what handing one CPU from a process to another costs (two processes on
-#      one CPU passing a token: each hop is one hand-off, by sched_yield or by futex).
+#      one CPU passing a token: each hop is one hand-off, by sched_yield or by futex);
+#   5. the hand-off's floor (bp-order-floor, interleaved with 1.): the ring with no library,
+#      each process waiting as adaptive progress with the CPU hand-off does (the one
+#      nearest the token spins, the others yield, and one the kernel runs out of the
+#      token's order parks): the fastest any library of this design passes the token here
+#      (floor-hand row, the better of bp-order-floor's two variants), and so what the
+#      ring's goal leaves the library.
 #
 # Open MPI and MPICH are used when installed (scripts/setup.sh --peers), else skipped with a
 # line. Every launch runs under `timeout`. TARGET_S (default 1) is about how long each
@@ -36,7 +42,7 @@ txt="$out/oversub.txt"
 echo "ranks,config,bench,run,value" > "$csv"
 
 for f in "$build/bin/bprun" "$build/bin/bp-oversub" "$build/bin/bp-bench" \
-    "$build/bin/bp-oversub-floor"; do
+    "$build/bin/bp-oversub-floor" "$build/bin/bp-order-floor"; do
     [ -x "$f" ] || { echo "missing $f: build first (cmake --build $build)"; exit 1; }
 done
 configs=(bypass-default bypass-spin)
@@ -103,6 +109,20 @@ floor_one() {
         } }' "$raw" >> "$csv"
 }
 
+# hand_one RANKS RUN: the hand-off's floor, one round (the ring only: floor-hand).
+hand_one() {
+    local raw="$out/raw/floor-hand-n$1-run$2.txt"
+    if ! timeout 300 "$build/bin/bp-order-floor" "$1" 1 "${HAND_LAPS:-50000}" > "$raw" 2>&1; then
+        echo "  floor-hand -n $1 run $2 failed: see $raw"
+        return 0
+    fi
+    # the better of its two variants: with 4 ranks a CPU, the kernel's yield order needs
+    # the parks (park); with 2 they cost a look more for nothing (hand)
+    awk -v n="$1" -v r="$2" '$1 == "median" && ($2 == "hand:" || $2 == "park:") &&
+        (best == "" || $3 < best) { best = $3 }
+        END { if (best != "") print n ",floor-hand,ring," r "," best }' "$raw" >> "$csv"
+}
+
 median_of() { # ranks config bench
     awk -F, -v n="$1" -v c="$2" -v b="$3" '$1 == n && $2 == c && $3 == b { print $5 }' "$csv" |
         sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else
@@ -122,6 +142,7 @@ for n in 8 4; do
             run_one "$c" "$n" "$r"
         done
         floor_one "$n" "$r"
+        hand_one "$n" "$r"
         floor_one 1 "$r"
     done
 done
@@ -152,7 +173,7 @@ done
         echo
         echo "## $n ranks on $(nproc) CPUs (us per call; ring: per hop)"
         printf '%-18s %12s %12s %12s\n' config barrier allreduce8 ring
-        for c in "${configs[@]}" floor-yield floor-futex floor-hybrid; do
+        for c in "${configs[@]}" floor-yield floor-futex floor-hybrid floor-hand; do
             printf '%-18s %12s %12s %12s\n' "$c" "$(median_of "$n" "$c" barrier)" \
                 "$(median_of "$n" "$c" allreduce8)" "$(median_of "$n" "$c" ring)"
         done
@@ -180,6 +201,13 @@ done
                         (m != "-") ? sprintf("%.3f", m / 2) : "-",
                         (hy != "-") ? sprintf("%.3f", hy) : "-",
                         (hf != "-") ? sprintf("%.3f", hf) : "-" }'
+                # the hand-off's floor, no library: what 2x leaves the library per hop
+                awk -v d="$d" -v m="$best" -v h="$(median_of "$n" floor-hand ring)" 'BEGIN {
+                    if (h == "-" || h <= 0) exit
+                    printf "  ring       the hand-off floor (no library) is %s us per hop: %s x faster than the best MPI default; default is %s x it, and 2x leaves the library %s us per hop above it\n",
+                        h, (m != "-") ? sprintf("%.2f", m / h) : "-",
+                        (d != "-") ? sprintf("%.2f", d / h) : "-",
+                        (m != "-") ? sprintf("%.3f", m / 2 - h) : "-" }'
             fi
         done
     done
