@@ -286,7 +286,7 @@ static bp_status_t ctx_open_transports(bp_context_t *ctx, const bpi_card_hdr_t *
             continue; /* logged by the transport */
         }
         if (ctx->progress_mode != BPI_PROGRESS_SPIN) {
-            ops->may_sleep(ctx->tls[ctx->ntl].iface); /* before any peer can send to us */
+            ops->may_sleep(ctx->tls[ctx->ntl].iface, 1); /* before any peer can send to us */
         }
         ctx->tls[ctx->ntl++].ops = ops;
     }

@@ -28,12 +28,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/copy.h"
 #include "core/core.h"
@@ -425,9 +427,11 @@ static void progress_turn_adaptive(bp_context_t *ctx, long switched, uint64_t cp
                                    uint64_t window_ns, uint64_t now)
 {
     for (unsigned i = 0; i < ctx->ntl; i++) {
-        ctx->tls[i].ops->may_sleep(ctx->tls[i].iface);
+        ctx->tls[i].ops->may_sleep(ctx->tls[i].iface, 1);
     }
     ctx->watch.on = 0;
+    ctx->watch.turned = 1;
+    ctx->watch.from_ns = 0; /* progress_auto_back's first window starts at its first call */
     ctx->watch.sleep_from_ns = now + BPI_TL_SLEEP_GRACE_NS;
     ctx->progress_mode = BPI_PROGRESS_ADAPTIVE;
     bpi_log_info("progress: auto turns adaptive: the kernel took this rank's CPU away %ld times "
@@ -446,8 +450,7 @@ static void progress_turn_adaptive(bp_context_t *ctx, long switched, uint64_t cp
  * window. Both, because a program that wants the CPU for a moment only (kernel threads:
  * 30 times a second on a CPU beside a busy one here) takes it often but briefly, and a rank
  * that sleeps of its own accord (the program's I/O) runs little but is not taken from.
- * Then the rank turns adaptive, for good (on a CPU it has to itself again, adaptive spins
- * up to its budget as spin would, and sleeps through longer waits).
+ * Then the rank turns adaptive, until progress_auto_back sees the CPU free again.
  */
 static void progress_auto_watch(bp_context_t *ctx, uint64_t now)
 {
@@ -478,6 +481,84 @@ static void progress_auto_watch(bp_context_t *ctx, uint64_t now)
     w->from_ns = now;
     w->from_switched = switched;
     w->from_cpu_ns = cpu_ns;
+}
+
+/* This thread's time on a CPU and waiting for one while it could run, in ns
+ * (/proc/thread-self/schedstat: the kernel's scheduler statistics); -1 without them. */
+static int progress_schedstat(uint64_t *run_ns, uint64_t *delay_ns)
+{
+    char buf[96];
+    unsigned long long run, delay;
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        return -1;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    if (sscanf(buf, "%llu %llu", &run, &delay) != 2) {
+        return -1;
+    }
+    *run_ns = run;
+    *delay_ns = delay;
+    return 0;
+}
+
+/*
+ * The watch the other way, for a rank it turned adaptive (BPI_AUTO_WATCH_NS in core.h):
+ * at the start of a gap, at most every BPI_AUTO_WATCH_NS, the kernel's count of how long
+ * this thread waited for its CPU while it could run. Under 1/8 of a window in which it ran
+ * or waited to run at least 1/16 of the time: nobody else wants the CPU now (another job
+ * on the node has ended, a build is done), and spinning costs nobody anything, so the rank
+ * turns back to spin, and the watch is on again. Measured here over 200 ms windows, a rank
+ * in barriers after its peer's 300 us of work: beside a CPU hog it waited 53-58 ms to run
+ * 15; once the hog had gone, 2-9 ms to run 21-26. A rank that hardly runs (a long wait
+ * asleep) is not judged: woken seldom, the kernel runs it at once even beside a hog, and it
+ * would turn back to spin through the wait beside it. 1 when it turned.
+ */
+static BP_SLOWPATH int progress_auto_back(bp_context_t *ctx, uint64_t now)
+{
+    bpi_auto_watch_t *w = &ctx->watch;
+    uint64_t window = now - w->from_ns, run, delay;
+
+    if (w->from_ns != 0 && window < BPI_AUTO_WATCH_NS) {
+        return 0;
+    }
+    if (progress_schedstat(&run, &delay) != 0) {
+        w->turned = 0;
+        bpi_log_debug("progress: no scheduler statistics (/proc/thread-self/schedstat): auto "
+                      "stays adaptive");
+        return 0;
+    }
+    /* counts that went back: another thread of the program waits now (see the watch) */
+    if (w->from_ns != 0 && window <= BPI_AUTO_WATCH_MAX_NS && run >= w->from_cpu_ns &&
+        delay >= w->from_delay_ns &&
+        (run - w->from_cpu_ns + (delay - w->from_delay_ns)) * 16 >= window &&
+        (delay - w->from_delay_ns) * 8 < window) {
+        for (unsigned i = 0; i < ctx->ntl; i++) {
+            ctx->tls[i].ops->may_sleep(ctx->tls[i].iface, 0); /* awake: no sleep from now */
+        }
+        bpi_log_info("progress: auto turns back to spin: in %llu ms this rank waited %llu ms "
+                     "for its CPU and ran %llu ms (the CPU is its own again)",
+                     (unsigned long long)(window / 1000000),
+                     (unsigned long long)((delay - w->from_delay_ns) / 1000000),
+                     (unsigned long long)((run - w->from_cpu_ns) / 1000000));
+        ctx->progress_mode = BPI_PROGRESS_SPIN;
+        ctx->adapt.gap_start_ns = 0;
+        w->turned = 0;
+        w->on = 1;
+        w->from_ns = 0;
+        return 1;
+    }
+    w->from_ns = now;
+    w->from_cpu_ns = run;
+    w->from_delay_ns = delay;
+    return 0;
 }
 
 /*
@@ -576,6 +657,9 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
     if (idle->spins++ == 0 || a->gap_start_ns == 0) {
         if (idle->spins == 1 && progress_idle_first(ctx) > 0) {
             return;
+        }
+        if (BP_UNLIKELY(ctx->watch.turned) && progress_auto_back(ctx, now)) {
+            return; /* spin from the next idle poll on */
         }
         a->gap_start_ns = now;
         a->hand_from_ns = now;
@@ -849,7 +933,7 @@ void bpi_progress_report(bp_context_t *ctx)
 {
     bpi_adapt_t *a = &ctx->adapt;
 
-    if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE) {
+    if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE || a->ngaps > 0) { /* or was, for a while */
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
                       "%llu yields, %llu sleeps, %llu parked, %llu hand-off spins in %llu "
                       "gaps, %llu gaps past their yields beside waiting ranks (yield budget "

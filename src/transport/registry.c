@@ -43,7 +43,7 @@ void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface)
 {
 }
 
-void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface)
+void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface, int on)
 {
 }
 

@@ -176,15 +176,17 @@ typedef struct bpi_tl_ops {
     bp_status_t (*wait_fd)(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
     void (*wait_fd_done)(bpi_tl_iface_t *iface);
     /*
-     * From now on this process may sleep in wait or wait_fd: a transport whose senders must
-     * wake a sleeping receiver (shm) tells them to. Until then they need not (spin
+     * on 1: from now on this process may sleep in wait or wait_fd: a transport whose senders
+     * must wake a sleeping receiver (shm) tells them to. Until then they need not (spin
      * progress: no fence, no look at a sleep flag after each send). The core calls it after
      * open when its progress mode sleeps (block, adaptive), and when auto's spinning rank
      * turns adaptive (core/progress.c). A sender that read the old word just before the
      * call may miss a sleep that begins less than BPI_TL_SLEEP_GRACE_NS after it: the core
-     * sleeps no sooner. Stub: nothing to tell (tcp, xdp: the kernel ends their sleeps).
+     * sleeps no sooner. on 0: it will not sleep again (auto's rank turns back to spin; it
+     * is awake when it calls), so senders may stop looking. Stub: nothing to tell (tcp,
+     * xdp: the kernel ends their sleeps).
      */
-    void (*may_sleep)(bpi_tl_iface_t *iface);
+    void (*may_sleep)(bpi_tl_iface_t *iface, int on);
 
     /* Is the peer still alive? BP_OK or BP_ERR_PEER. Slow path: called when idle. */
     bp_status_t (*ep_check)(bpi_tl_ep_t *ep);
@@ -227,7 +229,7 @@ typedef struct bpi_tl_ops {
 bp_status_t bpi_tl_notsup_wait(bpi_tl_iface_t *iface, int timeout_us);
 bp_status_t bpi_tl_notsup_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_tl_notsup_wait_fd_done(bpi_tl_iface_t *iface);
-void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface);
+void bpi_tl_notsup_may_sleep(bpi_tl_iface_t *iface, int on);
 const bpi_wire_hdr_t *bpi_tl_notsup_peek(bpi_tl_ep_t *ep, const void **payload_p);
 void bpi_tl_notsup_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_tl_notsup_ready(bpi_tl_iface_t *iface);

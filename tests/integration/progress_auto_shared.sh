@@ -20,6 +20,10 @@
 #     floor 1 in 5 gaps slept here, with it 1 in 1,500 to 3,300). MODE "sanitized" (the
 #     sanitizer builds): not counted, since every step there costs many times its time (1
 #     in 13 gaps slept under ThreadSanitizer).
+#   - the hog leaves: barriers as in the first case, beside a hog that is killed 1.5 s in.
+#     Rank 0 turns adaptive, then back to spin once a window shows its CPU free again
+#     (progress_auto_back: it waited under 1/8 of 200 ms to run), once each; rank 1 does
+#     neither. In the cases before, with the hog there throughout, no rank turns back.
 # Each case is tried up to three times, 2 s apart, when its log says otherwise (another
 # process on the machine wanting a CPU for a while turns a rank of the "alone" case: that
 # is the watch doing its job). Skipped (77) on a machine with one CPU.
@@ -34,17 +38,21 @@ hog=
 trap '[ -n "$hog" ] && kill $hog 2>/dev/null' EXIT
 
 turned() { echo "$out" | grep -c "bypass\[$1\] info: progress: auto turns adaptive"; }
+back() { echo "$out" | grep -c "bypass\[$1\] info: progress: auto turns back to spin"; }
 sleeps() {
     echo "$out" | grep "bypass\[$1\] debug: adaptive progress" |
         sed -n 's/.* \([0-9]*\) sleeps.*/\1/p'
 }
 
-# try CASE CHECK CMD...: CMD up to three times until CHECK passes; CASE names it
+# try CASE CHECK CMD...: CMD up to three times until CHECK passes; CASE names it. With
+# hog_s set, each try starts a hog on rank 0's CPU that ends after that many seconds.
+hog_s=
 try() {
     what=$1 check=$2
     shift 2
     for t in 1 2 3; do
         [ "$t" -gt 1 ] && sleep 2
+        [ -n "$hog_s" ] && timeout "$hog_s" taskset -c "$cpu0" sh -c 'while :; do :; done' &
         out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 2 "$@" 2>&1)
         rc=$?
         if [ $rc -ne 0 ] || ! echo "$out" | grep -q "rank 1: .* passed"; then
@@ -54,7 +62,7 @@ try() {
             return
         fi
         s=$(sleeps 0)
-        echo "$what (try $t): rank 0 turned $(turned 0), rank 1 turned $(turned 1), rank 0 slept ${s:-0} times"
+        echo "$what (try $t): rank 0 turned $(turned 0) and back $(back 0), rank 1 turned $(turned 1), rank 0 slept ${s:-0} times"
         $check && return
     done
     echo "FAIL: $what: in every try:"
@@ -68,14 +76,19 @@ alone_ok() {
 }
 hog_ok() {
     s=$(sleeps 0)
-    [ "$(turned 0)" -eq 1 ] && [ "$(turned 1)" -eq 0 ] && [ -n "$s" ] && [ "$s" -gt 0 ]
+    [ "$(turned 0)" -eq 1 ] && [ "$(back 0)" -eq 0 ] && [ "$(turned 1)" -eq 0 ] && [ -n "$s" ] &&
+        [ "$s" -gt 0 ]
+}
+leave_ok() {
+    [ "$(turned 0)" -eq 1 ] && [ "$(back 0)" -eq 1 ] && [ "$(turned 1)" -eq 0 ] &&
+        [ "$(back 1)" -eq 0 ]
 }
 stress_ok() {
     g=$(echo "$out" | grep "bypass\[0\] debug: adaptive progress" |
         sed -n 's/.*progress: \([0-9]*\) idle gaps.*/\1/p')
     s=$(sleeps 0)
     echo "  rank 0: ${g:-?} gaps, ${s:-?} sleeps"
-    [ "$(turned 0)" -eq 1 ] && [ -n "$g" ] && [ -n "$s" ] &&
+    [ "$(turned 0)" -eq 1 ] && [ "$(back 0)" -eq 0 ] && [ -n "$g" ] && [ -n "$s" ] &&
         { [ "$mode" = sanitized ] || [ $((s * 500)) -lt "$g" ]; }
 }
 
@@ -85,6 +98,12 @@ timeout 250 taskset -c "$cpu0" sh -c 'while :; do :; done' &
 hog=$!
 try "beside a hog" hog_ok "$budget" 300 2000
 try "wake_stress beside a hog" stress_ok "$stress" 1000000 500
+kill $hog 2>/dev/null
+hog=
+
+# a hog for the first 1.5 s of each try, barriers for about 3 s
+hog_s=1.5
+try "the hog leaves" leave_ok "$budget" 300 8000
 
 [ $fail -eq 0 ] && echo "progress_auto_shared passed"
 exit $fail

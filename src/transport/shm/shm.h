@@ -64,7 +64,7 @@ typedef struct bpi_shm_seg_hdr {
     /* blocking progress: the owner sets `sleeping` (BPI_SHM_SLEEP_*) before it sleeps; a
      * sender that sees it wakes the owner the way it says. Senders look only while
      * `may_sleep` says the owner may sleep (bpi_shm_may_sleep: block and adaptive progress,
-     * from open; auto's spinning rank once it turns adaptive), read after every send: one
+     * from open; auto's spinning rank while it is turned adaptive), read after every send: one
      * line, which a spinning owner never writes */
     alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
     _Atomic uint32_t may_sleep;
@@ -169,6 +169,6 @@ void bpi_shm_ep_consume(bpi_tl_ep_t *ep);
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us);
 bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *timeout_us);
 void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface);
-void bpi_shm_may_sleep(bpi_tl_iface_t *iface);
+void bpi_shm_may_sleep(bpi_tl_iface_t *iface, int on);
 
 #endif

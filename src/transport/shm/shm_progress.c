@@ -222,8 +222,9 @@ void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
     }
 }
 
-/* From now on we may sleep: senders look at `sleeping` after each send (shm_ep.c). */
-void bpi_shm_may_sleep(bpi_tl_iface_t *iface)
+/* From now on we may sleep (on 1): senders look at `sleeping` after each send (shm_ep.c);
+ * or we will not (on 0, called awake): they need not. */
+void bpi_shm_may_sleep(bpi_tl_iface_t *iface, int on)
 {
-    atomic_store_explicit(&iface->seg->may_sleep, 1, memory_order_seq_cst);
+    atomic_store_explicit(&iface->seg->may_sleep, on != 0, memory_order_seq_cst);
 }
