@@ -7,6 +7,9 @@
 #              OVERSUB_BENCH=imbalance): the time per round beyond the work, in us;
 #   lat        8 B ping-pong latency (bp-bench lat, 2,000,000 round trips), in us;
 #   hog        the share of its CPU the hog got meanwhile (/proc/PID/stat), in %;
+#   leave      the imbalance benchmark over 4 s (LEAVE_S) beside a hog that leaves after
+#              the first second (a hog of its own per run): the time per round beyond the
+#              work over the whole run, in us (auto turns adaptive, then back to spin);
 # for bypass-auto (the default: spin, a CPU each, until a rank sees its CPU wanted and turns
 # adaptive), bypass-spin (BP_PROGRESS=spin) and Open MPI's and MPICH's defaults (when installed:
 # scripts/setup.sh --peers). A benchmark: run it alone on the machine. Writes OUT (default
@@ -39,7 +42,7 @@ if command -v mpicc.mpich > /dev/null && [ -x "$build/bin/bp-bench-mpich" ]; the
     configs+=(mpich)
 fi
 
-# run CONFIG BENCH: the benchmark's value on stdout
+# run CONFIG BENCH [SECONDS]: the benchmark's value on stdout (imbalance: SECONDS long)
 run() {
     local ompi=(timeout 120 mpirun.openmpi --allow-run-as-root --bind-to none -np 2)
     local mpich=(timeout 120 mpiexec.mpich -n 2)
@@ -47,21 +50,21 @@ run() {
     case $1-$2 in
     bypass-*-imbalance)
         env "BP_PROGRESS=${1#bypass-}" OVERSUB_BENCH=imbalance OVERSUB_WORK_US=300 timeout 120 \
-            "$build/bin/bprun" -n 2 "$build/bin/bp-oversub" 2>/dev/null |
+            "$build/bin/bprun" -n 2 "$build/bin/bp-oversub" ${3:-} 2>/dev/null |
             awk '$1 == "imbalance" { print $2 }' ;;
     bypass-*-lat)
         env "BP_PROGRESS=${1#bypass-}" timeout 120 "$build/bin/bprun" -n 2 "$build/bin/bp-bench" \
             "${lat[@]}" 2>/dev/null | awk -F, '$1 == 8 { print $2 }' ;;
     openmpi-imbalance)
         OVERSUB_BENCH=imbalance OVERSUB_WORK_US=300 "${ompi[@]}" -x OVERSUB_BENCH \
-            -x OVERSUB_WORK_US taskset -c "$cpu0,$cpu1" "$tmp/oversub_openmpi" 2>/dev/null |
+            -x OVERSUB_WORK_US taskset -c "$cpu0,$cpu1" "$tmp/oversub_openmpi" ${3:-} 2>/dev/null |
             awk '$1 == "imbalance" { print $2 }' ;;
     openmpi-lat)
         "${ompi[@]}" "$build/bin/bp-bench-openmpi" "${lat[@]}" --cpus "$cpu0,$cpu1" \
             2>/dev/null | awk -F, '$1 == 8 { print $2 }' ;;
     mpich-imbalance)
         OVERSUB_BENCH=imbalance OVERSUB_WORK_US=300 "${mpich[@]}" \
-            taskset -c "$cpu0,$cpu1" "$tmp/oversub_mpich" 2>/dev/null |
+            taskset -c "$cpu0,$cpu1" "$tmp/oversub_mpich" ${3:-} 2>/dev/null |
             awk '$1 == "imbalance" { print $2 }' ;;
     mpich-lat)
         "${mpich[@]}" "$build/bin/bp-bench-mpich" "${lat[@]}" --cpus "$cpu0,$cpu1" \
@@ -92,6 +95,19 @@ for r in $(seq "$runs"); do
     done
 done
 
+# the hog that leaves: one per run, for its first second
+kill "$hog" 2>/dev/null
+hog=
+for r in $(seq "$runs"); do
+    for c in "${configs[@]}"; do
+        timeout 1 taskset -c "$cpu0" sh -c 'while :; do :; done' &
+        v=$(run "$c" imbalance "${LEAVE_S:-4}" || true)
+        wait
+        echo "$r $c leave ${v:-FAILED}"
+        echo "$c,leave,$r,${v:-}" >> "$csv"
+    done
+done
+
 median() { # config bench
     awk -F, -v c="$1" -v b="$2" '$1 == c && $2 == b && $4 != "" { print $4 }' "$csv" | sort -g |
         awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else
@@ -99,9 +115,11 @@ median() { # config bench
 }
 {
     echo "# bench-beside: $(date -u +%Y-%m-%dT%H:%MZ), a CPU hog on CPU $cpu0, $runs runs each, medians"
-    printf '%-16s %14s %9s %14s %9s\n' config "imbalance(us)" "hog(%)" "lat 8 B(us)" "hog(%)"
+    printf '%-16s %14s %9s %14s %9s %16s\n' config "imbalance(us)" "hog(%)" "lat 8 B(us)" \
+        "hog(%)" "hog leaves(us)"
     for c in "${configs[@]}"; do
-        printf '%-16s %14s %9s %14s %9s\n' "$c" "$(median "$c" imbalance)" \
-            "$(median "$c" hog-imbalance)" "$(median "$c" lat)" "$(median "$c" hog-lat)"
+        printf '%-16s %14s %9s %14s %9s %16s\n' "$c" "$(median "$c" imbalance)" \
+            "$(median "$c" hog-imbalance)" "$(median "$c" lat)" "$(median "$c" hog-lat)" \
+            "$(median "$c" leave)"
     done
 } | tee "$txt"
