@@ -484,7 +484,9 @@ static void progress_auto_watch(bp_context_t *ctx, uint64_t now)
 }
 
 /* This thread's time on a CPU and waiting for one while it could run, in ns
- * (/proc/thread-self/schedstat: the kernel's scheduler statistics); -1 without them. */
+ * (/proc/thread-self/schedstat: the kernel's scheduler statistics); -1 without the file. A
+ * kernel that keeps no such statistics writes "0 0 0" there: never judged (the window
+ * needs run time). */
 static int progress_schedstat(uint64_t *run_ns, uint64_t *delay_ns)
 {
     char buf[96];
