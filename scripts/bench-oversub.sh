@@ -231,11 +231,11 @@ if command -v gnuplot > /dev/null; then
         dat="$out/oversub-n$n.dat"
         {
             echo "# config barrier allreduce8 ring"
-            for c in "${configs[@]}" floor-yield; do
+            for c in "${configs[@]}" floor-yield floor-hand; do
                 echo "$c $(median_of "$n" "$c" barrier) $(median_of "$n" "$c" allreduce8)" \
                      "$(median_of "$n" "$c" ring)"
             done
-        } | sed 's/ - / NaN /g; s/ -$/ NaN/' > "$dat"
+        } | awk '{ for (i = 2; i <= NF; i++) if ($i == "-") $i = "NaN" } 1' > "$dat"
         gnuplot <<GP || echo "gnuplot failed: no $out/oversub-n$n.png"
 set terminal pngcairo size 900,500
 set output "$out/oversub-n$n.png"
