@@ -34,6 +34,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h> /* __rseq_size: bpi_progress_resolve */
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -737,18 +740,22 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         if (a->yields < yields || (how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
                                    progress_yield_on(ctx, idle, now - a->gap_start_ns))) {
-            /* Did the yield run another process? Asked of the kernel for every yield while
-             * the CPU looks free (yields are rare then: the budget catches most gaps), for
-             * every 16th while it looks shared (a yield per message: two getrusage cost
-             * 0.65 us here) */
-            long switched = a->shared < 128 || a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0
-                                ? progress_switched()
-                                : -1;
+            /* Did the yield run another process, and how long did it take? Asked of the
+             * kernel and the clock for every yield while the CPU looks free (yields are rare
+             * then: the budget catches most gaps), for every 16th while it looks shared (a
+             * yield per message: two getrusage cost 0.65 us here, a clock reading 33 ns).
+             * An unsampled yield leaves `now` as it was: the gap's end, should the frame be
+             * there, takes the time before the yield, and the next step reads the clock */
+            int sampled = a->shared < 128 || a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0;
+            long switched = sampled ? progress_switched() : -1;
             uint64_t took;
             a->yields++;
             a->nyields++;
             idle->yielded = 1;
             sched_yield();
+            if (!sampled) {
+                goto poll;
+            }
             took = bpi_tl_now_ns() - now;
             now += took;
             /* each sample counts for at most BPI_ADAPT_WAKE_MAX_NS, as a wake-up's does: the
@@ -760,7 +767,7 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
                 a->shared = a->shared - (a->shared >> 3) +
                             (progress_switched() != switched ? 32 : 0);
             }
-            /* 1/8 per yield: how long a yield takes */
+            /* 1/8 per sample: how long a yield takes */
             a->yield_ns = a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
             if (a->yields == yields) {
                 progress_budget(a);
@@ -887,6 +894,14 @@ void bpi_progress_resolve(bp_context_t *ctx, const bpi_card_hdr_t *hellos)
     ctx->adapt.need_ns = BPI_ADAPT_SPIN_MAX_NS / 2;
     progress_budget(&ctx->adapt);
     bpi_log_debug("progress %s (%s)", bpi_progress_name(ctx->progress_mode), why);
+#if __has_include(<sys/rseq.h>)
+    if (ctx->adapt.mates && __rseq_size > 0) {
+        /* bprun turns it off in such jobs (tools/bprun.c, "rseq"); other launchers do not */
+        bpi_log_debug("progress: glibc's rseq registration is on: every hand-off of a CPU "
+                      "between ranks costs more (GLIBC_TUNABLES=glibc.pthread.rseq=0 turns it "
+                      "off, as bprun does with more ranks than CPUs)");
+    }
+#endif
 }
 
 /* For bp-info: what BP_PROGRESS makes of this machine (outside a job: this process's CPUs). */
