@@ -8,7 +8,10 @@
 #   1. 8 ranks, then 4 ranks, on this machine (2 CPUs here): barrier, 8 B allreduce (one
 #      double, sum) and a token around the ring (per hop), in microseconds (bench/oversub_*.c),
 #      for bypass default (auto: adaptive when ranks outnumber CPUs), bypass BP_PROGRESS=spin,
-#      Open MPI default, Open MPI --mca mpi_yield_when_idle 1, MPICH default;
+#      Open MPI default, Open MPI --mca mpi_yield_when_idle 1, MPICH default, and Open MPI
+#      with glibc's rseq registration off as bprun starts ranks that outnumber CPUs
+#      (openmpi-norseq: what that launcher setting alone is worth to another library; not
+#      a default, so not among the goal's peers);
 #   2. 2 ranks on 2 CPUs: 8 B one-way latency (bp-bench lat), bypass default vs spin;
 #   3. idle: the CPU a rank uses while it waits 2 s in a receive (getrusage, % of a core),
 #      every bypass progress mode and the MPI libraries;
@@ -21,7 +24,7 @@
 #      nearest the token spins, the others yield, and one the kernel runs out of the
 #      token's order parks): the fastest any library of this design passes the token here
 #      (floor-hand row, the better of bp-order-floor's two variants), and so what the
-#      ring's goal leaves the library.
+#      ring's goal leaves the library. The floors run with rseq off, as bprun's ranks do.
 #
 # Open MPI and MPICH are used when installed (scripts/setup.sh --peers), else skipped with a
 # line. Every launch runs under `timeout`. TARGET_S (default 1) is about how long each
@@ -49,7 +52,7 @@ configs=(bypass-default bypass-spin)
 idle_configs=(bypass-default bypass-spin bypass-block bypass-adaptive)
 if command -v mpicc.openmpi > /dev/null && command -v mpirun.openmpi > /dev/null; then
     mpicc.openmpi -O2 bench/oversub_mpi.c -o "$tmp/oversub_openmpi"
-    configs+=(openmpi openmpi-yield)
+    configs+=(openmpi openmpi-yield openmpi-norseq)
     idle_configs+=(openmpi openmpi-yield)
 else
     echo "Open MPI: not installed (scripts/setup.sh --peers), skipped"
@@ -73,6 +76,8 @@ command_for() {
             "$build/bin/bp-oversub" ;;
     openmpi) echo "${ompi[@]}" "$tmp/oversub_openmpi" ;;
     openmpi-yield) echo "${ompi[@]}" --mca mpi_yield_when_idle 1 "$tmp/oversub_openmpi" ;;
+    openmpi-norseq) echo env GLIBC_TUNABLES=glibc.pthread.rseq=0 "${ompi[@]}" \
+        "$tmp/oversub_openmpi" ;;
     mpich) echo timeout 300 mpiexec.mpich -n "$2" "$tmp/oversub_mpich" ;;
     esac
 }
@@ -94,9 +99,11 @@ run_one() {
 # floor-futex, floor-hybrid); with RANKS 1, two processes on the first CPU we may use: the
 # hand-off (ring only).
 first_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+norseq=(env GLIBC_TUNABLES=glibc.pthread.rseq=0) # as bprun starts ranks that outnumber CPUs
 floor_one() {
-    local raw="$out/raw/floor-n$1-run$2.txt" cmd=("$build/bin/bp-oversub-floor" "$1" 1 4000)
-    [ "$1" = 1 ] && cmd=(taskset -c "$first_cpu" "$build/bin/bp-oversub-floor" 2 1 20000)
+    local raw="$out/raw/floor-n$1-run$2.txt"
+    local cmd=("${norseq[@]}" "$build/bin/bp-oversub-floor" "$1" 1 4000)
+    [ "$1" = 1 ] && cmd=("${norseq[@]}" taskset -c "$first_cpu" "$build/bin/bp-oversub-floor" 2 1 20000)
     if ! timeout 300 "${cmd[@]}" > "$raw" 2>&1; then
         echo "  floor -n $1 run $2 failed: see $raw"
         return 0
@@ -112,7 +119,8 @@ floor_one() {
 # hand_one RANKS RUN: the hand-off's floor, one round (the ring only: floor-hand).
 hand_one() {
     local raw="$out/raw/floor-hand-n$1-run$2.txt"
-    if ! timeout 300 "$build/bin/bp-order-floor" "$1" 1 "${HAND_LAPS:-50000}" > "$raw" 2>&1; then
+    if ! "${norseq[@]}" timeout 300 "$build/bin/bp-order-floor" "$1" 1 "${HAND_LAPS:-50000}" \
+        > "$raw" 2>&1; then
         echo "  floor-hand -n $1 run $2 failed: see $raw"
         return 0
     fi

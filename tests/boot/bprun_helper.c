@@ -9,6 +9,8 @@
  *                              lowest of them>"
  *   bprun_helper term DIR      on SIGTERM, creates DIR/term.<r> and exits 0; else sleeps 30 s
  *   bprun_helper shm           rank 0 creates /dev/shm/bp-<jobkey>-leftover and is killed
+ *   bprun_helper rseq          prints "rank <r> rseq <bytes of glibc's rseq registration, 0:
+ *                              none> tunables <GLIBC_TUNABLES, or ->"
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/rseq.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +92,11 @@ int main(int argc, char **argv)
             first++;
         }
         printf("rank %d cpus %d first %d\n", my_rank, CPU_COUNT(&set), first);
+        return 0;
+    }
+    if (strcmp(mode, "rseq") == 0) {
+        const char *t = getenv("GLIBC_TUNABLES");
+        printf("rank %d rseq %u tunables %s\n", my_rank, __rseq_size, t != NULL ? t : "-");
         return 0;
     }
     if (strcmp(mode, "term") == 0 && argc == 3) {
