@@ -60,7 +60,8 @@ static inline void bpi_cpu_relax(void)
  */
 #define BPI_ADAPT_SPIN_MAX_NS 20000ull /* the spin budget's ceiling */
 #define BPI_ADAPT_YIELDS 4             /* sched_yield calls between spinning and sleeping */
-#define BPI_ADAPT_YIELD_SAMPLE 16      /* while shared, every 16th yield asks the kernel */
+#define BPI_ADAPT_YIELD_SAMPLE 16      /* while shared, every 16th yield is timed */
+#define BPI_ADAPT_SWITCH_SAMPLE 64     /* and every 64th asks the kernel (a multiple of 16) */
 /* Yields that take this long on average hand the CPU to others for whole time slices (a
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
  * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */

@@ -740,14 +740,17 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         }
         if (a->yields < yields || (how != BPI_HAND_BUSY && yields == BPI_ADAPT_YIELDS &&
                                    progress_yield_on(ctx, idle, now - a->gap_start_ns))) {
-            /* Did the yield run another process, and how long did it take? Asked of the
-             * kernel and the clock for every yield while the CPU looks free (yields are rare
-             * then: the budget catches most gaps), for every 16th while it looks shared (a
-             * yield per message: two getrusage cost 0.65 us here, a clock reading 33 ns).
-             * An unsampled yield leaves `now` as it was: the gap's end, should the frame be
-             * there, takes the time before the yield, and the next step reads the clock */
+            /* How long did the yield take, and did it run another process? Asked of the
+             * clock and the kernel for every yield while the CPU looks free (yields are rare
+             * then: the budget catches most gaps); while it looks shared (a yield per
+             * message), of the clock every 16th (33 ns a reading here) and of the kernel
+             * every 64th (two getrusage cost 0.65 us). An untimed yield leaves `now` as it
+             * was: the gap's end, should the frame be there, takes the time before the
+             * yield, and the next step reads the clock */
             int sampled = a->shared < 128 || a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0;
-            long switched = sampled ? progress_switched() : -1;
+            long switched = a->shared < 128 || a->nyields % BPI_ADAPT_SWITCH_SAMPLE == 0
+                                ? progress_switched()
+                                : -1;
             uint64_t took;
             a->yields++;
             a->nyields++;
