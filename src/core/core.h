@@ -232,6 +232,7 @@ typedef struct bpi_adapt {
     uint64_t nyieldgaps;              /* gaps that could yield within the yield budget */
     uint64_t nlonegaps;               /* gaps that yielded on as their CPU's last awake rank */
     uint64_t nparks;                  /* sleeps until a CPU-mate passed the token on */
+    uint64_t nfast;                   /* first yields of a wait without a gap (the clock) */
     uint64_t wake_ns;  /* average time from a peer's wake-up call to our running again */
     uint64_t late_ns;  /* that time for the open gap's last sleep (0: none measured) */
     uint64_t nwakes;   /* such sleeps measured */
@@ -384,6 +385,7 @@ typedef struct bpi_idle {
                     * last look), or 0 */
     int mated;     /* the board's last look found a CPU-mate, a rank of the job that last
                     * waited on our CPU */
+    int fast;      /* the wait's first step yielded without a gap (progress_first_yield) */
 } bpi_idle_t;
 void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle);
 /* params.woke: a sleep that a peer's wake-up ended ran again late_ns after it */

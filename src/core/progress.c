@@ -650,6 +650,40 @@ static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
     return 1;
 }
 
+/*
+ * The first idle step of a wait, in the CPU hand-off's steady state: ranks of ours
+ * outnumber the CPUs (a->mates) and yields show this one shared, so the spin budget is 0;
+ * yields take their usual time; nothing is to be failed or settled (progress_idle_first);
+ * and this yield is not one that the sampling below asks about (every 16th). The step then
+ * comes to what adaptive's own would: the board's marks for a gap, its quick look, a yield,
+ * a poll. Without the gap: no clock, no learning, none of its bookkeeping. In a shared
+ * CPU's ring a hop is a rank's run plus a CPU's switch, halved, and these were a fifth of
+ * the run (docs/PERFORMANCE.md, "a twelfth session"); the gaps it skips would teach the
+ * spin budget, which is 0 here whatever they teach, and nothing else. 1 when it yielded and
+ * polled (the wait looks at its request again; if it goes on, its next step opens a gap
+ * that counts this yield: idle->fast); 0 when the look says spin: the full step, then.
+ */
+static int progress_first_yield(bp_context_t *ctx, bpi_idle_t *idle)
+{
+    bpi_adapt_t *a = &ctx->adapt;
+
+    idle->cpu1 = bpi_hcoll_hand_gap(ctx, idle) + 1;
+    idle->spinning = 0;
+    if (bpi_hcoll_hand_spin(ctx, idle, BPI_HAND_LOOK_QUICK) == BPI_HAND_SPIN) {
+        return 0;
+    }
+    a->gap_start_ns = 0; /* one left open by an earlier wait is dropped, as a gap's start does */
+    a->nyields++;
+    a->nfast++;
+    idle->spins = 1;
+    idle->fast = 1;
+    sched_yield();
+    if (idle->take == NULL || !wait_take(idle->take, idle->req)) {
+        bpi_progress(ctx);
+    }
+    return 1;
+}
+
 /* One step of the adaptive mode (spin, yield or sleep), then a poll of our own: an arrival
  * ends the gap here, so bpi_progress needs no test for it. `now` is the step's latest clock
  * reading, passed on rather than read again (31 ns a reading on the development VMs, and
@@ -657,8 +691,15 @@ static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
 static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
 {
     bpi_adapt_t *a = &ctx->adapt;
-    uint64_t now = bpi_tl_now_ns();
+    uint64_t now;
 
+    if (idle->spins == 0 && ctx->handoff && a->mates && a->spin_ns == 0 && a->shared >= 128 &&
+        (a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns) &&
+        a->nyields % BPI_ADAPT_YIELD_SAMPLE != 0 && ctx->nfailed == 0 &&
+        ctx->nlanes_on == 0 && progress_first_yield(ctx, idle)) {
+        return;
+    }
+    now = bpi_tl_now_ns();
     if (idle->spins++ == 0 || a->gap_start_ns == 0) {
         if (idle->spins == 1 && progress_idle_first(ctx) > 0) {
             return;
@@ -670,10 +711,12 @@ static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
         a->hand_from_ns = now;
         a->late_ns = 0;
         a->phase = 0;
-        a->yields = 0;
+        a->yields = (uint32_t)idle->fast; /* the first step's yield, if it made one */
+        a->nfast -= (uint64_t)idle->fast;  /* which then did not end the gap */
         a->spun = 0;
         idle->spinning = 0;
-        idle->yielded = 0;
+        idle->yielded = idle->fast;
+        idle->fast = 0;
         idle->cpu1 = ctx->handoff ? bpi_hcoll_hand_gap(ctx, idle) + 1 : 0;
     }
     if (a->phase == 0) {
@@ -955,17 +998,19 @@ void bpi_progress_report(bp_context_t *ctx)
 
     if (ctx->progress_mode == BPI_PROGRESS_ADAPTIVE || a->ngaps > 0) { /* or was, for a while */
         bpi_log_debug("adaptive progress: %llu idle gaps, %llu budget spins in %llu gaps, "
-                      "%llu yields, %llu sleeps, %llu parked, %llu hand-off spins in %llu "
+                      "%llu yields, %llu sleeps, %llu parked, %llu gaps that ended at their "
+                      "first yield without the clock, %llu hand-off spins in %llu "
                       "gaps, %llu gaps past their yields beside waiting ranks (yield budget "
                       "%llu ns), %llu as their CPU's last awake rank; spin budget now %llu ns "
                       "(CPU shared by %u/256 of sampled yields, %u/256 of gaps short enough "
                       "to spin through, %u/256 of "
                       "hand-off spins caught their sender, a yield takes %llu ns, a wake-up "
                       "%llu ns in %llu measured)",
-                      (unsigned long long)a->ngaps, (unsigned long long)a->nspin,
+                      (unsigned long long)(a->ngaps + a->nfast), (unsigned long long)a->nspin,
                       (unsigned long long)a->nspingaps,
                       (unsigned long long)a->nyields, (unsigned long long)a->nsleeps,
-                      (unsigned long long)a->nparks, (unsigned long long)a->nhand,
+                      (unsigned long long)a->nparks, (unsigned long long)a->nfast,
+                      (unsigned long long)a->nhand,
                       (unsigned long long)a->nhandgaps,
                       (unsigned long long)a->nyieldgaps, (unsigned long long)a->yield_budget_ns,
                       (unsigned long long)a->nlonegaps,
