@@ -476,7 +476,7 @@ static void hcoll_wake(bp_context_t *ctx, int rank)
     ctx->peers[rank].tl->ep_wake(ctx->peers[rank].ep);
 }
 
-void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
+BP_HOT void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
 {
     _Atomic uint8_t *need = &ctx->hcoll->hand[dest].need;
 
@@ -485,14 +485,14 @@ void bpi_hcoll_hand_mark(bp_context_t *ctx, int dest)
     }
 }
 
-void bpi_hcoll_hand_busy(bp_context_t *ctx)
+BP_HOT void bpi_hcoll_hand_busy(bp_context_t *ctx)
 {
     /* a store, not a look first: the sender that ended our wait has usually marked us from
      * its CPU, so the line is there; a load would stall on it, a store does not */
     atomic_store_explicit(&ctx->hcoll->hand[ctx->rank].need, 1, memory_order_relaxed);
 }
 
-int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
+BP_HOT int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
     int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
@@ -553,7 +553,7 @@ static int hcoll_hand_walk(const bpi_hand_board_t *b, int r, int limit, int cpu,
     return INT_MAX;
 }
 
-int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look)
+BP_HOT int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look)
 {
     int cpu = idle->cpu1 - 1;
     int mine = INT_MAX, how = BPI_HAND_SPIN;
@@ -612,7 +612,7 @@ int bpi_hand_look(const bpi_hand_board_t *b, bpi_idle_t *idle, int look)
     return how;
 }
 
-int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
+BP_HOT int bpi_hcoll_hand_spin(bp_context_t *ctx, bpi_idle_t *idle, int look)
 {
     const bpi_hand_board_t b = {ctx->hcoll->seg->hand_cpu, ctx->hcoll->hand, ctx->size,
                                 ctx->rank};

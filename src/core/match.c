@@ -299,7 +299,7 @@ void bpi_core_recv_cb(void *arg, const bpi_wire_hdr_t *hdr, const void *payload)
 }
 
 /* Post a receive: take the first matching unexpected message, else queue it. */
-void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
+BP_HOT void bpi_recv_post(bp_context_t *ctx, bp_request_t *req)
 {
     bpi_unexp_t *u = NULL;
 

@@ -43,7 +43,7 @@
 #include "core/copy.h"
 #include "core/core.h"
 
-unsigned bpi_progress(bp_context_t *ctx)
+BP_HOT unsigned bpi_progress(bp_context_t *ctx)
 {
     unsigned n = 0;
 
@@ -621,7 +621,7 @@ static bpi_peer_t *wait_take_peer(bp_context_t *ctx, const bp_request_t *req)
  * whole wait (progress only removes receives), and frames of one peer come in order: the
  * matching rules are those of match.c.
  */
-static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
+BP_HOT static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
 {
     const void *payload;
     const bpi_wire_hdr_t *hdr;
@@ -663,7 +663,7 @@ static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
  * polled (the wait looks at its request again; if it goes on, its next step opens a gap
  * that counts this yield: idle->fast); 0 when the look says spin: the full step, then.
  */
-static int progress_first_yield(bp_context_t *ctx, bpi_idle_t *idle)
+BP_HOT static int progress_first_yield(bp_context_t *ctx, bpi_idle_t *idle)
 {
     bpi_adapt_t *a = &ctx->adapt;
 
@@ -688,7 +688,7 @@ static int progress_first_yield(bp_context_t *ctx, bpi_idle_t *idle)
  * ends the gap here, so bpi_progress needs no test for it. `now` is the step's latest clock
  * reading, passed on rather than read again (31 ns a reading on the development VMs, and
  * with more ranks than CPUs every hop of a message is one such step). */
-static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
+BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *idle)
 {
     bpi_adapt_t *a = &ctx->adapt;
     uint64_t now;
@@ -849,7 +849,7 @@ void bpi_liveness_slow(bp_context_t *ctx)
     progress_liveness(ctx, bpi_tl_now_ns());
 }
 
-void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
+BP_HOT void bpi_idle(bp_context_t *ctx, bpi_idle_t *idle)
 {
     if (BP_UNLIKELY(ctx->in_coll) && ctx->coll_hook != NULL) {
         ctx->coll_hook(ctx->coll_hook_arg); /* bp_set_coll_hook: between two polls */
@@ -1033,7 +1033,7 @@ void bpi_progress_report(bp_context_t *ctx)
     }
 }
 
-bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
+BP_HOT bp_status_t bpi_wait_req(bp_context_t *ctx, bp_request_t *req)
 {
     bpi_idle_t idle = {.peer1 = req->type == BPI_REQ_RECV && req->peer >= 0 ? req->peer + 1 : 0,
                        .take = wait_take_peer(ctx, req),

@@ -451,7 +451,7 @@ static BP_SLOWPATH bp_status_t send_blocking(bp_context_t *ctx, const void *buf,
     return bpi_wait_req(ctx, &req);
 }
 
-bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
+BP_HOT bp_status_t bp_send(bp_context_t *ctx, const void *buf, size_t len, int dest, uint64_t tag)
 {
     /* fast path: valid arguments, another rank, one frame, nothing queued before it (a
      * failed peer's send slot answers BP_ERR_PEER); everything else, errors included, is
@@ -559,7 +559,7 @@ static void req_info(const bp_request_t *req, bp_msginfo_t *info)
     info->status = req->status;
 }
 
-bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
+BP_HOT bp_status_t bp_recv(bp_context_t *ctx, void *buf, size_t len, int src, uint64_t tag,
                     uint64_t ignore, bp_msginfo_t *info_p)
 {
     bp_request_t req;

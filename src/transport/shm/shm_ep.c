@@ -219,7 +219,7 @@ static __attribute__((noinline)) bp_status_t shm_send_queue(bpi_tl_ep_t *ep, con
     return status;
 }
 
-bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload)
+BP_HOT bp_status_t bpi_shm_ep_send(bpi_tl_ep_t *ep, const bpi_wire_hdr_t *hdr, const void *payload)
 {
     bpi_shm_slot_t *slot;
     uint64_t pos;

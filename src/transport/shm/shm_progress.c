@@ -67,7 +67,7 @@ shm_ring_poll(bpi_tl_iface_t *iface, const bpi_shm_ring_t *ring, bpi_shm_ring_co
     return n;
 }
 
-unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget)
+BP_HOT unsigned bpi_shm_progress(bpi_tl_iface_t *iface, unsigned budget)
 {
     unsigned n = 0;
 
@@ -94,7 +94,7 @@ static bpi_shm_rx_ring_t *shm_ep_rx(bpi_tl_ep_t *ep)
 
 /* The frame at the head of the peer's fast ring. Before the ring exists the peer's frames
  * come through the shared queue, mixed with others': none is offered then. */
-const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p)
+BP_HOT const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p)
 {
     bpi_shm_rx_ring_t *rx = ep->rx;
     bpi_shm_slot_t *slot;
@@ -110,7 +110,7 @@ const bpi_wire_hdr_t *bpi_shm_ep_peek(bpi_tl_ep_t *ep, const void **payload_p)
     return &slot->hdr;
 }
 
-void bpi_shm_ep_consume(bpi_tl_ep_t *ep)
+BP_HOT void bpi_shm_ep_consume(bpi_tl_ep_t *ep)
 {
     bpi_shm_rx_ring_t *rx = ep->rx;
     const bpi_shm_slot_t *slot = bpi_shm_ring_slot(&rx->ring, rx->cons.head);
