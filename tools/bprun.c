@@ -33,7 +33,7 @@
  * (glibc.pthread.rseq=0 added to GLIBC_TUNABLES, unless that already names the tunable).
  * The kernel updates a registered thread's rseq area on its way back to user space after
  * every context switch, and there ranks hand their CPU to each other at every message: the
- * hand-off ring went from 1.30 to 1.17 us per hop with it off, bypass's 4-rank ring by 6%
+ * hand-off ring went from 1.30 to 1.17 us per hop with it off, bypass's 4-rank ring by 8%
  * (docs/PERFORMANCE.md, "a twelfth session"). glibc's sched_getcpu then asks the vDSO
  * (11 ns here instead of 5); a library that wants rseq of its own registers it itself.
  */
