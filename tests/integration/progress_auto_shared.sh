@@ -24,6 +24,9 @@
 #     Rank 0 turns adaptive, then back to spin once a window shows its CPU free again
 #     (progress_auto_back: it waited under 1/8 of 200 ms to run), once each; rank 1 does
 #     neither. In the cases before, with the hog there throughout, no rank turns back.
+#   - the hog comes back: a hog for the first 1.2 s and another from 2.4 s on, barriers for
+#     about 4 s. Rank 0 turns adaptive twice and back to spin once (the watch is on again
+#     after the turn back); rank 1 does neither.
 # Each case is tried up to three times, 2 s apart, when its log says otherwise (another
 # process on the machine wanting a CPU for a while turns a rank of the "alone" case: that
 # is the watch doing its job). Skipped (77) on a machine with one CPU.
@@ -35,7 +38,8 @@ fail=0
 . "$(dirname "$0")/two_cpus.sh"
 
 hog=
-trap '[ -n "$hog" ] && kill $hog 2>/dev/null' EXIT
+hog2=
+trap '[ -n "$hog" ] && kill $hog 2>/dev/null; [ -n "$hog2" ] && kill $hog2 2>/dev/null' EXIT
 
 turned() { echo "$out" | grep -c "bypass\[$1\] info: progress: auto turns adaptive"; }
 back() { echo "$out" | grep -c "bypass\[$1\] info: progress: auto turns back to spin"; }
@@ -45,16 +49,24 @@ sleeps() {
 }
 
 # try CASE CHECK CMD...: CMD up to three times until CHECK passes; CASE names it. With
-# hog_s set, each try starts a hog on rank 0's CPU that ends after that many seconds.
+# hog_s set, each try starts a hog on rank 0's CPU that ends after that many seconds; with
+# hog2_at, another that starts that many seconds in and ends with the try.
 hog_s=
+hog2_at=
 try() {
     what=$1 check=$2
     shift 2
     for t in 1 2 3; do
         [ "$t" -gt 1 ] && sleep 2
         [ -n "$hog_s" ] && timeout "$hog_s" taskset -c "$cpu0" sh -c 'while :; do :; done' &
+        if [ -n "$hog2_at" ]; then
+            (sleep "$hog2_at" && exec taskset -c "$cpu0" sh -c 'while :; do :; done') &
+            hog2=$!
+        fi
         out=$(BP_LOG_LEVEL=debug taskset -c "$cpus" "$bprun" --timeout 120 -n 2 "$@" 2>&1)
         rc=$?
+        [ -n "$hog2" ] && kill $hog2 2>/dev/null
+        hog2=
         if [ $rc -ne 0 ] || ! echo "$out" | grep -q "rank 1: .* passed"; then
             echo "FAIL: $what: the program failed (exit $rc):"
             echo "$out" | grep -v "debug:" | tail -20
@@ -83,6 +95,10 @@ leave_ok() {
     [ "$(turned 0)" -eq 1 ] && [ "$(back 0)" -eq 1 ] && [ "$(turned 1)" -eq 0 ] &&
         [ "$(back 1)" -eq 0 ]
 }
+return_ok() {
+    [ "$(turned 0)" -eq 2 ] && [ "$(back 0)" -eq 1 ] && [ "$(turned 1)" -eq 0 ] &&
+        [ "$(back 1)" -eq 0 ]
+}
 stress_ok() {
     g=$(echo "$out" | grep "bypass\[0\] debug: adaptive progress" |
         sed -n 's/.*progress: \([0-9]*\) idle gaps.*/\1/p')
@@ -104,6 +120,11 @@ hog=
 # a hog for the first 1.5 s of each try, barriers for about 3 s
 hog_s=1.5
 try "the hog leaves" leave_ok "$budget" 300 8000
+
+# a hog for the first 1.2 s, another from 2.4 s on, barriers for about 4 s
+hog_s=1.2
+hog2_at=2.4
+try "the hog comes back" return_ok "$budget" 300 11000
 
 [ $fail -eq 0 ] && echo "progress_auto_shared passed"
 exit $fail
