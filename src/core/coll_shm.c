@@ -495,7 +495,7 @@ BP_HOT void bpi_hcoll_hand_busy(bp_context_t *ctx)
 BP_HOT int bpi_hcoll_hand_gap(bp_context_t *ctx, const bpi_idle_t *idle)
 {
     bpi_hcoll_seg_t *seg = ctx->hcoll->seg;
-    int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+    int cpu = sched_getcpu(); /* from rseq, or the vDSO with rseq off: no system call */
     _Atomic int32_t *wait = &ctx->hcoll->hand[ctx->rank].wait;
     _Atomic int32_t *parked = &ctx->hcoll->hand[ctx->rank].parked;
 
