@@ -650,6 +650,13 @@ BP_HOT static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
     return 1;
 }
 
+/* Yields that take long are skipped, unless a wake-up takes longer still (core.h,
+ * BPI_ADAPT_YIELD_LONG_NS): are this rank's yields worth making? */
+static inline int progress_yields_pay(const bpi_adapt_t *a)
+{
+    return a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns;
+}
+
 /*
  * The first idle step of a wait, in the CPU hand-off's steady state: ranks of ours
  * outnumber the CPUs (a->mates) and yields show this one shared, so the spin budget is 0;
@@ -694,7 +701,7 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
     uint64_t now;
 
     if (idle->spins == 0 && ctx->handoff && a->mates && a->spin_ns == 0 && a->shared >= 128 &&
-        (a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns) &&
+        progress_yields_pay(a) &&
         a->nyields % BPI_ADAPT_YIELD_SAMPLE != 0 && ctx->nfailed == 0 &&
         ctx->nlanes_on == 0 && progress_first_yield(ctx, idle)) {
         return;
@@ -729,9 +736,7 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
         a->phase = 1;
     }
     if (a->phase == 1) {
-        /* yields that take long are skipped, unless a wake-up takes longer still */
-        uint32_t yields = a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns
-                              ? BPI_ADAPT_YIELDS
+        uint32_t yields = progress_yields_pay(a) ? BPI_ADAPT_YIELDS
                           : (a->ngaps & 15) == 0 ? 1
                                                  : 0;
         int how = BPI_HAND_BUSY;
