@@ -64,8 +64,12 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SWITCH_SAMPLE 64     /* and every 64th asks the kernel (a multiple of 16) */
 /* Yields that take this long on average hand the CPU to others for whole time slices (a
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
- * adaptive sleeps at once, with one yield every 16th wait to notice when that changes. */
+ * adaptive sleeps at once, with one timed yield at most every BPI_ADAPT_PROBE_NS to notice
+ * when that changes. Each such yield costs the wait a slice of the other program's (1-3 ms
+ * here): one every 16th wait, as it was, cost a barrier beside a CPU hog 80 us a round
+ * (docs/PERFORMANCE.md, "a thirteenth session"). */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
+#define BPI_ADAPT_PROBE_NS 100000000ull /* 100 ms */
 /* The yield budget: while every rank of this CPU waits (the hand-off board) and yields
  * reach one of them or the board shows one, a gap goes on yielding past BPI_ADAPT_YIELDS
  * rather than sleep, for twice the average length of recent such gaps, when at least a
@@ -226,6 +230,7 @@ typedef struct bpi_adapt {
     uint32_t yhit;         /* share of such gaps no longer than the ceiling */
     uint32_t spun;         /* the open gap's kinds: BPI_ADAPT_SPUN_BUDGET, _HAND, _YIELD */
     uint64_t yield_ns;     /* average time a yield took */
+    uint64_t probe_ns;     /* the last yield made while yields do not pay */
     uint64_t ngaps, nsleeps, nyields; /* for the debug log at finalize */
     uint64_t nspin, nspingaps;        /* idle steps spun within the budget; gaps with them */
     uint64_t nhand, nhandgaps;        /* idle steps spun for a sender on another CPU; gaps */

@@ -514,6 +514,13 @@ static int progress_schedstat(uint64_t *run_ns, uint64_t *delay_ns)
     return 0;
 }
 
+/* Yields that take long are skipped, unless a wake-up takes longer still (core.h,
+ * BPI_ADAPT_YIELD_LONG_NS): are this rank's yields worth making? */
+static inline int progress_yields_pay(const bpi_adapt_t *a)
+{
+    return a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns;
+}
+
 /*
  * The watch the other way, for a rank it turned adaptive (BPI_AUTO_WATCH_NS in core.h):
  * at the start of a gap, at most every BPI_AUTO_WATCH_NS, the kernel's count of how long
@@ -540,8 +547,12 @@ static BP_SLOWPATH int progress_auto_back(bp_context_t *ctx, uint64_t now)
                       "stays adaptive");
         return 0;
     }
-    /* counts that went back: another thread of the program waits now (see the watch) */
-    if (w->from_ns != 0 && window <= BPI_AUTO_WATCH_MAX_NS && run >= w->from_cpu_ns &&
+    /* counts that went back: another thread of the program waits now (see the watch). And
+     * yields must pay again: beside a CPU hog a rank that sleeps through its waits is woken
+     * ahead of the hog, and so hardly waits for its CPU; its probe yields, which hand the
+     * hog the CPU for a time slice each, are what still sees the hog there */
+    if (w->from_ns != 0 && window <= BPI_AUTO_WATCH_MAX_NS && progress_yields_pay(&ctx->adapt) &&
+        run >= w->from_cpu_ns &&
         delay >= w->from_delay_ns &&
         (run - w->from_cpu_ns + (delay - w->from_delay_ns)) * 16 >= window &&
         (delay - w->from_delay_ns) * 8 < window) {
@@ -650,13 +661,6 @@ BP_HOT static inline int wait_take(bpi_peer_t *peer, bp_request_t *req)
     return 1;
 }
 
-/* Yields that take long are skipped, unless a wake-up takes longer still (core.h,
- * BPI_ADAPT_YIELD_LONG_NS): are this rank's yields worth making? */
-static inline int progress_yields_pay(const bpi_adapt_t *a)
-{
-    return a->yield_ns <= BPI_ADAPT_YIELD_LONG_NS || a->yield_ns <= a->wake_ns;
-}
-
 /*
  * The first idle step of a wait, in the CPU hand-off's steady state: ranks of ours
  * outnumber the CPUs (a->mates) and yields show this one shared, so the spin budget is 0;
@@ -736,9 +740,10 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
         a->phase = 1;
     }
     if (a->phase == 1) {
-        uint32_t yields = progress_yields_pay(a) ? BPI_ADAPT_YIELDS
-                          : (a->ngaps & 15) == 0 ? 1
-                                                 : 0;
+        /* yields that do not pay: one, timed, at most every BPI_ADAPT_PROBE_NS */
+        int probe = !progress_yields_pay(a) && a->yields == 0 &&
+                    now - a->probe_ns >= BPI_ADAPT_PROBE_NS;
+        uint32_t yields = progress_yields_pay(a) ? BPI_ADAPT_YIELDS : probe ? 1 : 0;
         int how = BPI_HAND_BUSY;
         if (ctx->handoff) {
             how = bpi_hcoll_hand_spin(ctx, idle,
@@ -795,13 +800,15 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
              * every 64th (two getrusage cost 0.65 us). An untimed yield leaves `now` as it
              * was: the gap's end, should the frame be there, takes the time before the
              * yield, and the next step reads the clock */
-            int sampled = a->shared < 128 || a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0;
-            long switched = a->shared < 128 || a->nyields % BPI_ADAPT_SWITCH_SAMPLE == 0
+            int sampled = a->shared < 128 || probe || a->yield_ns > BPI_ADAPT_YIELD_LONG_NS / 2 ||
+                          a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0;
+            long switched = a->shared < 128 || probe || a->nyields % BPI_ADAPT_SWITCH_SAMPLE == 0
                                 ? progress_switched()
                                 : -1;
             uint64_t took;
             a->yields++;
             a->nyields++;
+            a->probe_ns = probe ? now : a->probe_ns;
             idle->yielded = 1;
             sched_yield();
             if (!sampled) {
@@ -818,8 +825,13 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
                 a->shared = a->shared - (a->shared >> 3) +
                             (progress_switched() != switched ? 32 : 0);
             }
-            /* 1/8 per sample: how long a yield takes */
-            a->yield_ns = a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
+            /* 1/8 per sample: how long a yield takes. A probe that came back soon puts the
+             * average at the edge of paying (the other program may have gone): the yields
+             * that follow are all timed there, and one that hands the CPU away for a time
+             * slice takes it past the edge again */
+            a->yield_ns = probe && took <= BPI_ADAPT_YIELD_LONG_NS && a->yield_ns > took
+                              ? BPI_ADAPT_YIELD_LONG_NS
+                              : a->yield_ns - (a->yield_ns >> 3) + (took >> 3);
             if (a->yields == yields) {
                 progress_budget(a);
             }
