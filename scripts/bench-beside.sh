@@ -11,7 +11,8 @@
 #              the first second (a hog of its own per run): the time per round beyond the
 #              work over the whole run, in us (auto turns adaptive, then back to spin);
 # for bypass-auto (the default: spin, a CPU each, until a rank sees its CPU wanted and turns
-# adaptive), bypass-spin (BP_PROGRESS=spin) and Open MPI's and MPICH's defaults (when installed:
+# adaptive), bypass-spin, bypass-adaptive and bypass-block (BP_PROGRESS=...; block's ping-pong
+# is left out: a wake-up per message, 2,000,000 times) and Open MPI's and MPICH's defaults (when installed:
 # scripts/setup.sh --peers). A benchmark: run it alone on the machine. Writes OUT (default
 # results/beside): beside.csv (every run: config,bench,run,value) and beside.txt (the
 # table). Every launch runs under `timeout`.
@@ -32,7 +33,7 @@ set -- $(taskset -pc $$ | sed 's/.*: *//' | tr ',' '\n' |
 [ $# -eq 2 ] || { echo "bench-beside: needs two CPUs"; exit 1; }
 cpu0=$1 cpu1=$2
 
-configs=(bypass-auto bypass-spin)
+configs=(bypass-auto bypass-spin bypass-adaptive bypass-block)
 if command -v mpicc.openmpi > /dev/null && [ -x "$build/bin/bp-bench-openmpi" ]; then
     mpicc.openmpi -O2 bench/oversub_mpi.c -o "$tmp/oversub_openmpi"
     configs+=(openmpi)
@@ -83,6 +84,7 @@ tck=$(getconf CLK_TCK)
 for r in $(seq "$runs"); do
     for c in "${configs[@]}"; do
         for b in imbalance lat; do
+            [ "$c-$b" = bypass-block-lat ] && continue
             t0=$(hog_ticks) w0=$(date +%s.%N)
             v=$(run "$c" "$b" || true)
             t1=$(hog_ticks) w1=$(date +%s.%N)
