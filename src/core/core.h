@@ -64,11 +64,10 @@ static inline void bpi_cpu_relax(void)
 #define BPI_ADAPT_SWITCH_SAMPLE 64     /* and every 64th asks the kernel (a multiple of 16) */
 /* Yields that take this long on average hand the CPU to others for whole time slices (a
  * loaded machine): a futex sleep then brings us back sooner (the wake-up preempts), so
- * adaptive sleeps at once, with one timed yield to notice when that changes: every 16th
- * wait where ranks of ours share the CPU, else at most every BPI_ADAPT_PROBE_NS. There
- * such a yield costs the wait a slice of another program's (1-3 ms here): one every 16th
- * wait cost a barrier beside a CPU hog 80 us a round (docs/PERFORMANCE.md, "a thirteenth
- * session"). */
+ * adaptive sleeps at once, with one timed yield at most every BPI_ADAPT_PROBE_NS to notice
+ * when that changes. Each such yield costs the wait a slice of the other program's (1-3 ms
+ * here): one every 16th wait, as it was, cost a barrier beside a CPU hog 80 us a round
+ * (docs/PERFORMANCE.md, "a thirteenth session"). */
 #define BPI_ADAPT_YIELD_LONG_NS 200000ull
 #define BPI_ADAPT_PROBE_NS 100000000ull /* 100 ms */
 /* The yield budget: while every rank of this CPU waits (the hand-off board) and yields

@@ -740,12 +740,9 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
         a->phase = 1;
     }
     if (a->phase == 1) {
-        /* yields that do not pay: one, timed, every 16th gap where ranks of ours share the
-         * CPU (a yield then runs one of them, which has to run anyway: a long one was the
-         * host's doing, and the state should not outlast it), else at most every
-         * BPI_ADAPT_PROBE_NS (it hands another program a time slice) */
+        /* yields that do not pay: one, timed, at most every BPI_ADAPT_PROBE_NS */
         int probe = !progress_yields_pay(a) && a->yields == 0 &&
-                    (a->mates ? (a->ngaps & 15) == 0 : now - a->probe_ns >= BPI_ADAPT_PROBE_NS);
+                    now - a->probe_ns >= BPI_ADAPT_PROBE_NS;
         uint32_t yields = progress_yields_pay(a) ? BPI_ADAPT_YIELDS : probe ? 1 : 0;
         int how = BPI_HAND_BUSY;
         if (ctx->handoff) {
