@@ -32,6 +32,15 @@ enum {
                                 its wake socket (wake_name) */
 };
 
+/* seg->may_sleep: whether the owner may sleep, hence what a sender does after its commit */
+enum {
+    BPI_SHM_NEVER_SLEEPS = 0,  /* nothing (spin progress) */
+    BPI_SHM_SLEEPS_FENCED = 1, /* a seq_cst fence, then a look at `sleeping` (Dekker's pairing
+                                  with the owner's fence before its last look) */
+    BPI_SHM_SLEEPS_RELOOK = 2, /* a look at `sleeping` with no fence: the owner looks at its
+                                  rings again BPI_TL_SLEEP_GRACE_NS into each sleep (shm_progress.c) */
+};
+
 /* Transport-private frame opcodes (hdr.type == BPI_WIRE_TL). */
 enum {
     BPI_SHM_OP_RING_ON = 1, /* hdr.tag = ring index: my next frames come on that ring */
@@ -63,9 +72,9 @@ typedef struct bpi_shm_seg_hdr {
 
     /* blocking progress: the owner sets `sleeping` (BPI_SHM_SLEEP_*) before it sleeps; a
      * sender that sees it wakes the owner the way it says. Senders look only while
-     * `may_sleep` says the owner may sleep (bpi_shm_may_sleep: block and adaptive progress,
-     * from open; auto's spinning rank while it is turned adaptive), read after every send: one
-     * line, which a spinning owner never writes */
+     * `may_sleep` says the owner may sleep (BPI_SHM_SLEEPS_*; bpi_shm_may_sleep: block and
+     * adaptive progress, from open; auto's spinning rank while it is turned adaptive), read
+     * after every send: one line, which a spinning owner never writes */
     alignas(BPI_CACHELINE) _Atomic uint32_t sleeping;
     _Atomic uint32_t may_sleep;
     alignas(BPI_CACHELINE) _Atomic uint32_t futex;
@@ -117,6 +126,9 @@ struct bpi_tl_iface {
      * not woken by us, and looks again within BPI_TL_POLL_US) */
     int wake_fd;
     uint64_t slept_ns; /* when the current sleep began: a wake-up after it ended it */
+    /* until then, a poll() sleep lasts at most the grace: some sender may still skip the
+     * fence (bpi_shm_wait_fd turned BPI_SHM_SLEEPS_RELOOK into _FENCED); 0: none pending */
+    uint64_t fenced_from_ns;
 };
 
 enum {

@@ -67,13 +67,29 @@ static void shm_slot_pad(const bpi_shm_ring_t *ring, uint64_t pos, uint32_t pad,
     bpi_shm_ring_commit(slot, pos);
 }
 
-/* Blocking progress: after a commit, wake the receiver if it said it sleeps. */
+/*
+ * Blocking progress: after a commit, wake the receiver if it said it sleeps. Our read of
+ * `sleeping` may be answered before our commit is visible to the receiver (a store waits in
+ * the store buffer, a load does not), so that we see it awake while it looks at its rings,
+ * finds nothing and sleeps. Two answers:
+ *   - BPI_SHM_SLEEPS_FENCED: a seq_cst fence between the commit and the read, paired with
+ *     the receiver's fence between its store of `sleeping` and its last look (Dekker);
+ *   - BPI_SHM_SLEEPS_RELOOK: no fence. The receiver looks again BPI_TL_SLEEP_GRACE_NS into
+ *     its sleep, by when a commit made before our read (in program order: the compiler
+ *     barrier keeps it so) has left the store buffer. The fence waited for the slot's line,
+ *     which the receiver's CPU holds: 3% of a hop in the 4-rank ring on 2 CPUs
+ *     (docs/PERFORMANCE.md, "a thirteenth session").
+ */
 static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
 {
-    if (atomic_load_explicit(&ep->seg->may_sleep, memory_order_relaxed)) {
-        /* seq_cst fence: our commit before our read of `sleeping`; pairs with the fence in
-         * bpi_shm_wait between the receiver's store of `sleeping` and its last look */
-        atomic_thread_fence(memory_order_seq_cst);
+    uint32_t may = atomic_load_explicit(&ep->seg->may_sleep, memory_order_relaxed);
+
+    if (may != BPI_SHM_NEVER_SLEEPS) {
+        if (may == BPI_SHM_SLEEPS_FENCED) {
+            atomic_thread_fence(memory_order_seq_cst);
+        } else {
+            atomic_signal_fence(memory_order_seq_cst);
+        }
         uint32_t how = atomic_load_explicit(&ep->seg->sleeping, memory_order_relaxed);
         if (how != BPI_SHM_AWAKE) {
             bpi_shm_wake(ep->iface, ep->seg, how);

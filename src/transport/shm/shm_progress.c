@@ -144,34 +144,65 @@ static void shm_woke(bpi_tl_iface_t *iface)
     }
 }
 
+/* Nothing to read, and nothing the core waits for (a collective's word: its writers call
+ * bpi_shm_ep_wake after their store): a sleep's last look. */
+static int shm_nothing(bpi_tl_iface_t *iface)
+{
+    return !shm_anything_waiting(iface) &&
+           (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg));
+}
+
+/* FUTEX_WAIT on `futex` while it holds val, at most timeout_us: 1 when it ended early (a
+ * wake-up, a sender that bumped the word after we read val, a signal), 0 when it timed
+ * out, -1 on an error (logged). */
+static int shm_futex_wait(bpi_tl_iface_t *iface, uint32_t val, int timeout_us)
+{
+    struct timespec ts = bpi_tl_timespec(timeout_us);
+
+    if (syscall(SYS_futex, &iface->seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) == 0) {
+        shm_woke(iface);
+        return 1;
+    }
+    if (errno == ETIMEDOUT) {
+        return 0;
+    }
+    if (errno == EAGAIN || errno == EINTR) {
+        return 1;
+    }
+    bpi_log_error("shm: futex wait: %s", strerror(errno));
+    return -1;
+}
+
 bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
 {
     bpi_shm_seg_hdr_t *seg = iface->seg;
-    struct timespec ts;
     uint32_t val;
+    int ended = 0;
 
     atomic_store_explicit(&seg->sleeping, BPI_SHM_SLEEP_FUTEX, memory_order_relaxed);
     /* seq_cst fence: our store of `sleeping` before our last look at the rings; pairs with
      * the sender's fence between its commit and its read of `sleeping` (shm_ep.c) */
     atomic_thread_fence(memory_order_seq_cst);
     val = atomic_load_explicit(&seg->futex, memory_order_acquire);
-    /* the core's own last look (a collective's word), under the same fence: its writers
-     * call bpi_shm_ep_wake after their store */
-    if (!shm_anything_waiting(iface) &&
-        (iface->params.pending == NULL || !iface->params.pending(iface->params.cb_arg))) {
-        ts = bpi_tl_timespec(timeout_us);
+    if (shm_nothing(iface)) {
+        /* senders that do not fence (BPI_SHM_SLEEPS_RELOOK): a look again once the grace
+         * has passed, when every commit made before such a sender saw us awake is visible.
+         * A sleep no longer than the grace needs none: the core polls after each one */
+        int relook = atomic_load_explicit(&seg->may_sleep, memory_order_relaxed) ==
+                         BPI_SHM_SLEEPS_RELOOK &&
+                     timeout_us > BPI_TL_SLEEP_GRACE_US;
+
         iface->slept_ns = bpi_tl_now_ns();
-        /* returns at once if a sender bumped `futex` after we read val */
-        if (syscall(SYS_futex, &seg->futex, FUTEX_WAIT, val, &ts, NULL, 0) == 0) {
-            shm_woke(iface);
-        } else if (errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
-            bpi_log_error("shm: futex wait: %s", strerror(errno));
-            atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
-            return BP_ERR_SYS;
+        ended = shm_futex_wait(iface, val, relook ? BPI_TL_SLEEP_GRACE_US : timeout_us);
+        if (ended == 0 && relook) {
+            val = atomic_load_explicit(&seg->futex, memory_order_acquire);
+            if (shm_nothing(iface)) {
+                ended = shm_futex_wait(iface, val, timeout_us - BPI_TL_SLEEP_GRACE_US);
+            }
         }
     }
-    atomic_store_explicit(&seg->sleeping, 0, memory_order_relaxed);
-    return BP_OK;
+    atomic_store_explicit(&seg->sleeping, BPI_SHM_AWAKE, memory_order_relaxed);
+    return ended < 0 ? BP_ERR_SYS : BP_OK;
 }
 
 /*
@@ -193,11 +224,26 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
         }
         return shm_anything_waiting(iface) ? BP_ERR_AGAIN : BP_OK;
     }
+    if (atomic_load_explicit(&seg->may_sleep, memory_order_relaxed) == BPI_SHM_SLEEPS_RELOOK) {
+        /* the look again that senders without a fence rely on would here be the core's
+         * next poll, after every sleep: ask them to fence from now on instead, and sleep no
+         * longer than the grace until each has seen that */
+        atomic_store_explicit(&seg->may_sleep, BPI_SHM_SLEEPS_FENCED, memory_order_seq_cst);
+        iface->fenced_from_ns = bpi_tl_now_ns() + BPI_TL_SLEEP_GRACE_NS;
+    }
+    if (iface->fenced_from_ns != 0) {
+        if (bpi_tl_now_ns() < iface->fenced_from_ns) {
+            if (*timeout_us < 0 || *timeout_us > BPI_TL_SLEEP_GRACE_US) {
+                *timeout_us = BPI_TL_SLEEP_GRACE_US;
+            }
+        } else {
+            iface->fenced_from_ns = 0;
+        }
+    }
     atomic_store_explicit(&seg->sleeping, BPI_SHM_SLEEP_FD, memory_order_relaxed);
     /* the same fence as in bpi_shm_wait: our store before our last look */
     atomic_thread_fence(memory_order_seq_cst);
-    if (shm_anything_waiting(iface) ||
-        (iface->params.pending != NULL && iface->params.pending(iface->params.cb_arg))) {
+    if (!shm_nothing(iface)) {
         iface->slept_ns = UINT64_MAX; /* no sleep: nothing to learn in wait_fd_done */
         return BP_ERR_AGAIN;
     }
@@ -222,9 +268,13 @@ void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
     }
 }
 
-/* From now on we may sleep (on 1): senders look at `sleeping` after each send (shm_ep.c);
- * or we will not (on 0, called awake): they need not. */
+/* From now on we may sleep (on 1): senders look at `sleeping` after each send, with no
+ * fence, and our futex sleeps look again after the grace (shm_ep.c, bpi_shm_wait); or we
+ * will not (on 0, called awake): they need not look. */
 void bpi_shm_may_sleep(bpi_tl_iface_t *iface, int on)
 {
-    atomic_store_explicit(&iface->seg->may_sleep, on != 0, memory_order_seq_cst);
+    atomic_store_explicit(&iface->seg->may_sleep,
+                          on ? BPI_SHM_SLEEPS_RELOOK : BPI_SHM_NEVER_SLEEPS,
+                          memory_order_seq_cst);
+    iface->fenced_from_ns = 0;
 }
