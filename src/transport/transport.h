@@ -29,11 +29,8 @@
 #define BPI_TL_POLL_US 1000
 /* After ops->may_sleep, how long the core keeps from sleeping: a sender that read the old
  * word has had its frame (stored before that read, in a store buffer that drains in well
- * under a microsecond) become visible to the sleeper's last look by then. shm's sleepers
- * look again this long into a sleep, for senders that read `sleeping` with no fence
- * (shm.h, BPI_SHM_SLEEPS_RELOOK). */
+ * under a microsecond) become visible to the sleeper's last look by then. */
 #define BPI_TL_SLEEP_GRACE_NS 1000000ull
-#define BPI_TL_SLEEP_GRACE_US ((int)(BPI_TL_SLEEP_GRACE_NS / 1000))
 
 /* A wait's timeout in microseconds (>= 0), as ppoll, epoll_pwait2 and futex take it. */
 static inline struct timespec bpi_tl_timespec(int timeout_us)

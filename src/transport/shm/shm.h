@@ -38,8 +38,16 @@ enum {
     BPI_SHM_SLEEPS_FENCED = 1, /* a seq_cst fence, then a look at `sleeping` (Dekker's pairing
                                   with the owner's fence before its last look) */
     BPI_SHM_SLEEPS_RELOOK = 2, /* a look at `sleeping` with no fence: the owner looks at its
-                                  rings again BPI_TL_SLEEP_GRACE_NS into each sleep (shm_progress.c) */
+                                  rings again BPI_SHM_RELOOK_US into each sleep (shm_progress.c) */
 };
+/* How far into a futex sleep the owner looks again for frames of senders that read it awake
+ * without a fence (BPI_SHM_SLEEPS_RELOOK). Their commit came before that read in program
+ * order, so it is visible once their store buffer has drained: well under a microsecond,
+ * and a serialising event (an interrupt, the host's exit) drains it. 50 us: a lost race
+ * costs a few wake-ups' worth, and a sleep longer than this one timer wake-up more. At 1 ms
+ * block mode lost 18% of its 8 B message rate to races; at 50 us it gained 21% over the
+ * fence, adaptive 40% (docs/PERFORMANCE.md, "a thirteenth session"). */
+#define BPI_SHM_RELOOK_US 50
 
 /* Transport-private frame opcodes (hdr.type == BPI_WIRE_TL). */
 enum {
@@ -126,8 +134,8 @@ struct bpi_tl_iface {
      * not woken by us, and looks again within BPI_TL_POLL_US) */
     int wake_fd;
     uint64_t slept_ns; /* when the current sleep began: a wake-up after it ended it */
-    /* until then, a poll() sleep lasts at most the grace: some sender may still skip the
-     * fence (bpi_shm_wait_fd turned BPI_SHM_SLEEPS_RELOOK into _FENCED); 0: none pending */
+    /* until then, a poll() sleep lasts at most BPI_SHM_RELOOK_US: some sender may still
+     * skip the fence (bpi_shm_wait_fd turned BPI_SHM_SLEEPS_RELOOK into _FENCED); 0: none */
     uint64_t fenced_from_ns;
 };
 

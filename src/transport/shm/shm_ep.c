@@ -74,11 +74,12 @@ static void shm_slot_pad(const bpi_shm_ring_t *ring, uint64_t pos, uint32_t pad,
  * finds nothing and sleeps. Two answers:
  *   - BPI_SHM_SLEEPS_FENCED: a seq_cst fence between the commit and the read, paired with
  *     the receiver's fence between its store of `sleeping` and its last look (Dekker);
- *   - BPI_SHM_SLEEPS_RELOOK: no fence. The receiver looks again BPI_TL_SLEEP_GRACE_NS into
+ *   - BPI_SHM_SLEEPS_RELOOK: no fence. The receiver looks again BPI_SHM_RELOOK_US into
  *     its sleep, by when a commit made before our read (in program order: the compiler
- *     barrier keeps it so) has left the store buffer. The fence waited for the slot's line,
- *     which the receiver's CPU holds: 3% of a hop in the 4-rank ring on 2 CPUs
- *     (docs/PERFORMANCE.md, "a thirteenth session").
+ *     barrier keeps it so) has left the store buffer. The fence waited for the slot's
+ *     line, which the receiver's CPU holds, before the sender could go on: a stream of 8 B
+ *     sends in adaptive progress ran at 0.7x the rate without it (docs/PERFORMANCE.md, "a
+ *     thirteenth session").
  */
 static inline void shm_wake_if_sleeping(bpi_tl_ep_t *ep)
 {

@@ -185,19 +185,19 @@ bp_status_t bpi_shm_wait(bpi_tl_iface_t *iface, int timeout_us)
     atomic_thread_fence(memory_order_seq_cst);
     val = atomic_load_explicit(&seg->futex, memory_order_acquire);
     if (shm_nothing(iface)) {
-        /* senders that do not fence (BPI_SHM_SLEEPS_RELOOK): a look again once the grace
-         * has passed, when every commit made before such a sender saw us awake is visible.
-         * A sleep no longer than the grace needs none: the core polls after each one */
+        /* senders that do not fence (BPI_SHM_SLEEPS_RELOOK): a look again BPI_SHM_RELOOK_US
+         * in, when every commit made before such a sender saw us awake is visible. A sleep
+         * no longer than that needs none: the core polls after each one */
         int relook = atomic_load_explicit(&seg->may_sleep, memory_order_relaxed) ==
                          BPI_SHM_SLEEPS_RELOOK &&
-                     timeout_us > BPI_TL_SLEEP_GRACE_US;
+                     timeout_us > BPI_SHM_RELOOK_US;
 
         iface->slept_ns = bpi_tl_now_ns();
-        ended = shm_futex_wait(iface, val, relook ? BPI_TL_SLEEP_GRACE_US : timeout_us);
+        ended = shm_futex_wait(iface, val, relook ? BPI_SHM_RELOOK_US : timeout_us);
         if (ended == 0 && relook) {
             val = atomic_load_explicit(&seg->futex, memory_order_acquire);
             if (shm_nothing(iface)) {
-                ended = shm_futex_wait(iface, val, timeout_us - BPI_TL_SLEEP_GRACE_US);
+                ended = shm_futex_wait(iface, val, timeout_us - BPI_SHM_RELOOK_US);
             }
         }
     }
@@ -226,15 +226,16 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
     }
     if (atomic_load_explicit(&seg->may_sleep, memory_order_relaxed) == BPI_SHM_SLEEPS_RELOOK) {
         /* the look again that senders without a fence rely on would here be the core's
-         * next poll, after every sleep: ask them to fence from now on instead, and sleep no
-         * longer than the grace until each has seen that */
+         * next poll, a wake-up every BPI_SHM_RELOOK_US for a long sleep: ask them to fence
+         * from now on instead, and sleep no longer than that until each has seen it (a
+         * sender reads may_sleep after its commit: the grace is ample) */
         atomic_store_explicit(&seg->may_sleep, BPI_SHM_SLEEPS_FENCED, memory_order_seq_cst);
         iface->fenced_from_ns = bpi_tl_now_ns() + BPI_TL_SLEEP_GRACE_NS;
     }
     if (iface->fenced_from_ns != 0) {
         if (bpi_tl_now_ns() < iface->fenced_from_ns) {
-            if (*timeout_us < 0 || *timeout_us > BPI_TL_SLEEP_GRACE_US) {
-                *timeout_us = BPI_TL_SLEEP_GRACE_US;
+            if (*timeout_us < 0 || *timeout_us > BPI_SHM_RELOOK_US) {
+                *timeout_us = BPI_SHM_RELOOK_US;
             }
         } else {
             iface->fenced_from_ns = 0;
@@ -269,7 +270,7 @@ void bpi_shm_wait_fd_done(bpi_tl_iface_t *iface)
 }
 
 /* From now on we may sleep (on 1): senders look at `sleeping` after each send, with no
- * fence, and our futex sleeps look again after the grace (shm_ep.c, bpi_shm_wait); or we
+ * fence, and our futex sleeps look again BPI_SHM_RELOOK_US in (shm_ep.c, bpi_shm_wait); or we
  * will not (on 0, called awake): they need not look. */
 void bpi_shm_may_sleep(bpi_tl_iface_t *iface, int on)
 {
