@@ -8,7 +8,7 @@
 #   - beside a CPU hog (a shell loop bound to rank 0's CPU, started here), each yield hands
 #     the hog a time slice (milliseconds), so rank 0 learns that a yield takes long and,
 #     while a wake-up costs less, skips its yields and sleeps: under one yield per 16 gaps
-#     (4-6 yields in about 300 gaps here: the first, which teach it, then one at most every
+#     (4-7 yields in about 300 gaps here: the first, which teach it, then one at most every
 #     100 ms, to notice when the hog is gone). Without the rule: 424 yields in 153 gaps, and
 #     1,711 us per barrier beyond the work instead of 49; with a yield every 16th gap, as
 #     the rule first was, 21-23 yields and 102-113 us.
