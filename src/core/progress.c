@@ -741,9 +741,9 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
     }
     if (a->phase == 1) {
         /* yields that do not pay: one, timed, at most every BPI_ADAPT_PROBE_NS */
-        int probe = !progress_yields_pay(a) && a->yields == 0 &&
-                    now - a->probe_ns >= BPI_ADAPT_PROBE_NS;
-        uint32_t yields = progress_yields_pay(a) ? BPI_ADAPT_YIELDS : probe ? 1 : 0;
+        int pay = progress_yields_pay(a);
+        int probe = !pay && a->yields == 0 && now - a->probe_ns >= BPI_ADAPT_PROBE_NS;
+        uint32_t yields = pay ? BPI_ADAPT_YIELDS : probe ? 1 : 0;
         int how = BPI_HAND_BUSY;
         if (ctx->handoff) {
             how = bpi_hcoll_hand_spin(ctx, idle,
@@ -800,8 +800,8 @@ BP_HOT static BP_NOINLINE void progress_adaptive(bp_context_t *ctx, bpi_idle_t *
              * every 64th (two getrusage cost 0.65 us). An untimed yield leaves `now` as it
              * was: the gap's end, should the frame be there, takes the time before the
              * yield, and the next step reads the clock */
-            int sampled = a->shared < 128 || probe || a->yield_ns > BPI_ADAPT_YIELD_LONG_NS / 2 ||
-                          a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0;
+            int sampled = a->shared < 128 || a->yield_ns > BPI_ADAPT_YIELD_LONG_NS / 2 ||
+                          a->nyields % BPI_ADAPT_YIELD_SAMPLE == 0; /* a probe's among them */
             long switched = a->shared < 128 || probe || a->nyields % BPI_ADAPT_SWITCH_SAMPLE == 0
                                 ? progress_switched()
                                 : -1;

@@ -224,16 +224,18 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
         }
         return shm_anything_waiting(iface) ? BP_ERR_AGAIN : BP_OK;
     }
+    uint64_t now = bpi_tl_now_ns();
+
     if (atomic_load_explicit(&seg->may_sleep, memory_order_relaxed) == BPI_SHM_SLEEPS_RELOOK) {
         /* the look again that senders without a fence rely on would here be the core's
          * next poll, a wake-up every BPI_SHM_RELOOK_US for a long sleep: ask them to fence
          * from now on instead, and sleep no longer than that until each has seen it (a
          * sender reads may_sleep after its commit: the grace is ample) */
         atomic_store_explicit(&seg->may_sleep, BPI_SHM_SLEEPS_FENCED, memory_order_seq_cst);
-        iface->fenced_from_ns = bpi_tl_now_ns() + BPI_TL_SLEEP_GRACE_NS;
+        iface->fenced_from_ns = now + BPI_TL_SLEEP_GRACE_NS;
     }
     if (iface->fenced_from_ns != 0) {
-        if (bpi_tl_now_ns() < iface->fenced_from_ns) {
+        if (now < iface->fenced_from_ns) {
             if (*timeout_us < 0 || *timeout_us > BPI_SHM_RELOOK_US) {
                 *timeout_us = BPI_SHM_RELOOK_US;
             }
@@ -248,7 +250,7 @@ bp_status_t bpi_shm_wait_fd(bpi_tl_iface_t *iface, struct pollfd *pfd, int *time
         iface->slept_ns = UINT64_MAX; /* no sleep: nothing to learn in wait_fd_done */
         return BP_ERR_AGAIN;
     }
-    iface->slept_ns = bpi_tl_now_ns();
+    iface->slept_ns = now;
     return BP_OK;
 }
 
